@@ -1,0 +1,70 @@
+// The demo page. It talks to Rust only through window.moat.invoke, which the
+// Moat bridge defines before this script runs.
+
+const { invoke } = window.moat;
+const $ = (id) => document.getElementById(id);
+
+function log(label, ok, value) {
+  const li = document.createElement('li');
+  li.className = ok ? 'ok' : 'err';
+  li.textContent = `${label} → ${ok ? 'ok' : 'error'}: ${typeof value === 'string' ? value : JSON.stringify(value)}`;
+  $('log').prepend(li);
+}
+
+async function call(label, cmd, args) {
+  try {
+    log(label, true, await invoke(cmd, args));
+  } catch (e) {
+    log(label, false, `${e.code}: ${e.message}${e.data ? ' ' + JSON.stringify(e.data) : ''}`);
+  }
+}
+
+window.moat.ready.then(
+  () => { $('status').textContent = 'isolation frame ready'; },
+  (e) => { $('status').textContent = `isolation unavailable (${e.code})`; },
+);
+
+$('greet-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  call('greet', 'greet', { name: $('name').value });
+});
+$('report-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  call('write_report', 'write_report', { contents: $('contents').value });
+});
+$('read').addEventListener('click', () => call('read_report', 'read_report'));
+$('big').addEventListener('click', () => call('write_report (65 KiB)', 'write_report', { contents: 'x'.repeat(65 * 1024) }));
+$('unknown').addEventListener('click', () => call('unknown command', 'format_disk', {}));
+$('badargs').addEventListener('click', () => call('greet {Name}', 'greet', { Name: 'Ada' }));
+$('fail').addEventListener('click', () => call('fail', 'fail'));
+$('panic').addEventListener('click', () => call('panic', 'panic'));
+
+// Attack lab: straight to the core, skipping the frame.
+async function direct(label, body) {
+  try {
+    const res = await fetch('ipc://localhost/', { method: 'POST', body });
+    const reply = await res.json();
+    log(label, false, reply.err ? `${reply.err.code}: ${reply.err.message}` : reply);
+  } catch (e) {
+    log(label, false, String(e));
+  }
+}
+$('forge').addEventListener('click', () => {
+  const env = new Uint8Array(64);
+  env[0] = 1; env[8] = 1;
+  crypto.getRandomValues(env.subarray(9));
+  direct('forged envelope', env);
+});
+$('empty').addEventListener('click', () => direct('empty body', new Uint8Array(0)));
+$('raw').addEventListener('click', () => {
+  window.addEventListener('moat-ipc-rejected', (ev) => log('raw window.ipc', false, `${ev.detail.code}: ${ev.detail.message}`), { once: true });
+  window.ipc.postMessage(JSON.stringify({ cmd: 'write_report', args: { contents: 'pwned' } }));
+});
+$('key').addEventListener('click', () => {
+  const frame = document.querySelector('iframe[sandbox]');
+  try {
+    log('read frame document', true, frame.contentDocument ? frame.contentDocument.body.innerHTML : 'contentDocument is null');
+  } catch (e) {
+    log('read frame document', false, String(e));
+  }
+});

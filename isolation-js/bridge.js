@@ -1,0 +1,166 @@
+// Moat bridge: injected by the core into the main frame only, before any
+// page script. Wrapped by the core as
+//   (() => { const MOAT_CONFIG = {...}; <this file> })();
+// so nothing here is global except `window.moat`.
+//
+// The main frame is untrusted (it may run an attacker's script); this file
+// is a convenience for the page, not a security boundary. The boundaries are
+// the isolation frame (hooks + key) and the core (decrypt, replay, scopes).
+// It still captures the built-ins it uses, so a page that breaks `fetch` or
+// `Promise` after load breaks only itself.
+'use strict';
+
+const config = MOAT_CONFIG;
+const fetch_ = window.fetch.bind(window);
+const MessageChannel_ = window.MessageChannel;
+const Map_ = Map;
+const JSON_parse = JSON.parse;
+const TextDecoder_ = TextDecoder;
+const setTimeout_ = window.setTimeout.bind(window);
+const clearTimeout_ = window.clearTimeout.bind(window);
+const isolationOrigin = new URL(config.isolationUrl).origin;
+
+/** An error from a Moat call: `code` is stable, `message` is for people. */
+class MoatError extends Error {
+  constructor(code, message, cmd, data) {
+    super(message);
+    this.name = 'MoatError';
+    this.code = code;
+    this.cmd = cmd;
+    if (data !== undefined) this.data = data;
+  }
+}
+
+const pending = new Map_();   // id -> { resolve, reject, cmd, timer }
+const queue = [];             // calls made before the frame is ready
+let nextId = 1;
+let port = null;              // MessagePort to the isolation frame
+let frame = null;
+let state = 'pending';         // 'pending' | 'ready' | 'failed'
+let readyResolve, readyReject;
+const ready = new Promise((res, rej) => { readyResolve = res; readyReject = rej; });
+ready.catch(() => {});
+
+function send(call) {
+  try {
+    port.postMessage(call);
+  } catch (e) {
+    fail(call.id, 'bad_args', 'arguments cannot be sent: ' + String(e && e.message || e));
+  }
+}
+
+function settle(id, fn) {
+  const p = pending.get(id);
+  if (!p) return;
+  pending.delete(id);
+  clearTimeout_(p.timer);
+  fn(p);
+}
+
+function fail(id, code, message, data) {
+  settle(id, (p) => p.reject(new MoatError(code, message, p.cmd, data)));
+}
+
+async function forward(id, envelope) {
+  let res, text;
+  try {
+    res = await fetch_(config.ipcUrl, { method: 'POST', body: envelope, cache: 'no-store' });
+    text = await res.text();
+  } catch (e) {
+    fail(id, 'transport', 'the IPC request failed: ' + String(e && e.message || e));
+    return;
+  }
+  let reply;
+  try {
+    reply = JSON_parse(text);
+  } catch (e) {
+    fail(id, 'bad_reply', 'the core sent a reply that is not JSON');
+    return;
+  }
+  if (reply && Object.prototype.hasOwnProperty.call(reply, 'ok')) {
+    settle(id, (p) => p.resolve(reply.ok));
+  } else if (reply && reply.err) {
+    fail(id, String(reply.err.code), String(reply.err.message), reply.err.data);
+  } else {
+    fail(id, 'bad_reply', 'the core sent a reply of unknown shape');
+  }
+}
+
+function onFrameMessage(ev) {
+  const m = ev.data;
+  if (!m || typeof m !== 'object') return;
+  if (m.type === 'ready') {
+    if (state !== 'pending') return;
+    if (m.ok) {
+      state = 'ready';
+      readyResolve();
+      for (const c of queue.splice(0)) send(c);
+    } else {
+      state = 'failed';
+      const err = new MoatError(m.code || 'no_key', m.message || 'the isolation frame has no key', null);
+      readyReject(err);
+      for (const c of queue.splice(0)) fail(c.id, err.code, err.message);
+    }
+  } else if (m.type === 'sealed') {
+    if (pending.has(m.id)) forward(m.id, m.envelope);
+  } else if (m.type === 'error') {
+    fail(m.id, String(m.code), String(m.message));
+  }
+}
+
+function connect() {
+  // The frame is sandboxed without allow-same-origin: its origin is opaque,
+  // so no target origin can name it. We post only to the frame's own window,
+  // which we created and hold.
+  const channel = new MessageChannel_();
+  port = channel.port1;
+  port.onmessage = onFrameMessage;
+  frame.contentWindow.postMessage({ type: 'moat:connect' }, '*', [channel.port2]);
+}
+
+function createFrame() {
+  frame = document.createElement('iframe');
+  frame.setAttribute('sandbox', 'allow-scripts');
+  frame.setAttribute('aria-hidden', 'true');
+  frame.setAttribute('tabindex', '-1');
+  frame.style.display = 'none';
+  frame.src = config.isolationUrl;
+  frame.addEventListener('load', connect, { once: true });
+  (document.body || document.documentElement).appendChild(frame);
+}
+
+if (document.documentElement) {
+  createFrame();
+} else {
+  const obs = new MutationObserver(() => {
+    if (document.documentElement) { obs.disconnect(); createFrame(); }
+  });
+  obs.observe(document, { childList: true });
+}
+
+/**
+ * Calls a Rust command through the isolation frame.
+ * @param {string} cmd
+ * @param {object} [args]
+ * @returns {Promise<any>} the command's result; rejects with a MoatError.
+ */
+function invoke(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    if (typeof cmd !== 'string') {
+      reject(new MoatError('bad_call', 'cmd must be a string', cmd));
+      return;
+    }
+    const timer = setTimeout_(() => fail(id, 'timeout', 'no reply within ' + config.callTimeoutMs + ' ms'), config.callTimeoutMs);
+    pending.set(id, { resolve, reject, cmd, timer });
+    const call = { type: 'call', id, cmd, args: args === undefined ? {} : args };
+    if (state === 'ready') send(call);
+    else if (state === 'pending') queue.push(call);
+    else fail(id, 'no_key', 'the isolation frame is not available');
+  });
+}
+
+Object.defineProperty(window, 'moat', {
+  value: Object.freeze({ invoke, ready, MoatError }),
+  enumerable: true,
+});

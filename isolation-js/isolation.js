@@ -1,0 +1,158 @@
+// Moat isolation frame. Runs in <iframe sandbox="allow-scripts"> at
+// isolation://localhost/, an opaque origin the main frame cannot script.
+//
+// This file and the app's hooks are the page-side trusted computing base:
+// every call, the app's and an attacker's alike, passes through the hooks in
+// order, and only what they let through is sealed with the key. The key is
+// imported non-extractable and its bytes are overwritten; it never leaves
+// this realm.
+//
+// Envelope (must match src/isolation/envelope.rs):
+//   [0]     version = 1
+//   [1..9]  counter, u64 big-endian, starts at 1, never repeats under a key
+//   [9..]   AES-256-GCM(key, nonce = 00000000 || counter, aad = bytes 0..9)
+//           of UTF-8 JSON {"id","cmd","args"}
+'use strict';
+
+const subtle = crypto.subtle;
+const encrypt = subtle.encrypt.bind(subtle);
+const importKey = subtle.importKey.bind(subtle);
+const encoder = new TextEncoder();
+const stringify = JSON.stringify;
+const parent = window.parent;
+const VERSION = 1;
+const HEADER_LEN = 9;
+
+const bootEl = document.getElementById('moat-boot');
+const boot = JSON.parse(bootEl.textContent);
+bootEl.remove();
+const ctx = Object.freeze({ window: String(boot.window), origin: String(boot.appOrigin) });
+
+let counter = 0;
+let key = null;
+let hooks = [];
+let status = null;           // null while starting, then { ok, code?, message? }
+const waiting = [];          // ports that connected before start-up finished
+
+function base64ToBytes(b64) {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+async function start() {
+  if (typeof boot.key !== 'string') {
+    return { ok: false, code: 'no_key', message: 'this isolation frame was not given a key (only the first frame of a page load is)' };
+  }
+  const raw = base64ToBytes(boot.key);
+  boot.key = null;
+  try {
+    key = await importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt']);
+  } finally {
+    raw.fill(0);
+  }
+  try {
+    for (const url of boot.hooks) {
+      const mod = await import(url);
+      if (typeof mod.default !== 'function') throw new Error(url + ' has no default-exported function');
+      hooks.push(mod.default);
+    }
+  } catch (e) {
+    key = null;
+    return { ok: false, code: 'hook_failed', message: 'an isolation hook failed to load: ' + String(e && e.message || e) };
+  }
+  hooks = Object.freeze(hooks);
+  return { ok: true };
+}
+
+async function seal(plaintext) {
+  counter += 1;
+  const header = new Uint8Array(HEADER_LEN);
+  const view = new DataView(header.buffer);
+  header[0] = VERSION;
+  view.setUint32(1, Math.floor(counter / 0x100000000));
+  view.setUint32(5, counter >>> 0);
+  const iv = new Uint8Array(12);
+  iv.set(header.subarray(1), 4);
+  const sealed = new Uint8Array(await encrypt({ name: 'AES-GCM', iv, additionalData: header, tagLength: 128 }, key, plaintext));
+  const envelope = new Uint8Array(HEADER_LEN + sealed.length);
+  envelope.set(header);
+  envelope.set(sealed, HEADER_LEN);
+  return envelope.buffer;
+}
+
+function reason(e) {
+  if (e && typeof e.message === 'string') return e.message;
+  if (typeof e === 'string') return e;
+  return 'rejected by an isolation hook';
+}
+
+/** Runs the hook chain; returns the payload to seal, or throws the reason. */
+async function runHooks(payload) {
+  let p = payload;
+  for (const hook of hooks) {
+    const r = await hook(p, ctx);
+    if (r === false) throw new Error('rejected by an isolation hook');
+    if (r === undefined || r === true) continue;
+    if (r && typeof r === 'object' && typeof r.cmd === 'string') {
+      p = { cmd: r.cmd, args: r.args === undefined ? {} : r.args };
+      continue;
+    }
+    throw new Error('an isolation hook returned neither a payload nor false');
+  }
+  return p;
+}
+
+async function onCall(port, m) {
+  const id = m.id;
+  if (!Number.isSafeInteger(id) || id < 1 || typeof m.cmd !== 'string') {
+    if (Number.isSafeInteger(id)) port.postMessage({ type: 'error', id, code: 'bad_call', message: 'malformed call' });
+    return;
+  }
+  if (!key) {
+    port.postMessage({ type: 'error', id, code: 'no_key', message: 'this isolation frame has no key' });
+    return;
+  }
+  let p;
+  try {
+    p = await runHooks({ cmd: m.cmd, args: m.args === undefined ? {} : m.args });
+  } catch (e) {
+    port.postMessage({ type: 'error', id, code: 'rejected_by_hook', message: reason(e) });
+    return;
+  }
+  let plaintext;
+  try {
+    plaintext = encoder.encode(stringify({ id, cmd: p.cmd, args: p.args }));
+  } catch (e) {
+    port.postMessage({ type: 'error', id, code: 'bad_args', message: 'arguments are not JSON-serialisable: ' + reason(e) });
+    return;
+  }
+  const envelope = await seal(plaintext);
+  port.postMessage({ type: 'sealed', id, envelope }, [envelope]);
+}
+
+function serve(port) {
+  port.onmessage = (ev) => {
+    const m = ev.data;
+    if (m && typeof m === 'object' && m.type === 'call') onCall(port, m);
+  };
+  port.postMessage({ type: 'ready', ...status });
+}
+
+// Installed synchronously, before start-up finishes, so an early connect is
+// not lost. Only the parent window, on the app's origin, may connect.
+window.addEventListener('message', (ev) => {
+  if (ev.source !== parent || ev.origin !== ctx.origin) return;
+  const m = ev.data;
+  if (!m || m.type !== 'moat:connect' || !ev.ports || ev.ports.length !== 1) return;
+  if (status) serve(ev.ports[0]);
+  else waiting.push(ev.ports[0]);
+});
+
+start().then(
+  (s) => { status = s; },
+  (e) => { key = null; status = { ok: false, code: 'isolation_failed', message: reason(e) }; },
+).then(() => {
+  for (const port of waiting.splice(0)) serve(port);
+});

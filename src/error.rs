@@ -1,0 +1,57 @@
+//! Errors that stop the app from starting. Call-time errors live in
+//! `ipc::error` and never stop the app.
+
+use crate::config::ConfigError;
+
+/// Why Moat could not start.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is invalid.
+    Config(ConfigError),
+    /// The same command name was registered more than once.
+    DuplicateCommand(String),
+    /// `allowlist.commands` names a command that is not registered.
+    AllowlistUnknownCommand(String),
+    /// A hook named in `isolation.hooks` is not in the hooks directory.
+    MissingHook(String),
+    /// The frontend directory has no `index.html`.
+    MissingIndex,
+    /// `devtools: true` in a release build.
+    DevtoolsInRelease,
+    /// Command-line arguments were not understood.
+    Args(String),
+    /// The window, webview or runtime could not be created.
+    Platform(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Config(e) => e.fmt(f),
+            Error::DuplicateCommand(n) => write!(f, "command `{n}` is registered twice; rename one"),
+            Error::AllowlistUnknownCommand(n) => write!(
+                f,
+                "moat config: allowlist.commands: `{n}` is not a registered command; register it or remove it"
+            ),
+            Error::MissingHook(h) => write!(
+                f,
+                "moat config: isolation.hooks: `{h}` is not in the hooks directory given to Builder::hooks"
+            ),
+            Error::MissingIndex => f.write_str("the frontend directory has no index.html"),
+            Error::DevtoolsInRelease => f.write_str(
+                "moat config: devtools: the web inspector is never available in a release build; set \"devtools\": false",
+            ),
+            Error::Args(m) => write!(f, "arguments: {m}"),
+            Error::Platform(m) => write!(f, "platform: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}

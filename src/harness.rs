@@ -1,0 +1,183 @@
+//! The end-to-end test harness, compiled only with the `test-harness`
+//! feature (never a default feature, never in a shipped build).
+//!
+//! `--harness-script FILE` runs FILE's JS in the main frame after every page
+//! load of the app, once `window.moat.ready` settles, as ordinary page
+//! script: it has exactly an attacker's power plus `harness`, whose
+//! `result(name, ok, detail)` and `done()` report over `window.ipc`, a
+//! channel that carries nothing else in this build. `harness.load` is the
+//! 1-based count of page loads, for scripts that reload.
+//!
+//! Output: one JSON line per result, then `N passed, N failed`. Exit code 0
+//! only if every result passed and at least one ran; `--harness-timeout
+//! SECS` (default 60) ends a hung run as a failure.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Deserialize;
+use tao::event_loop::EventLoopProxy;
+
+use crate::error::Error;
+use crate::window::UserEvent;
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Clone)]
+pub(crate) struct Harness {
+    inner: Option<Arc<Inner>>,
+}
+
+struct Inner {
+    script: String,
+    timeout: Duration,
+    loads: AtomicU32,
+    counts: Mutex<(u32, u32)>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "harness", rename_all = "lowercase")]
+enum Message {
+    Result {
+        name: String,
+        ok: bool,
+        detail: serde_json::Value,
+    },
+    Done,
+}
+
+const INIT: &str = r#"(() => {
+  const post = window.ipc.postMessage.bind(window.ipc);
+  const stringify = JSON.stringify;
+  const detailOf = (d) => { try { return d === undefined ? null : JSON.parse(stringify(d)); } catch (e) { return String(d); } };
+  Object.defineProperty(window, '__harness', { value: Object.freeze({
+    result(name, ok, detail) { post(stringify({ harness: 'result', name: String(name), ok: ok === true, detail: detailOf(detail) })); },
+    done() { post(stringify({ harness: 'done' })); },
+  }) });
+})();"#;
+
+impl Harness {
+    /// Reads `--harness-script FILE` and `--harness-timeout SECS`; with no
+    /// `--harness-script` the harness is off.
+    pub(crate) fn from_args() -> Result<Self, Error> {
+        let mut args = std::env::args().skip(1);
+        let (mut script, mut timeout) = (None, DEFAULT_TIMEOUT);
+        while let Some(a) = args.next() {
+            match a.as_str() {
+                "--harness-script" => {
+                    let path = args
+                        .next()
+                        .ok_or_else(|| Error::Args("--harness-script needs a file".into()))?;
+                    script = Some(
+                        std::fs::read_to_string(&path)
+                            .map_err(|e| Error::Args(format!("--harness-script {path}: {e}")))?,
+                    );
+                }
+                "--harness-timeout" => {
+                    let secs =
+                        args.next()
+                            .and_then(|s| s.parse::<u64>().ok())
+                            .ok_or_else(|| {
+                                Error::Args("--harness-timeout needs whole seconds".into())
+                            })?;
+                    timeout = Duration::from_secs(secs);
+                }
+                other => return Err(Error::Args(format!("unknown argument {other:?}"))),
+            }
+        }
+        Ok(Self {
+            inner: script.map(|script| {
+                Arc::new(Inner {
+                    script,
+                    timeout,
+                    loads: AtomicU32::new(0),
+                    counts: Mutex::new((0, 0)),
+                })
+            }),
+        })
+    }
+
+    /// The `harness` object, defined before any page script runs.
+    pub(crate) fn init_script(&self) -> Option<&'static str> {
+        self.inner.as_ref().map(|_| INIT)
+    }
+
+    pub(crate) fn on_page_loaded(&self, proxy: &EventLoopProxy<UserEvent>) {
+        let Some(inner) = &self.inner else { return };
+        let load = inner.loads.fetch_add(1, Ordering::SeqCst) + 1;
+        let js = format!(
+            r#"(async () => {{
+  const harness = Object.freeze({{ result: window.__harness.result, done: window.__harness.done, load: {load} }});
+  try {{ await window.moat.ready; }} catch (e) {{ harness.result('bridge ready', false, String(e && e.message || e)); harness.done(); return; }}
+  try {{
+{script}
+  }} catch (e) {{ harness.result('harness script threw', false, String(e && e.stack || e)); harness.done(); }}
+}})();"#,
+            script = inner.script
+        );
+        let _ = proxy.send_event(UserEvent::Eval(js));
+    }
+
+    /// Handles a harness message; `false` if `body` is not one.
+    pub(crate) fn handle_message(
+        &self,
+        url: &str,
+        body: &str,
+        proxy: &EventLoopProxy<UserEvent>,
+    ) -> bool {
+        let Some(inner) = &self.inner else {
+            return false;
+        };
+        if !crate::window::navigation_allowed(url) || !url.starts_with("app:") {
+            return false;
+        }
+        let Ok(msg) = serde_json::from_str::<Message>(body) else {
+            return false;
+        };
+        let mut counts = inner.counts.lock().unwrap_or_else(|p| p.into_inner());
+        match msg {
+            Message::Result { name, ok, detail } => {
+                if ok {
+                    counts.0 += 1;
+                } else {
+                    counts.1 += 1;
+                }
+                let line = serde_json::json!({ "name": name, "ok": ok, "detail": detail });
+                println!("{line}");
+                let _ = std::io::stdout().flush();
+            }
+            Message::Done => {
+                let (passed, failed) = *counts;
+                println!("{passed} passed, {failed} failed");
+                let _ = std::io::stdout().flush();
+                let _ = proxy.send_event(UserEvent::Exit(if failed == 0 && passed > 0 {
+                    0
+                } else {
+                    1
+                }));
+            }
+        }
+        true
+    }
+
+    pub(crate) fn start_timeout(&self, proxy: EventLoopProxy<UserEvent>) {
+        let Some(inner) = self.inner.clone() else {
+            return;
+        };
+        std::thread::spawn(move || {
+            std::thread::sleep(inner.timeout);
+            let (passed, failed) = *inner.counts.lock().unwrap_or_else(|p| p.into_inner());
+            let line = serde_json::json!({
+                "name": "harness timeout",
+                "ok": false,
+                "detail": format!("no harness.done() within {} s", inner.timeout.as_secs()),
+            });
+            println!("{line}");
+            println!("{passed} passed, {} failed", failed + 1);
+            let _ = std::io::stdout().flush();
+            let _ = proxy.send_event(UserEvent::Exit(1));
+        });
+    }
+}

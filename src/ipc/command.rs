@@ -1,0 +1,220 @@
+//! Dedicated commands: the app's Rust functions the page may call by name.
+//!
+//! Each command has a typed argument struct (deserialized from the page's
+//! JSON, unknown keys refused) and a typed result. Sync handlers run on
+//! tokio's blocking pool and async ones on its workers, so a slow command
+//! blocks neither the UI thread nor other calls.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::args;
+use super::error::CallError;
+
+/// The arguments of a command that takes none. Any key sent is refused.
+#[derive(Debug, Default, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+/// What a handler may know about the call and the app, beyond its arguments.
+#[derive(Debug, Clone)]
+pub struct CallContext {
+    pub(crate) app: Arc<AppPaths>,
+    pub(crate) window: Arc<str>,
+}
+
+#[derive(Debug)]
+pub(crate) struct AppPaths {
+    pub(crate) data_dir: PathBuf,
+}
+
+impl CallContext {
+    /// The app's data directory, `$XDG_DATA_HOME/<identifier>/`. It may not
+    /// exist yet; create it before writing.
+    pub fn data_dir(&self) -> &Path {
+        &self.app.data_dir
+    }
+
+    /// The label of the window the call came from.
+    pub fn window(&self) -> &str {
+        &self.window
+    }
+}
+
+/// The JSON reply body, `{"ok": …}`, or a [`CallError`].
+pub(crate) type CallResult = Result<Vec<u8>, CallError>;
+pub(crate) type CallFuture = Pin<Box<dyn Future<Output = CallResult> + Send>>;
+
+/// A command with its types erased. `call` decodes the arguments before it
+/// returns, so a `bad_args` error costs no task.
+pub(crate) trait Handler: Send + Sync {
+    fn call(&self, args: &str, ctx: CallContext) -> CallFuture;
+}
+
+/// A set of commands, built in one place or several and merged.
+///
+/// ```no_run
+/// # use moat::{Commands, NoArgs};
+/// #[derive(serde::Deserialize)]
+/// struct Greet { name: String }
+///
+/// let commands = Commands::new()
+///     .sync("greet", |a: Greet, _ctx| Ok::<_, String>(format!("Hello, {}!", a.name)))
+///     .asynchronous("ping", |_: NoArgs, _ctx| async { Ok::<_, String>("pong") });
+/// ```
+#[derive(Default)]
+pub struct Commands {
+    pub(crate) handlers: BTreeMap<String, Arc<dyn Handler>>,
+    /// Names registered twice; the builder refuses to start with any.
+    pub(crate) duplicates: Vec<String>,
+}
+
+impl std::fmt::Debug for Commands {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Commands")
+            .field("names", &self.handlers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Commands {
+    /// No commands.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a synchronous command. It runs on a blocking-pool thread.
+    /// `Err(e)` reaches the page as code `app` with `e` serialised in `data`.
+    pub fn sync<A, R, E, F>(self, name: &str, f: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        R: Serialize + 'static,
+        E: Serialize + 'static,
+        F: Fn(A, &CallContext) -> Result<R, E> + Send + Sync + 'static,
+    {
+        self.insert(
+            name,
+            Arc::new(SyncHandler(Arc::new(f), std::marker::PhantomData)),
+        )
+    }
+
+    /// Registers an asynchronous command. It runs on the tokio runtime.
+    pub fn asynchronous<A, R, E, F, Fut>(self, name: &str, f: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        R: Serialize + 'static,
+        E: Serialize + 'static,
+        F: Fn(A, CallContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+    {
+        self.insert(name, Arc::new(AsyncHandler(f, std::marker::PhantomData)))
+    }
+
+    /// Adds every command of `other`, so a fork can keep its commands in its
+    /// own module. A name present in both is an error at startup.
+    pub fn merge(mut self, other: Commands) -> Self {
+        self.duplicates.extend(other.duplicates);
+        for (name, h) in other.handlers {
+            if self.handlers.insert(name.clone(), h).is_some() {
+                self.duplicates.push(name);
+            }
+        }
+        self
+    }
+
+    fn insert(mut self, name: &str, h: Arc<dyn Handler>) -> Self {
+        if self.handlers.insert(name.to_owned(), h).is_some() {
+            self.duplicates.push(name.to_owned());
+        }
+        self
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&Arc<dyn Handler>> {
+        self.handlers.get(name)
+    }
+}
+
+#[derive(Serialize)]
+struct Ok<'a, R> {
+    ok: &'a R,
+}
+
+fn finish<R: Serialize, E: Serialize>(result: Result<R, E>) -> CallResult {
+    match result {
+        Result::Ok(r) => serde_json::to_vec(&Ok { ok: &r })
+            .map_err(|e| CallError::HandlerFailed(format!("result did not serialise: {e}"))),
+        Err(e) => Err(match serde_json::to_value(&e) {
+            Result::Ok(v) => CallError::App(v),
+            Err(se) => CallError::HandlerFailed(format!("error did not serialise: {se}")),
+        }),
+    }
+}
+
+type SyncFn<A, R, E> = dyn Fn(A, &CallContext) -> Result<R, E> + Send + Sync;
+
+struct SyncHandler<A, R, E>(
+    Arc<SyncFn<A, R, E>>,
+    std::marker::PhantomData<fn() -> (A, R, E)>,
+);
+
+impl<A, R, E> Handler for SyncHandler<A, R, E>
+where
+    A: DeserializeOwned + Send + 'static,
+    R: Serialize + 'static,
+    E: Serialize + 'static,
+{
+    fn call(&self, json: &str, ctx: CallContext) -> CallFuture {
+        let decoded = args::decode::<A>(json);
+        let f = Arc::clone(&self.0);
+        Box::pin(async move {
+            let a = decoded.map_err(CallError::BadArgs)?;
+            match tokio::task::spawn_blocking(move || finish(f(a, &ctx))).await {
+                Result::Ok(r) => r,
+                Err(e) => Err(CallError::HandlerFailed(join_error(e))),
+            }
+        })
+    }
+}
+
+struct AsyncHandler<F, A>(F, std::marker::PhantomData<fn() -> A>);
+
+impl<A, R, E, F, Fut> Handler for AsyncHandler<F, A>
+where
+    A: DeserializeOwned + Send + 'static,
+    R: Serialize + 'static,
+    E: Serialize + 'static,
+    F: Fn(A, CallContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, E>> + Send + 'static,
+{
+    fn call(&self, json: &str, ctx: CallContext) -> CallFuture {
+        match args::decode::<A>(json) {
+            Result::Ok(a) => {
+                let fut = (self.0)(a, ctx);
+                Box::pin(async move { finish(fut.await) })
+            }
+            Err(e) => Box::pin(std::future::ready(Err(CallError::BadArgs(e)))),
+        }
+    }
+}
+
+/// Describes a failed task for the log. A panic's payload is the app's own
+/// message; it is logged, never sent to the page.
+pub(crate) fn join_error(e: tokio::task::JoinError) -> String {
+    if e.is_panic() {
+        let payload = e.into_panic();
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic payload".into());
+        format!("handler panicked: {msg}")
+    } else {
+        "handler task was cancelled".into()
+    }
+}

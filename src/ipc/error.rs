@@ -1,0 +1,178 @@
+//! Everything that can stop a call, and the one mapping from those reasons to
+//! what the page is told.
+//!
+//! Two audiences (house style, item 5): the page gets a stable `code` and a
+//! short message that reveals no internal state — no key bytes, no plaintext,
+//! no host paths, nothing that says which part of a forged envelope was
+//! wrong. The full reason goes to the `tracing` event.
+
+use serde::Serialize;
+
+use crate::isolation::envelope::EnvelopeError;
+use crate::isolation::replay::ReplayError;
+
+/// Why a call was refused or failed, in the core.
+#[derive(Debug)]
+pub(crate) enum CallError {
+    /// The request did not come from the app's own origin.
+    BadOrigin {
+        origin: Option<String>,
+    },
+    /// The body is not an envelope in this format.
+    NotAnEnvelope(EnvelopeError),
+    /// Not sealed under this page load's key.
+    DecryptFailed,
+    /// Sealed correctly, but its counter was already used or is too old.
+    Replayed(ReplayError),
+    /// Authentic, but the plaintext is not a call. Only a broken isolation
+    /// script can produce this.
+    BadCall(String),
+    UnknownCommand {
+        cmd: String,
+    },
+    /// Registered, but the app's allowlist does not let the page call it.
+    NotAllowed {
+        cmd: String,
+    },
+    BadArgs(ArgsError),
+    /// The handler panicked or its result could not be serialised.
+    HandlerFailed(String),
+    /// The handler returned its own error value; it reaches the page as
+    /// `data`, verbatim, so the app decides what it reveals.
+    App(serde_json::Value),
+}
+
+/// Why the arguments did not fit the command's type. These messages describe
+/// only what the page itself sent, so they go to the page as they are.
+#[derive(Debug)]
+pub(crate) enum ArgsError {
+    UnknownField {
+        field: String,
+        expected: Vec<&'static str>,
+    },
+    Invalid(String),
+}
+
+impl std::fmt::Display for ArgsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArgsError::UnknownField { field, expected } if expected.is_empty() => {
+                write!(
+                    f,
+                    "unknown field `{field}`, this command takes no arguments"
+                )
+            }
+            ArgsError::UnknownField { field, expected } => {
+                let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
+                write!(
+                    f,
+                    "unknown field `{field}`, expected one of {}",
+                    list.join(", ")
+                )
+            }
+            ArgsError::Invalid(m) => f.write_str(m),
+        }
+    }
+}
+
+impl CallError {
+    /// The stable wire code. Adding a code is fine; renaming one breaks apps.
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            CallError::BadOrigin { .. } => "bad_origin",
+            CallError::NotAnEnvelope(_) => "not_an_envelope",
+            CallError::DecryptFailed => "decrypt_failed",
+            CallError::Replayed(_) => "replayed",
+            CallError::BadCall(_) => "bad_call",
+            CallError::UnknownCommand { .. } => "unknown_command",
+            CallError::NotAllowed { .. } => "not_allowed",
+            CallError::BadArgs(_) => "bad_args",
+            CallError::HandlerFailed(_) => "handler_failed",
+            CallError::App(_) => "app",
+        }
+    }
+
+    /// What the page may read.
+    fn page_message(&self) -> String {
+        match self {
+            CallError::BadOrigin { .. } => "request did not come from the app's origin".into(),
+            CallError::NotAnEnvelope(_) => "request is not a Moat envelope".into(),
+            CallError::DecryptFailed => "envelope did not decrypt under this page's key".into(),
+            CallError::Replayed(_) => "envelope was already used".into(),
+            CallError::BadCall(_) => "envelope does not contain a call".into(),
+            // The page sent this name itself; echoing it back leaks nothing.
+            CallError::UnknownCommand { cmd } => format!("no command named `{cmd}`"),
+            CallError::NotAllowed { cmd } => format!("command `{cmd}` is not allowed"),
+            CallError::BadArgs(e) => e.to_string(),
+            CallError::HandlerFailed(_) => "the command failed unexpectedly".into(),
+            CallError::App(_) => "the command returned an error".into(),
+        }
+    }
+
+    /// What the log gets: everything but secrets and plaintext.
+    pub(crate) fn detail(&self) -> String {
+        match self {
+            CallError::BadOrigin { origin } => format!("origin {origin:?} is not the app's"),
+            CallError::NotAnEnvelope(e) => e.to_string(),
+            CallError::DecryptFailed => "AEAD open failed".into(),
+            CallError::Replayed(e) => e.to_string(),
+            CallError::BadCall(e) => e.clone(),
+            CallError::HandlerFailed(e) => e.clone(),
+            other => other.page_message(),
+        }
+    }
+
+    /// The reply body the page receives.
+    pub(crate) fn to_wire(&self) -> WireError {
+        WireError {
+            code: self.code(),
+            message: self.page_message(),
+            data: match self {
+                CallError::App(v) => Some(v.clone()),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// `{"code": …, "message": …, "data"?: …}`; the bridge turns it into a
+/// `MoatError`.
+#[derive(Debug, Serialize)]
+pub(crate) struct WireError {
+    pub(crate) code: &'static str,
+    pub(crate) message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) data: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_message_for_crypto_failures_reveals_nothing_specific() {
+        let a = CallError::DecryptFailed.to_wire();
+        let b = CallError::NotAnEnvelope(EnvelopeError::TooShort { len: 3 }).to_wire();
+        assert_eq!(a.code, "decrypt_failed");
+        assert!(!b.message.contains('3'), "{}", b.message);
+    }
+
+    #[test]
+    fn app_error_keeps_its_data() {
+        let w = CallError::App(serde_json::json!({"kind": "quota"})).to_wire();
+        assert_eq!(w.code, "app");
+        assert_eq!(w.data, Some(serde_json::json!({"kind": "quota"})));
+    }
+
+    #[test]
+    fn unknown_field_lists_expected_ones() {
+        let e = ArgsError::UnknownField {
+            field: "Name".into(),
+            expected: vec!["name"],
+        };
+        assert_eq!(
+            e.to_string(),
+            "unknown field `Name`, expected one of `name`"
+        );
+    }
+}

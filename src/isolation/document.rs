@@ -1,0 +1,81 @@
+//! The isolation document: the only page that ever holds the key.
+//!
+//! It is served at `isolation://localhost/` into `<iframe sandbox="allow-scripts">`,
+//! so it runs on an opaque origin the main frame cannot script. The key rides
+//! in a non-executable `application/json` block that `isolation.js` reads,
+//! imports as a non-extractable `CryptoKey`, and removes from the DOM.
+
+use base64::Engine as _;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::key::KeyBytes;
+
+/// What `isolation.js` is told at boot. Everything but the key is public.
+#[derive(Serialize)]
+struct Boot<'a> {
+    key: Option<&'a str>,
+    hooks: &'a [String],
+    window: &'a str,
+    #[serde(rename = "appOrigin")]
+    app_origin: &'a str,
+}
+
+/// Renders the document. With `key == None` (the key was already taken for
+/// this page load) the frame still loads, and refuses every call with
+/// `no_key`.
+pub(crate) fn render(
+    key: Option<&KeyBytes>,
+    hook_urls: &[String],
+    window: &str,
+    app_origin: &str,
+) -> Zeroizing<Vec<u8>> {
+    let key_b64 =
+        key.map(|k| Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(k.as_bytes())));
+    let boot = Boot {
+        key: key_b64.as_deref().map(String::as_str),
+        hooks: hook_urls,
+        window,
+        app_origin,
+    };
+    // serde_json escapes `<`? It does not; the values here are base64, URLs
+    // checked at startup and fixed labels, none of which contain `<`.
+    let boot_json = Zeroizing::new(serde_json::to_string(&boot).unwrap_or_else(|_| "{}".into()));
+    let mut html = Zeroizing::new(Vec::with_capacity(256 + boot_json.len()));
+    html.extend_from_slice(
+        b"<!doctype html><html><head><meta charset=\"utf-8\"><title>moat isolation</title>\
+<script type=\"application/json\" id=\"moat-boot\">",
+    );
+    html.extend_from_slice(boot_json.as_bytes());
+    html.extend_from_slice(
+        b"</script><script type=\"module\" src=\"isolation://localhost/isolation.js\"></script></head><body></body></html>",
+    );
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_without_key_says_null() {
+        let html = render(
+            None,
+            &["isolation://localhost/hooks/a.js".into()],
+            "main",
+            "app://localhost",
+        );
+        let s = String::from_utf8(html.to_vec()).unwrap();
+        assert!(s.contains(r#""key":null"#), "{s}");
+        assert!(s.contains("hooks/a.js"));
+    }
+
+    #[test]
+    fn document_carries_key_as_base64() {
+        let key = KeyBytes::from_bytes([7; 32]);
+        let html = render(Some(&key), &[], "main", "app://localhost");
+        let s = String::from_utf8(html.to_vec()).unwrap();
+        let b64 = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+        assert!(s.contains(&b64));
+    }
+}

@@ -1,0 +1,247 @@
+//! The sealed call: what the isolation frame produces and the core opens.
+//!
+//! Wire format (all of it is authenticated):
+//! ```text
+//! offset 0  version   u8      = 1            (also in the AAD)
+//! offset 1  counter   u64 BE  >= 1           (nonce = 00 00 00 00 || counter; also in the AAD)
+//! offset 9  ciphertext || 16-byte GCM tag    (plaintext: UTF-8 JSON {"id","cmd","args"})
+//! ```
+//! The whole call — command, call id and arguments — is one plaintext, so a
+//! captured ciphertext cannot be re-labelled as another command (a weakness of
+//! Tauri 2, which encrypts only the arguments).
+//!
+//! The counter is the GCM nonce: a repeated counter under one key reveals the
+//! XOR of two plaintexts and lets an attacker forge tags, so the key is
+//! replaced on every page load and handed out once (see [`super::session`]),
+//! and the frame never reuses a counter under the key it holds.
+
+use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use zeroize::Zeroizing;
+
+/// The only format version this core accepts.
+pub(crate) const VERSION: u8 = 1;
+/// version + counter.
+pub(crate) const HEADER_LEN: usize = 9;
+/// GCM tag length: the frame uses the WebCrypto default of 128 bits.
+pub(crate) const TAG_LEN: usize = 16;
+
+/// Why bytes were not recognised as an envelope. All of these map to the
+/// page-facing code `not_an_envelope`; the variant goes only to the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EnvelopeError {
+    Empty,
+    TooShort { len: usize },
+    TooLarge { len: usize, max: usize },
+    UnknownVersion { version: u8 },
+}
+
+impl std::fmt::Display for EnvelopeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EnvelopeError::Empty => f.write_str("empty body"),
+            EnvelopeError::TooShort { len } => write!(
+                f,
+                "{len} bytes is shorter than header and tag ({} bytes)",
+                HEADER_LEN + TAG_LEN
+            ),
+            EnvelopeError::TooLarge { len, max } => {
+                write!(f, "{len} bytes is over the limit of {max} bytes")
+            }
+            EnvelopeError::UnknownVersion { version } => write!(f, "unknown version {version}"),
+        }
+    }
+}
+
+/// A recognised but not yet authenticated envelope. Nothing in it may be
+/// trusted until [`Envelope::open`] succeeds.
+#[derive(Debug)]
+pub(crate) struct Envelope<'a> {
+    header: &'a [u8],
+    counter: u64,
+    sealed: &'a [u8],
+}
+
+impl<'a> Envelope<'a> {
+    /// Recognises the whole message before acting on any of it: length,
+    /// version, counter, then the ciphertext with its tag.
+    pub(crate) fn parse(bytes: &'a [u8], max_len: usize) -> Result<Self, EnvelopeError> {
+        if bytes.is_empty() {
+            return Err(EnvelopeError::Empty);
+        }
+        if bytes.len() > max_len {
+            return Err(EnvelopeError::TooLarge {
+                len: bytes.len(),
+                max: max_len,
+            });
+        }
+        if bytes.len() < HEADER_LEN + TAG_LEN {
+            return Err(EnvelopeError::TooShort { len: bytes.len() });
+        }
+        let (header, sealed) = bytes.split_at(HEADER_LEN);
+        if header[0] != VERSION {
+            return Err(EnvelopeError::UnknownVersion { version: header[0] });
+        }
+        let mut counter = [0u8; 8];
+        counter.copy_from_slice(&header[1..HEADER_LEN]);
+        Ok(Self {
+            header,
+            counter: u64::from_be_bytes(counter),
+            sealed,
+        })
+    }
+
+    /// The claimed counter. Unauthenticated until `open` succeeds; use it
+    /// before that only to refuse obvious replays early.
+    pub(crate) fn counter(&self) -> u64 {
+        self.counter
+    }
+
+    /// Decrypts and authenticates. The error is opaque on purpose: the page
+    /// must not learn which part of a forged envelope was wrong.
+    pub(crate) fn open(&self, cipher: &Aes256Gcm) -> Result<Zeroizing<Vec<u8>>, aes_gcm::Error> {
+        let nonce = nonce(self.counter);
+        cipher
+            .decrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: self.sealed,
+                    aad: self.header,
+                },
+            )
+            .map(Zeroizing::new)
+    }
+}
+
+fn nonce(counter: u64) -> [u8; 12] {
+    let mut n = [0u8; 12];
+    n[4..].copy_from_slice(&counter.to_be_bytes());
+    n
+}
+
+/// Seals like the isolation frame does. The core never seals calls in
+/// production; this exists for tests and for checking the JS side's format.
+#[cfg(test)]
+pub(crate) fn seal(cipher: &Aes256Gcm, counter: u64, plaintext: &[u8]) -> Vec<u8> {
+    let mut header = [0u8; HEADER_LEN];
+    header[0] = VERSION;
+    header[1..].copy_from_slice(&counter.to_be_bytes());
+    let sealed = cipher
+        .encrypt(
+            Nonce::from_slice(&nonce(counter)),
+            Payload {
+                msg: plaintext,
+                aad: &header,
+            },
+        )
+        .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+    let mut out = header.to_vec();
+    out.extend_from_slice(&sealed);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isolation::key::KeyBytes;
+
+    const MAX: usize = 1 << 20;
+
+    fn cipher(byte: u8) -> Aes256Gcm {
+        KeyBytes::from_bytes([byte; 32]).cipher()
+    }
+
+    /// Known-answer vector computed independently with Python's
+    /// `cryptography` package (AESGCM(key=bytes(range(32))), nonce =
+    /// 00000000 || 0000000000000001, aad = 01 || 0000000000000001,
+    /// plaintext = b'{"id":1,"cmd":"greet","args":{}}').
+    #[test]
+    fn known_answer_vector() {
+        let key: [u8; 32] = std::array::from_fn(|i| i as u8);
+        let c = KeyBytes::from_bytes(key).cipher();
+        let sealed = seal(&c, 1, br#"{"id":1,"cmd":"greet","args":{}}"#);
+        assert_eq!(hex(&sealed), KAT_HEX);
+        let env = Envelope::parse(&sealed, MAX).unwrap();
+        assert_eq!(env.counter(), 1);
+        assert_eq!(
+            env.open(&c).unwrap().as_slice(),
+            br#"{"id":1,"cmd":"greet","args":{}}"#
+        );
+    }
+
+    const KAT_HEX: &str = include_str!("envelope_kat.hex");
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    #[test]
+    fn round_trip() {
+        let c = cipher(1);
+        let sealed = seal(&c, 42, b"hello");
+        let env = Envelope::parse(&sealed, MAX).unwrap();
+        assert_eq!(env.counter(), 42);
+        assert_eq!(env.open(&c).unwrap().as_slice(), b"hello");
+    }
+
+    #[test]
+    fn envelope_under_other_key_is_rejected() {
+        let sealed = seal(&cipher(1), 1, b"hello");
+        let env = Envelope::parse(&sealed, MAX).unwrap();
+        assert!(env.open(&cipher(2)).is_err());
+    }
+
+    #[test]
+    fn tampering_any_byte_is_rejected() {
+        let c = cipher(3);
+        let sealed = seal(&c, 9, b"{\"id\":1}");
+        for i in 1..sealed.len() {
+            let mut t = sealed.clone();
+            t[i] ^= 0x01;
+            let env = Envelope::parse(&t, MAX).unwrap();
+            assert!(env.open(&c).is_err(), "flipping byte {i} went unnoticed");
+        }
+    }
+
+    #[test]
+    fn counter_rewritten_in_header_is_rejected() {
+        let c = cipher(4);
+        let mut sealed = seal(&c, 5, b"x");
+        sealed[8] = 6;
+        let env = Envelope::parse(&sealed, MAX).unwrap();
+        assert_eq!(env.counter(), 6);
+        assert!(env.open(&c).is_err());
+    }
+
+    #[test]
+    fn truncation_is_rejected() {
+        let c = cipher(5);
+        let sealed = seal(&c, 1, b"some plaintext");
+        for len in 0..sealed.len() {
+            match Envelope::parse(&sealed[..len], MAX) {
+                Ok(env) => assert!(env.open(&c).is_err(), "truncated to {len} opened"),
+                Err(e) => assert!(len < HEADER_LEN + TAG_LEN, "{len}: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_version_is_not_an_envelope() {
+        let mut sealed = seal(&cipher(6), 1, b"x");
+        sealed[0] = 2;
+        assert_eq!(
+            Envelope::parse(&sealed, MAX).unwrap_err(),
+            EnvelopeError::UnknownVersion { version: 2 }
+        );
+    }
+
+    #[test]
+    fn empty_and_oversized_bodies_are_not_envelopes() {
+        assert_eq!(Envelope::parse(&[], MAX).unwrap_err(), EnvelopeError::Empty);
+        let big = vec![1u8; 100];
+        assert_eq!(
+            Envelope::parse(&big, 99).unwrap_err(),
+            EnvelopeError::TooLarge { len: 100, max: 99 }
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! One isolation session per main-frame page load: the key, its one-shot
+//! hand-out, and the replay window.
+//!
+//! Why rotate per page load: the frame's counter (the GCM nonce) starts at 1
+//! in every new frame. If a reloaded or re-created frame got the same key, its
+//! counters would repeat nonces. So every main-frame load mints a new key and
+//! a new window, and the previous key stops opening anything.
+//!
+//! Why hand out once: a second isolation frame made by page script would
+//! otherwise receive the same key and start its own counter at 1 — a nonce
+//! reuse the attacker controls. The first request for the isolation document
+//! after a load takes the key; later requests get a document with none, and
+//! that frame answers every call with `no_key`.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use aes_gcm::Aes256Gcm;
+use zeroize::Zeroizing;
+
+use super::envelope::Envelope;
+use super::key::KeyBytes;
+use super::replay::{ReplayError, ReplayWindow};
+
+/// Why an envelope that parsed was still refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum OpenError {
+    /// Not sealed under this page load's key: forged, tampered, truncated,
+    /// from an older page load, or from a frame that never had the key.
+    DecryptFailed,
+    Replayed(ReplayError),
+}
+
+struct Current {
+    /// Bumped on every rotation, so a decryption done under an old key cannot
+    /// record its counter in the new window.
+    epoch: u64,
+    cipher: Arc<Aes256Gcm>,
+    /// `Some` from rotation until the isolation document takes it.
+    handout: Option<KeyBytes>,
+    window: ReplayWindow,
+}
+
+/// Shared between the GTK thread (rotation, hand-out) and the tokio workers
+/// (opening envelopes).
+pub(crate) struct Session {
+    current: Mutex<Current>,
+}
+
+impl Session {
+    pub(crate) fn new() -> Self {
+        let key = KeyBytes::generate();
+        Self {
+            current: Mutex::new(Current {
+                epoch: 0,
+                cipher: Arc::new(key.cipher()),
+                handout: Some(key),
+                window: ReplayWindow::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Current> {
+        // A panic while holding this lock cannot leave `Current` half
+        // updated (every update is a plain field store), so a poisoned lock
+        // is still consistent.
+        self.current.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new main-frame page load: new key, new window. The old cipher is
+    /// dropped (and wiped) once no in-flight decryption holds it.
+    pub(crate) fn rotate(&self) {
+        let key = KeyBytes::generate();
+        let mut cur = self.lock();
+        cur.epoch += 1;
+        cur.cipher = Arc::new(key.cipher());
+        cur.handout = Some(key);
+        cur.window = ReplayWindow::new();
+    }
+
+    /// The raw key for the isolation document, at most once per rotation.
+    pub(crate) fn take_key(&self) -> Option<KeyBytes> {
+        self.lock().handout.take()
+    }
+
+    /// Authenticates an envelope and records its counter. The lock is not
+    /// held while decrypting, so large calls do not serialise small ones.
+    pub(crate) fn open(&self, env: &Envelope<'_>) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+        let (epoch, cipher) = {
+            let cur = self.lock();
+            cur.window
+                .check(env.counter())
+                .map_err(OpenError::Replayed)?;
+            (cur.epoch, Arc::clone(&cur.cipher))
+        };
+        let plaintext = env.open(&cipher).map_err(|_| OpenError::DecryptFailed)?;
+        let mut cur = self.lock();
+        if cur.epoch != epoch {
+            // Rotated while decrypting: the call belongs to a page that is gone.
+            return Err(OpenError::DecryptFailed);
+        }
+        cur.window
+            .accept(env.counter())
+            .map_err(OpenError::Replayed)?;
+        Ok(plaintext)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isolation::envelope::seal;
+
+    const MAX: usize = 1 << 20;
+
+    fn sealed_with_handout(s: &Session, counter: u64) -> Vec<u8> {
+        let key = s.take_key().expect("key not yet handed out");
+        seal(&key.cipher(), counter, b"{}")
+    }
+
+    #[test]
+    fn key_is_handed_out_once_per_load() {
+        let s = Session::new();
+        assert!(s.take_key().is_some());
+        assert!(s.take_key().is_none());
+        s.rotate();
+        assert!(s.take_key().is_some());
+        assert!(s.take_key().is_none());
+    }
+
+    #[test]
+    fn replayed_envelope_is_rejected() {
+        let s = Session::new();
+        let e = sealed_with_handout(&s, 1);
+        let env = Envelope::parse(&e, MAX).unwrap();
+        assert!(s.open(&env).is_ok());
+        assert_eq!(
+            s.open(&env).unwrap_err(),
+            OpenError::Replayed(ReplayError::Duplicate)
+        );
+    }
+
+    #[test]
+    fn envelope_from_previous_page_load_is_rejected() {
+        let s = Session::new();
+        let e = sealed_with_handout(&s, 1);
+        s.rotate();
+        let env = Envelope::parse(&e, MAX).unwrap();
+        assert_eq!(s.open(&env).unwrap_err(), OpenError::DecryptFailed);
+    }
+
+    #[test]
+    fn forged_envelope_does_not_burn_a_counter() {
+        let s = Session::new();
+        let key = s.take_key().unwrap();
+        let forged = seal(&KeyBytes::generate().cipher(), 1, b"{}");
+        let env = Envelope::parse(&forged, MAX).unwrap();
+        assert_eq!(s.open(&env).unwrap_err(), OpenError::DecryptFailed);
+        let real = seal(&key.cipher(), 1, b"{}");
+        assert!(s.open(&Envelope::parse(&real, MAX).unwrap()).is_ok());
+    }
+}

@@ -1,0 +1,121 @@
+//! Moat: a desktop webview runtime with the isolation pattern built in.
+//!
+//! The page never talks to Rust directly. `window.moat.invoke(cmd, args)`
+//! goes to a sandboxed isolation frame on its own origin, which runs the
+//! app's JS hooks and seals the whole call with a per-page-load AES-256-GCM
+//! key only it holds; the core opens the envelope, refuses forgeries and
+//! replays, and dispatches to a dedicated command.
+//!
+//! ```no_run
+//! use moat::{Builder, Commands, Config};
+//! static FRONTEND: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/demo-frontend");
+//! static HOOKS: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/demo-frontend/hooks");
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Greet { name: String }
+//!
+//! fn main() -> Result<(), moat::Error> {
+//!     let config = Config::from_json(include_str!("../moat.json"))?;
+//!     let commands = Commands::new()
+//!         .sync("greet", |a: Greet, _| Ok::<_, String>(format!("Hello, {}!", a.name)));
+//!     Builder::new(config).frontend(&FRONTEND).hooks(&HOOKS).commands(commands).run()
+//! }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub)]
+
+mod config;
+mod csp;
+mod error;
+#[cfg(feature = "test-harness")]
+mod harness;
+mod ipc;
+mod isolation;
+mod protocol;
+mod window;
+
+pub use config::{Allowlist, Config, ConfigError, IsolationConfig, Limits, WindowConfig};
+pub use error::Error;
+pub use include_dir::{include_dir, Dir};
+pub use ipc::command::{CallContext, Commands, NoArgs};
+
+static EMPTY_DIR: Dir<'static> = Dir::new("", &[]);
+
+/// Assembles an app: its config, embedded frontend, hooks and commands.
+#[derive(Debug)]
+pub struct Builder {
+    config: Config,
+    frontend: &'static Dir<'static>,
+    hooks: &'static Dir<'static>,
+    commands: Commands,
+}
+
+impl Builder {
+    /// An app with no frontend, hooks or commands yet.
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            frontend: &EMPTY_DIR,
+            hooks: &EMPTY_DIR,
+            commands: Commands::new(),
+        }
+    }
+
+    /// The embedded frontend served at `app://localhost/`; must contain
+    /// `index.html`.
+    pub fn frontend(mut self, dir: &'static Dir<'static>) -> Self {
+        self.frontend = dir;
+        self
+    }
+
+    /// The directory the hooks named in `isolation.hooks` are served from,
+    /// at `isolation://localhost/hooks/`.
+    pub fn hooks(mut self, dir: &'static Dir<'static>) -> Self {
+        self.hooks = dir;
+        self
+    }
+
+    /// Adds commands; may be called several times.
+    pub fn commands(mut self, commands: Commands) -> Self {
+        self.commands = std::mem::take(&mut self.commands).merge(commands);
+        self
+    }
+
+    /// Checks everything, opens the window and runs until it closes. Returns
+    /// only on a startup error.
+    pub fn run(self) -> Result<(), Error> {
+        window::run(self.check()?)
+    }
+
+    fn check(self) -> Result<window::Checked, Error> {
+        if let Some(dup) = self.commands.duplicates.first() {
+            return Err(Error::DuplicateCommand(dup.clone()));
+        }
+        if let Some(allowed) = &self.config.allowlist.commands {
+            if let Some(unknown) = allowed.iter().find(|c| self.commands.get(c).is_none()) {
+                return Err(Error::AllowlistUnknownCommand(unknown.clone()));
+            }
+        }
+        if let Some(missing) = self
+            .config
+            .isolation
+            .hooks
+            .iter()
+            .find(|h| self.hooks.get_file(h.as_str()).is_none())
+        {
+            return Err(Error::MissingHook(missing.clone()));
+        }
+        if self.frontend.get_file("index.html").is_none() {
+            return Err(Error::MissingIndex);
+        }
+        if self.config.devtools && !cfg!(debug_assertions) {
+            return Err(Error::DevtoolsInRelease);
+        }
+        Ok(window::Checked {
+            config: self.config,
+            frontend: self.frontend,
+            hooks: self.hooks,
+            commands: self.commands,
+        })
+    }
+}

@@ -1,0 +1,94 @@
+//! `isolation://localhost/`: the isolation document, `isolation.js`, and the
+//! app's hooks.
+//!
+//! Only `/` (or `/index.html`) is the document, and only a navigation gets
+//! the key: a request carrying an `Origin` header is a `fetch` or a module
+//! load from some page, never the frame's own navigation, and is refused
+//! without consuming the key. Scripts are public and carry
+//! `Access-Control-Allow-Origin: *`, because the sandboxed frame's origin is
+//! opaque (`null`) and module scripts are fetched in CORS mode. The document
+//! itself carries no such header, so no page can read it.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use http::header::CACHE_CONTROL;
+use http::{HeaderValue, Request, Response, StatusCode};
+use include_dir::{include_dir, Dir};
+
+use super::{embedded_path, mime_for, not_found, ok, APP_ORIGIN, ISOLATION_ORIGIN};
+use crate::csp::ISOLATION_POLICY;
+use crate::isolation::{document, session::Session};
+
+/// `isolation-js/`: the frame script, the bridge, hook examples.
+pub(crate) static ISOLATION_JS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/isolation-js");
+
+pub(crate) struct IsolationProtocol {
+    pub(crate) session: Arc<Session>,
+    pub(crate) hooks: &'static Dir<'static>,
+    /// Absolute URLs of the configured hooks, in order.
+    pub(crate) hook_urls: Vec<String>,
+    pub(crate) window: String,
+}
+
+impl IsolationProtocol {
+    pub(crate) fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
+        let path = req.uri().path();
+        if path == "/" || path == "/index.html" {
+            return self.document(req);
+        }
+        let Some(rel) = embedded_path(path) else {
+            return not_found();
+        };
+        let file = if rel == "isolation.js" {
+            ISOLATION_JS.get_file("isolation.js")
+        } else if let Some(hook) = rel.strip_prefix("hooks/") {
+            self.hooks.get_file(hook)
+        } else {
+            None
+        };
+        match file {
+            Some(f) => {
+                let mut res = ok(Cow::Borrowed(f.contents()), &mime_for(&rel), None);
+                res.headers_mut()
+                    .insert("access-control-allow-origin", HeaderValue::from_static("*"));
+                res
+            }
+            None => not_found(),
+        }
+    }
+
+    fn document(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
+        if let Some(origin) = req.headers().get(http::header::ORIGIN) {
+            tracing::warn!(
+                origin = %String::from_utf8_lossy(origin.as_bytes()),
+                "isolation document requested by a page, not a frame navigation; refused"
+            );
+            let mut res = not_found();
+            *res.status_mut() = StatusCode::FORBIDDEN;
+            return res;
+        }
+        let key = self.session.take_key();
+        if key.is_none() {
+            tracing::warn!(
+                "isolation document requested again in this page load; served without a key"
+            );
+        }
+        let html = document::render(key.as_ref(), &self.hook_urls, &self.window, APP_ORIGIN);
+        // wry copies the body into a GLib buffer we cannot wipe; our own copy
+        // is wiped when `html` drops after this copy.
+        let mut res = ok(
+            Cow::Owned(html.to_vec()),
+            "text/html; charset=utf-8",
+            Some(ISOLATION_POLICY),
+        );
+        res.headers_mut()
+            .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res
+    }
+}
+
+/// The absolute URL the frame imports a hook from.
+pub(crate) fn hook_url(hook: &str) -> String {
+    format!("{ISOLATION_ORIGIN}/hooks/{hook}")
+}

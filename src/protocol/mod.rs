@@ -1,0 +1,110 @@
+//! The custom schemes the webview loads from. There is no localhost server
+//! and no `file://` page: everything the app shows comes from memory.
+//!
+//! - `app://localhost/` — the app's embedded frontend (main frame);
+//! - `isolation://localhost/` — the isolation document, `isolation.js` and
+//!   the app's hooks (the sandboxed frame only);
+//! - `ipc://localhost/` — the envelope endpoint ([`crate::ipc::transport`]).
+//!
+//! ## Platform-specific
+//! - **Linux:** wry registers every custom scheme as secure, so both
+//!   documents are secure contexts and `crypto.subtle` exists in the frame.
+
+pub(crate) mod app;
+pub(crate) mod isolation;
+
+use std::borrow::Cow;
+
+use http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use http::{HeaderValue, Response, StatusCode};
+
+pub(crate) const APP_ORIGIN: &str = "app://localhost";
+pub(crate) const APP_URL: &str = "app://localhost/";
+pub(crate) const ISOLATION_ORIGIN: &str = "isolation://localhost";
+pub(crate) const IPC_URL: &str = "ipc://localhost/";
+
+/// Maps a request path onto an embedded file's path: strips the leading `/`,
+/// serves `index.html` for `/`, refuses `..`, empty and hidden segments and
+/// backslashes (none of which an embedded tree needs).
+pub(crate) fn embedded_path(path: &str) -> Option<String> {
+    let p = path.trim_start_matches('/');
+    let p = if p.is_empty() || p.ends_with('/') {
+        format!("{p}index.html")
+    } else {
+        p.to_owned()
+    };
+    let ok = p
+        .split('/')
+        .all(|seg| !seg.is_empty() && !seg.starts_with('.') && !seg.contains('\\'));
+    ok.then_some(p)
+}
+
+pub(crate) fn mime_for(path: &str) -> String {
+    let m = mime_guess::from_path(path).first_or_octet_stream();
+    match m.type_() {
+        mime_guess::mime::TEXT => format!("{m}; charset=utf-8"),
+        _ if m.subtype() == mime_guess::mime::JAVASCRIPT => "text/javascript; charset=utf-8".into(),
+        _ => m.to_string(),
+    }
+}
+
+/// A response with the headers every served document carries.
+pub(crate) fn ok(
+    body: Cow<'static, [u8]>,
+    content_type: &str,
+    csp: Option<&str>,
+) -> Response<Cow<'static, [u8]>> {
+    let mut res = Response::new(body);
+    let h = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        h.insert(CONTENT_TYPE, v);
+    }
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    if let Some(csp) = csp.and_then(|c| HeaderValue::from_str(c).ok()) {
+        h.insert(CONTENT_SECURITY_POLICY, csp);
+    }
+    res
+}
+
+pub(crate) fn not_found() -> Response<Cow<'static, [u8]>> {
+    let mut res = ok(
+        Cow::Borrowed(b"not found"),
+        "text/plain; charset=utf-8",
+        None,
+    );
+    *res.status_mut() = StatusCode::NOT_FOUND;
+    res.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_map_onto_the_embedded_tree() {
+        assert_eq!(embedded_path("/").as_deref(), Some("index.html"));
+        assert_eq!(embedded_path("/a/b.js").as_deref(), Some("a/b.js"));
+        assert_eq!(embedded_path("/sub/").as_deref(), Some("sub/index.html"));
+    }
+
+    #[test]
+    fn traversal_and_hidden_paths_are_refused() {
+        for p in ["/../secret", "/a/../../b", "/.git/config", "/a//b", "/a\\b"] {
+            assert_eq!(embedded_path(p), None, "{p}");
+        }
+    }
+
+    #[test]
+    fn mime_types() {
+        assert_eq!(mime_for("index.html"), "text/html; charset=utf-8");
+        assert_eq!(mime_for("app.js"), "text/javascript; charset=utf-8");
+        assert_eq!(mime_for("x.mjs"), "text/javascript; charset=utf-8");
+        assert_eq!(mime_for("s.css"), "text/css; charset=utf-8");
+        assert_eq!(mime_for("i.png"), "image/png");
+    }
+}

@@ -1,0 +1,292 @@
+//! The window and the webview, and the lockdown that belongs to them:
+//! navigation only to the app's own schemes, no new windows, no downloads,
+//! devtools only in debug builds on request.
+//!
+//! ## Platform-specific
+//! - **Linux:** GTK runs on the main thread; everything that touches the
+//!   webview (`evaluate_script`) goes through the tao event loop. The
+//!   navigation handler is also called for sub-frames, so it admits the
+//!   isolation origin. wry's page-load handler follows WebKit's
+//!   `load-changed` signal, which fires for the main frame only.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use include_dir::Dir;
+use tao::event::{Event, WindowEvent};
+use tao::event_loop::{ControlFlow, EventLoopBuilder};
+use tao::window::WindowBuilder;
+use wry::{NewWindowResponse, PageLoadEvent, WebViewBuilder};
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::ipc::command::{AppPaths, CallContext, Commands};
+use crate::ipc::{raw, transport};
+use crate::isolation::session::Session;
+use crate::protocol::app::AppProtocol;
+use crate::protocol::isolation::{hook_url, IsolationProtocol, ISOLATION_JS};
+use crate::protocol::{APP_ORIGIN, APP_URL, IPC_URL};
+
+const WINDOW_LABEL: &str = "main";
+
+/// A configuration that passed every startup check.
+pub(crate) struct Checked {
+    pub(crate) config: Config,
+    pub(crate) frontend: &'static Dir<'static>,
+    pub(crate) hooks: &'static Dir<'static>,
+    pub(crate) commands: Commands,
+}
+
+/// Work for the GTK thread, sent from other threads and handlers.
+#[derive(Debug)]
+pub(crate) enum UserEvent {
+    Eval(String),
+    #[cfg_attr(not(feature = "test-harness"), allow(dead_code))]
+    Exit(i32),
+}
+
+/// Main-frame and sub-frame navigation is allowed only to the app's own
+/// schemes (and the frame's initial `about:blank`). Compared as parsed
+/// scheme and authority, never as a string prefix, so `app://localhost.evil`
+/// and `app://localhost@evil` are not the app.
+pub(crate) fn navigation_allowed(url: &str) -> bool {
+    if url == "about:blank" {
+        return true;
+    }
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
+    matches!(
+        (uri.scheme_str(), uri.authority().map(|a| a.as_str())),
+        (Some("app"), Some("localhost")) | (Some("isolation"), Some("localhost"))
+    )
+}
+
+fn init_tracing() {
+    use tracing_subscriber::{fmt::format::FmtSpan, EnvFilter};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("moat=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn bridge_script(config: &Config) -> String {
+    let settings = serde_json::json!({
+        "isolationUrl": "isolation://localhost/",
+        "ipcUrl": IPC_URL,
+        "callTimeoutMs": config.limits.call_timeout_ms,
+    });
+    let bridge = ISOLATION_JS
+        .get_file("bridge.js")
+        .and_then(|f| f.contents_utf8())
+        .unwrap_or("");
+    format!("(() => {{ const MOAT_CONFIG = {settings};\n{bridge}\n}})();")
+}
+
+pub(crate) fn run(app: Checked) -> Result<(), Error> {
+    init_tracing();
+    #[cfg(feature = "test-harness")]
+    let harness = crate::harness::Harness::from_args()?;
+
+    let config = app.config;
+    if config.csp.is_some() {
+        tracing::warn!("the app replaces Moat's default Content-Security-Policy; make sure it still allows frame-src isolation: and connect-src ipc:");
+    }
+    let devtools = config.devtools && cfg!(debug_assertions);
+    if devtools {
+        tracing::warn!("devtools are on (debug build, config.devtools = true)");
+    }
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("moat-worker")
+        .enable_time()
+        .build()
+        .map_err(|e| Error::Platform(format!("tokio runtime: {e}")))?;
+    let session = Arc::new(Session::new());
+    let data_dir = dirs::data_dir()
+        .ok_or_else(|| Error::Platform("no data directory: set $HOME or $XDG_DATA_HOME".into()))?
+        .join(&config.identifier);
+    let core = Arc::new(transport::Core {
+        session: Arc::clone(&session),
+        commands: app.commands,
+        allowed: config
+            .allowlist
+            .commands
+            .as_ref()
+            .map(|c| c.iter().cloned().collect::<BTreeSet<_>>()),
+        max_envelope_bytes: config.limits.max_message_bytes,
+        app_origin: APP_ORIGIN.to_owned(),
+        ctx: CallContext {
+            app: Arc::new(AppPaths { data_dir }),
+            window: Arc::from(WINDOW_LABEL),
+        },
+    });
+    let app_protocol = AppProtocol {
+        frontend: app.frontend,
+        csp: config
+            .csp
+            .clone()
+            .unwrap_or_else(|| crate::csp::DEFAULT_APP_POLICY.to_owned()),
+    };
+    let isolation_protocol = IsolationProtocol {
+        session: Arc::clone(&session),
+        hooks: app.hooks,
+        hook_urls: config.isolation.hooks.iter().map(|h| hook_url(h)).collect(),
+        window: WINDOW_LABEL.to_owned(),
+    };
+
+    let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let proxy = event_loop.create_proxy();
+    let window = WindowBuilder::new()
+        .with_title(&config.title)
+        .with_inner_size(tao::dpi::LogicalSize::new(
+            config.window.width,
+            config.window.height,
+        ))
+        .build(&event_loop)
+        .map_err(|e| Error::Platform(format!("window: {e}")))?;
+
+    let rt_handle = rt.handle().clone();
+    let ipc_core = Arc::clone(&core);
+    let ipc_proxy = proxy.clone();
+    let load_session = Arc::clone(&session);
+    #[cfg(feature = "test-harness")]
+    let (harness_ipc, harness_load) = (harness.clone(), harness.clone());
+    let load_proxy = proxy.clone();
+
+    let builder = WebViewBuilder::new()
+        .with_url(APP_URL)
+        .with_custom_protocol("app".into(), move |_, req| app_protocol.respond(&req))
+        .with_custom_protocol("isolation".into(), move |_, req| {
+            isolation_protocol.respond(&req)
+        })
+        .with_asynchronous_custom_protocol("ipc".into(), move |_, req, responder| {
+            transport::handle(&ipc_core, &rt_handle, req, responder)
+        })
+        .with_initialization_script_for_main_only(bridge_script(&config), true);
+    #[cfg(feature = "test-harness")]
+    let builder = match harness.init_script() {
+        Some(js) => builder.with_initialization_script_for_main_only(js, true),
+        None => builder,
+    };
+    let builder = builder
+        .with_ipc_handler(move |req| {
+            let url = req.uri().to_string();
+            let body = req.into_body();
+            #[cfg(feature = "test-harness")]
+            if harness_ipc.handle_message(&url, &body, &ipc_proxy) {
+                return;
+            }
+            raw::reject(&url, body.len());
+            let _ = ipc_proxy.send_event(UserEvent::Eval(raw::rejection_script()));
+        })
+        .with_navigation_handler(|url| {
+            let ok = navigation_allowed(&url);
+            if !ok {
+                tracing::warn!(%url, "navigation refused: not the app's origin");
+            }
+            ok
+        })
+        .with_new_window_req_handler(|url, _| {
+            tracing::warn!(%url, "new window refused");
+            NewWindowResponse::Deny
+        })
+        .with_download_started_handler(|url, _| {
+            tracing::warn!(%url, "download refused");
+            false
+        })
+        .with_on_page_load_handler(move |event, url| {
+            let ours = url.parse::<http::Uri>().is_ok_and(|u| {
+                u.scheme_str() == Some("app")
+                    && u.authority().map(|a| a.as_str()) == Some("localhost")
+            });
+            match event {
+                PageLoadEvent::Started if ours => {
+                    load_session.rotate();
+                    tracing::debug!(%url, "page load: isolation key rotated");
+                }
+                PageLoadEvent::Finished if ours => {
+                    #[cfg(feature = "test-harness")]
+                    harness_load.on_page_loaded(&load_proxy);
+                    let _ = &load_proxy;
+                }
+                _ => {}
+            }
+        })
+        .with_devtools(devtools);
+
+    #[cfg(target_os = "linux")]
+    let webview = {
+        use tao::platform::unix::WindowExtUnix;
+        use wry::WebViewBuilderExtUnix;
+        let vbox = window
+            .default_vbox()
+            .ok_or_else(|| Error::Platform("tao window has no GTK box".into()))?;
+        builder.build_gtk(vbox)
+    };
+    #[cfg(not(target_os = "linux"))]
+    let webview = builder.build(&window);
+    let webview = webview.map_err(|e| Error::Platform(format!("webview: {e}")))?;
+    tracing::info!(identifier = %config.identifier, "moat started");
+
+    #[cfg(feature = "test-harness")]
+    harness.start_timeout(proxy.clone());
+
+    event_loop.run(move |event, _, control_flow| {
+        *control_flow = ControlFlow::Wait;
+        // Keep the runtime alive as long as the loop.
+        let _ = &rt;
+        match event {
+            Event::UserEvent(UserEvent::Eval(js)) => {
+                if let Err(e) = webview.evaluate_script(&js) {
+                    tracing::error!(error = %e, "evaluate_script failed");
+                }
+            }
+            Event::UserEvent(UserEvent::Exit(code)) => std::process::exit(code),
+            Event::WindowEvent {
+                event: WindowEvent::CloseRequested,
+                ..
+            } => *control_flow = ControlFlow::Exit,
+            _ => {}
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::navigation_allowed;
+
+    #[test]
+    fn navigation_to_the_app_and_the_frame_is_allowed() {
+        for url in [
+            "app://localhost/",
+            "app://localhost/page.html?x=1#y",
+            "isolation://localhost/",
+            "about:blank",
+        ] {
+            assert!(navigation_allowed(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn navigation_elsewhere_is_refused() {
+        for url in [
+            "http://localhost/",
+            "https://example.com/",
+            "ws://localhost/",
+            "file:///etc/passwd",
+            "app://localhost.evil.com/",
+            "app://localhost@evil.com/",
+            "app://evil/",
+            "ipc://localhost/",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "about:srcdoc",
+        ] {
+            assert!(!navigation_allowed(url), "{url}");
+        }
+    }
+}
