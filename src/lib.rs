@@ -15,7 +15,7 @@
 //! struct Greet { name: String }
 //!
 //! fn main() -> Result<(), moat::Error> {
-//!     let config = Config::from_json(include_str!("../moat.json"))?;
+//!     let config = Config::from_json(r#"{"identifier": "dev.example.app", "title": "Example"}"#)?;
 //!     let commands = Commands::new()
 //!         .sync("greet", |a: Greet, _| Ok::<_, String>(format!("Hello, {}!", a.name)));
 //!     Builder::new(config).frontend(&FRONTEND).hooks(&HOOKS).commands(commands).run()

@@ -1,1 +1,238 @@
-//! placeholder
+//! End-to-end tests in the real webview (WebKitGTK, under Xvfb via
+//! `make test`). Each test spawns the one `moat-demo` binary, built with the
+//! `test-harness` feature, with a script from `tests/js/` that runs as
+//! ordinary page script; `tests/js/lib.js` is prepended to each.
+//!
+//! The JS reports named results; these tests check that every expected
+//! result ran and passed, and then check the real filesystem and the log.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const APP_ID: &str = "dev.moat.demo";
+
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Outcome {
+    fn results(&self) -> impl Iterator<Item = serde_json::Value> + '_ {
+        self.stdout
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+    }
+
+    fn result(&self, name: &str) -> Option<serde_json::Value> {
+        self.results().find(|v| v["name"] == name)
+    }
+
+    /// Every named result is present and passed, nothing failed, exit 0.
+    fn assert_passed(&self, names: &[&str]) {
+        let failed: Vec<String> = self
+            .results()
+            .filter(|v| v["ok"] != true)
+            .map(|v| v.to_string())
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "failed results:\n{}\n\nstderr:\n{}",
+            failed.join("\n"),
+            self.tail()
+        );
+        for name in names {
+            match self.result(name) {
+                Some(v) => assert_eq!(v["ok"], true, "{name}: {v}"),
+                None => panic!(
+                    "result {name:?} never reported\nstdout:\n{}\nstderr:\n{}",
+                    self.stdout,
+                    self.tail()
+                ),
+            }
+        }
+        let closing = format!("{} passed, 0 failed", self.results().count());
+        assert!(
+            self.stdout.lines().any(|l| l == closing),
+            "no closing line {closing:?}:\n{}",
+            self.stdout
+        );
+        assert_eq!(self.code, Some(0), "exit code; stderr:\n{}", self.tail());
+    }
+
+    /// A tracing event recorded this rejection code.
+    fn assert_logged(&self, code: &str) {
+        let needle = format!("code=\"{code}\"");
+        assert!(
+            self.stderr.lines().any(|l| l.contains(&needle)),
+            "no log line with {needle}; stderr:\n{}",
+            self.tail()
+        );
+    }
+
+    fn tail(&self) -> String {
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+}
+
+fn js(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/js")
+        .join(name)
+}
+
+/// Runs `script` (with lib.js prepended) in the demo, with its data
+/// directory under `xdg` (a fresh temporary directory).
+fn run(script: &str, xdg: &Path, timeout_secs: u32) -> Outcome {
+    assert!(
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
+        "no display: run the end-to-end tests with `make test` (it uses xvfb-run)"
+    );
+    let lib = std::fs::read_to_string(js("lib.js")).expect("tests/js/lib.js");
+    let body = std::fs::read_to_string(js(script)).expect("test script");
+    let file = xdg.join(format!("{script}.harness.js"));
+    std::fs::write(&file, format!("{lib}\n{body}")).expect("write harness script");
+    let out = Command::new(env!("CARGO_BIN_EXE_moat-demo"))
+        .arg("--harness-script")
+        .arg(&file)
+        .arg("--harness-timeout")
+        .arg(timeout_secs.to_string())
+        .env("XDG_DATA_HOME", xdg)
+        .env("RUST_LOG", "moat=info")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("spawn moat-demo");
+    Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn report_path(xdg: &Path) -> PathBuf {
+    xdg.join(APP_ID).join("report.txt")
+}
+
+#[test]
+fn demo_commands_round_trip_through_the_isolation_frame() {
+    let xdg = tempfile::tempdir().unwrap();
+    let out = run("roundtrip.js", xdg.path(), 90);
+    out.assert_passed(&[
+        "greet: hook trims, Rust greets",
+        "write_report returns byte count",
+        "read_report returns what was written",
+        "unicode args round-trip intact",
+        "1 MiB round-trips intact",
+        "hook rejects oversized report",
+        "hook rejects NUL in report",
+        "hook returning false rejects",
+        "rejected report did not change the file",
+        "unknown command",
+        "keys are not case-converted",
+        "extra key names the field and expected ones",
+        "no-arg command refuses arguments",
+        "wrong type",
+        "app error: code app with data",
+        "panicking handler gives handler_failed",
+        "app keeps running after a panic",
+        "non-cloneable args are refused",
+        "slow command does not block other calls",
+        "200 concurrent calls resolve correctly",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(report_path(xdg.path())).unwrap(),
+        "final report"
+    );
+    // Atomic writes leave no temp files behind.
+    let leftovers: Vec<_> = std::fs::read_dir(xdg.path().join(APP_ID))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n != "report.txt")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    out.assert_logged("unknown_command");
+    out.assert_logged("bad_args");
+    out.assert_logged("handler_failed");
+    // The log never carries arguments or plaintext.
+    assert!(!out.stderr.contains("Quarterly") && !out.stderr.contains("final report"));
+}
+
+#[test]
+fn attacks_from_the_main_frame_are_rejected_and_change_nothing() {
+    let xdg = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(xdg.path().join(APP_ID)).unwrap();
+    std::fs::write(report_path(xdg.path()), "original report").unwrap();
+    let out = run("attacks.js", xdg.path(), 90);
+    out.assert_passed(&[
+        "precondition: report exists",
+        "empty body is not an envelope",
+        "short garbage is not an envelope",
+        "forged envelope does not decrypt",
+        "unknown version is not an envelope",
+        "raw window.ipc message is rejected",
+        "attacker port connects to the real frame",
+        "attacker calls still go through the hooks",
+        "tampered version byte is rejected",
+        "tampered counter is rejected",
+        "tampered ciphertext is rejected",
+        "tampered tag is rejected",
+        "truncated envelope (tag cut) is rejected",
+        "truncated to the header is rejected",
+        "envelope with a trailing byte is rejected",
+        "counter rewritten to a fresh value is rejected",
+        "report untouched after tampering",
+        "captured envelope works once",
+        "replayed envelope is rejected",
+        "sealed write delivered once",
+        "replayed write is rejected",
+        "report untouched by the replay",
+        "out-of-order delivery is accepted",
+        "late duplicate is rejected",
+        "main frame cannot read the frame document",
+        "main frame cannot reach into the frame window",
+        "main frame cannot fetch the isolation document",
+        "second frame (sandbox=true) has no key",
+        "second frame (sandbox=true) cannot seal a call",
+        "second frame (sandbox=false) has no key",
+        "second frame (sandbox=false) cannot seal a call",
+        "legit calls still work after all that",
+        "report untouched at the end",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(report_path(xdg.path())).unwrap(),
+        "original report"
+    );
+    for code in ["not_an_envelope", "decrypt_failed", "replayed"] {
+        out.assert_logged(code);
+    }
+}
+
+#[test]
+fn envelopes_do_not_survive_a_page_reload() {
+    let xdg = tempfile::tempdir().unwrap();
+    let out = run("reload.js", xdg.path(), 60);
+    out.assert_passed(&[
+        "first load: call works",
+        "envelope from the previous page load is rejected",
+        "after reload: calls work under the new key",
+    ]);
+}
+
+/// The harness itself must be able to fail: a failing result and a hung
+/// script both end in a non-zero exit and an honest closing line.
+#[test]
+fn harness_reports_failures_and_timeouts() {
+    let xdg = tempfile::tempdir().unwrap();
+    let failing = run("selftest_fail.js", xdg.path(), 30);
+    assert_eq!(failing.code, Some(1), "{}", failing.stdout);
+    assert!(
+        failing.stdout.lines().any(|l| l == "1 passed, 1 failed"),
+        "{}",
+        failing.stdout
+    );
+
+    let hung = run("selftest_hang.js", xdg.path(), 3);
+    assert_eq!(hung.code, Some(1), "{}", hung.stdout);
+    assert!(hung.result("harness timeout").is_some(), "{}", hung.stdout);
+}

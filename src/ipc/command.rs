@@ -156,18 +156,14 @@ fn finish<R: Serialize, E: Serialize>(result: Result<R, E>) -> CallResult {
     }
 }
 
-type SyncFn<A, R, E> = dyn Fn(A, &CallContext) -> Result<R, E> + Send + Sync;
+struct SyncHandler<F, A>(Arc<F>, std::marker::PhantomData<fn() -> A>);
 
-struct SyncHandler<A, R, E>(
-    Arc<SyncFn<A, R, E>>,
-    std::marker::PhantomData<fn() -> (A, R, E)>,
-);
-
-impl<A, R, E> Handler for SyncHandler<A, R, E>
+impl<A, R, E, F> Handler for SyncHandler<F, A>
 where
     A: DeserializeOwned + Send + 'static,
     R: Serialize + 'static,
     E: Serialize + 'static,
+    F: Fn(A, &CallContext) -> Result<R, E> + Send + Sync + 'static,
 {
     fn call(&self, json: &str, ctx: CallContext) -> CallFuture {
         let decoded = args::decode::<A>(json);

@@ -178,3 +178,53 @@ fn reply(body: Vec<u8>) -> Response<Vec<u8>> {
     );
     res
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipc::command::AppPaths;
+
+    fn core() -> Core {
+        Core {
+            session: Arc::new(Session::new()),
+            commands: Commands::new(),
+            allowed: None,
+            max_envelope_bytes: 1 << 20,
+            app_origin: crate::protocol::APP_ORIGIN.into(),
+            ctx: CallContext {
+                app: Arc::new(AppPaths {
+                    data_dir: "/nonexistent".into(),
+                }),
+                window: Arc::from("main"),
+            },
+        }
+    }
+
+    fn req(origin: Option<&str>) -> Request<Vec<u8>> {
+        let mut b = Request::builder()
+            .method("POST")
+            .uri(crate::protocol::IPC_URL);
+        if let Some(o) = origin {
+            b = b.header("origin", o);
+        }
+        b.body(Vec::new()).unwrap()
+    }
+
+    #[test]
+    fn only_the_apps_exact_origin_is_accepted() {
+        let c = core();
+        assert!(c.check_origin(&req(Some("app://localhost"))).is_ok());
+        for bad in [
+            None,
+            Some("null"),
+            Some("isolation://localhost"),
+            Some("app://localhost.evil.com"),
+            Some("app://localhost:1"),
+            Some("APP://LOCALHOST"),
+            Some("https://localhost"),
+        ] {
+            let e = c.check_origin(&req(bad)).unwrap_err();
+            assert_eq!(e.code(), "bad_origin", "{bad:?}");
+        }
+    }
+}

@@ -92,3 +92,76 @@ impl IsolationProtocol {
 pub(crate) fn hook_url(hook: &str) -> String {
     format!("{ISOLATION_ORIGIN}/hooks/{hook}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn protocol() -> IsolationProtocol {
+        IsolationProtocol {
+            session: Arc::new(Session::new()),
+            hooks: &ISOLATION_JS,
+            hook_urls: vec![],
+            window: "main".into(),
+        }
+    }
+
+    fn get(
+        p: &IsolationProtocol,
+        path: &str,
+        origin: Option<&str>,
+    ) -> Response<Cow<'static, [u8]>> {
+        let mut b = Request::builder().uri(format!("isolation://localhost{path}"));
+        if let Some(o) = origin {
+            b = b.header("origin", o);
+        }
+        p.respond(&b.body(Vec::new()).unwrap())
+    }
+
+    fn body(r: &Response<Cow<'static, [u8]>>) -> String {
+        String::from_utf8_lossy(r.body()).into_owned()
+    }
+
+    #[test]
+    fn page_fetch_of_the_document_is_refused_without_spending_the_key() {
+        let p = protocol();
+        let refused = get(&p, "/", Some("app://localhost"));
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+        assert!(!body(&refused).contains("\"key\":\""));
+        let nav = get(&p, "/", None);
+        assert!(
+            body(&nav).contains("\"key\":\""),
+            "the frame's navigation still gets the key"
+        );
+    }
+
+    #[test]
+    fn second_document_request_gets_no_key() {
+        let p = protocol();
+        assert!(body(&get(&p, "/", None)).contains("\"key\":\""));
+        let again = get(&p, "/index.html", None);
+        assert!(body(&again).contains("\"key\":null"));
+    }
+
+    #[test]
+    fn document_is_not_cacheable_or_cors_readable() {
+        let r = get(&protocol(), "/", None);
+        assert_eq!(r.headers()[CACHE_CONTROL], "no-store");
+        assert!(r.headers().get("access-control-allow-origin").is_none());
+        assert!(r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors app://localhost"));
+    }
+
+    #[test]
+    fn only_isolation_js_and_hooks_are_served() {
+        let p = protocol();
+        assert_eq!(get(&p, "/isolation.js", None).status(), StatusCode::OK);
+        assert_eq!(get(&p, "/bridge.js", None).status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            get(&p, "/hooks/../bridge.js", None).status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+}

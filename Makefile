@@ -1,0 +1,46 @@
+# Moat: two commands for a person, `make run` and `make test`.
+# Both install what is missing first (Debian/Ubuntu; root or sudo).
+
+CARGO        ?= cargo
+APT_PACKAGES := pkg-config build-essential libwebkit2gtk-4.1-dev libgtk-3-dev \
+                libsoup-3.0-dev xvfb xauth
+DEMO         := target/debug/moat-demo
+
+.PHONY: deps run test fmt lint bench
+
+## deps: install the system packages WebKitGTK needs, if any is missing
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	  else echo "moat: missing packages:$$missing; install them as root (apt-get install$$missing)" >&2; exit 1; fi; \
+	  echo "moat: installing$$missing"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq$$missing >/dev/null || exit 1; \
+	fi
+	@command -v $(CARGO) >/dev/null 2>&1 || { echo "moat: cargo not found; install Rust (rustup) first" >&2; exit 1; }
+
+## run: build and open the demo (under Xvfb, and saying so, when there is no display)
+run: deps
+	$(CARGO) build --locked --bin moat-demo
+	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
+	  echo "moat: no display found; running the demo under Xvfb (invisible; Ctrl-C to stop)"; \
+	  xvfb-run -a $(DEMO); \
+	else \
+	  $(DEMO); \
+	fi
+
+## test: unit tests, and the end-to-end tests in the real webview under Xvfb
+test: deps
+	xvfb-run -a $(CARGO) test --locked --features test-harness
+
+fmt:
+	$(CARGO) fmt
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets --features test-harness -- -D warnings

@@ -1,0 +1,80 @@
+// Helpers prepended to every harness script. Everything here uses only what
+// any page script (an attacker's included) has: window.moat, fetch, the DOM.
+const { invoke, MoatError } = window.moat;
+
+function check(name, ok, detail) {
+  harness.result(name, ok === true, detail);
+}
+
+/** Expects `promise` to reject with a MoatError of `code` (and a message containing `text`). */
+async function rejects(name, promise, code, text) {
+  try {
+    const v = await promise;
+    check(name, false, { resolved: v });
+  } catch (e) {
+    const ok = e instanceof MoatError && e instanceof Error && e.code === code &&
+      (text === undefined || String(e.message).includes(text));
+    check(name, ok, { code: e && e.code, message: e && e.message, cmd: e && e.cmd, data: e && e.data });
+  }
+}
+
+/** Posts bytes straight to the core, skipping the frame. Returns the reply JSON. */
+async function direct(body) {
+  const res = await fetch('ipc://localhost/', { method: 'POST', body });
+  return res.json();
+}
+
+function directRejects(name, reply, code) {
+  check(name, !!reply && !!reply.err && reply.err.code === code && !('ok' in reply), reply);
+}
+
+/** The bridge's isolation frame. */
+function isolationFrame() {
+  return document.querySelector('iframe[sandbox]');
+}
+
+/**
+ * Connects a port of our own to an isolation frame, as any page script can,
+ * and returns { status, seal(cmd, args) → Promise<{envelope?, error?}> }.
+ */
+async function connectTo(frame) {
+  const ch = new MessageChannel();
+  const replies = new Map();
+  let statusResolve;
+  const status = new Promise((r) => { statusResolve = r; });
+  ch.port1.onmessage = (ev) => {
+    const m = ev.data;
+    if (m.type === 'ready') statusResolve(m);
+    else if (replies.has(m.id)) { replies.get(m.id)(m); replies.delete(m.id); }
+  };
+  frame.contentWindow.postMessage({ type: 'moat:connect' }, '*', [ch.port2]);
+  let nextId = 1000000;
+  return {
+    status: await status,
+    seal(cmd, args) {
+      const id = nextId++;
+      return new Promise((resolve) => {
+        replies.set(id, resolve);
+        ch.port1.postMessage({ type: 'call', id, cmd, args });
+      });
+    },
+  };
+}
+
+function toB64(buf) {
+  let s = '';
+  for (const b of new Uint8Array(buf)) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+function fromB64(s) {
+  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+}
+
+function onceLoaded(frame) {
+  return new Promise((r) => frame.addEventListener('load', r, { once: true }));
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}

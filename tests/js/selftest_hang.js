@@ -1,0 +1,2 @@
+// Harness self-test: never calls harness.done(); the timeout must end the run.
+check('started', true);
