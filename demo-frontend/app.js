@@ -51,8 +51,8 @@ async function direct(label, body) {
 }
 $('forge').addEventListener('click', () => {
   const env = new Uint8Array(64);
-  env[0] = 1; env[8] = 1;
-  crypto.getRandomValues(env.subarray(9));
+  crypto.getRandomValues(env);
+  env[0] = 1; // right version, random counter, ciphertext and tag
   direct('forged envelope', env);
 });
 $('empty').addEventListener('click', () => direct('empty body', new Uint8Array(0)));

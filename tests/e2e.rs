@@ -169,6 +169,7 @@ fn attacks_from_the_main_frame_are_rejected_and_change_nothing() {
         "empty body is not an envelope",
         "short garbage is not an envelope",
         "forged envelope does not decrypt",
+        "forgery claiming a used counter is decrypt_failed, not replayed",
         "unknown version is not an envelope",
         "raw window.ipc message is rejected",
         "attacker port connects to the real frame",

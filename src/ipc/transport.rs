@@ -1,7 +1,7 @@
 //! The IPC endpoint: `POST ipc://localhost/` with an envelope as the body.
 //!
 //! Order of checks, each refusing with its own code: origin → envelope shape
-//! → replay pre-check → decryption under this page load's key → replay window
+//! → decryption under this page load's key → replay window
 //! → call shape → command registered → allowlist → argument types → handler.
 //! There is no path to a handler that skips opening an envelope: an empty
 //! body is `not_an_envelope`, never "a call with no arguments" (a Tauri bug).

@@ -51,10 +51,9 @@ impl ReplayWindow {
         Self::default()
     }
 
-    /// Checks without recording: used before decrypting, so an obviously
-    /// replayed envelope costs no AES work. Only [`accept`](Self::accept)
-    /// after a successful decryption may record a counter, or a forger could
-    /// burn counters the real frame has yet to use.
+    /// Checks without recording. Only [`accept`](Self::accept), after a
+    /// successful decryption, may record a counter, or a forger could burn
+    /// counters the real frame has yet to use.
     pub(crate) fn check(&self, counter: u64) -> Result<(), ReplayError> {
         if counter == 0 {
             return Err(ReplayError::Zero);

@@ -82,14 +82,14 @@ impl Session {
         self.lock().handout.take()
     }
 
-    /// Authenticates an envelope and records its counter. The lock is not
-    /// held while decrypting, so large calls do not serialise small ones.
+    /// Authenticates an envelope, then records its counter. Decryption comes
+    /// first so that only authentic envelopes are ever called `replayed`: a
+    /// forgery is `decrypt_failed` whatever counter it claims, and the page
+    /// learns nothing about which counters were used. The lock is not held
+    /// while decrypting, so large calls do not serialise small ones.
     pub(crate) fn open(&self, env: &Envelope<'_>) -> Result<Zeroizing<Vec<u8>>, OpenError> {
         let (epoch, cipher) = {
             let cur = self.lock();
-            cur.window
-                .check(env.counter())
-                .map_err(OpenError::Replayed)?;
             (cur.epoch, Arc::clone(&cur.cipher))
         };
         let plaintext = env.open(&cipher).map_err(|_| OpenError::DecryptFailed)?;
@@ -145,6 +145,17 @@ mod tests {
         let e = sealed_with_handout(&s, 1);
         s.rotate();
         let env = Envelope::parse(&e, MAX).unwrap();
+        assert_eq!(s.open(&env).unwrap_err(), OpenError::DecryptFailed);
+    }
+
+    #[test]
+    fn forgery_claiming_a_used_counter_is_decrypt_failed_not_replayed() {
+        let s = Session::new();
+        let key = s.take_key().unwrap();
+        let real = seal(&key.cipher(), 1, b"{}");
+        assert!(s.open(&Envelope::parse(&real, MAX).unwrap()).is_ok());
+        let forged = seal(&KeyBytes::generate().cipher(), 1, b"{}");
+        let env = Envelope::parse(&forged, MAX).unwrap();
         assert_eq!(s.open(&env).unwrap_err(), OpenError::DecryptFailed);
     }
 

@@ -12,6 +12,8 @@ const forged = new Uint8Array(80);
 forged[0] = 1; forged[8] = 7;
 crypto.getRandomValues(forged.subarray(9));
 directRejects('forged envelope does not decrypt', await direct(forged), 'decrypt_failed');
+const usedCounter = forged.slice(); usedCounter[8] = 1; // counter 1 was used by read_report above
+directRejects('forgery claiming a used counter is decrypt_failed, not replayed', await direct(usedCounter), 'decrypt_failed');
 const v2 = forged.slice(); v2[0] = 2;
 directRejects('unknown version is not an envelope', await direct(v2), 'not_an_envelope');
 
