@@ -8,14 +8,16 @@
 //! channel that carries nothing else in this build. `harness.load` is the
 //! 1-based count of page loads, for scripts that reload.
 //!
-//! Output: one JSON line per result, then `N passed, N failed`. Exit code 0
+//! Output: one JSON line per result (`name`, `ok`, `detail`, plus `t_ms`
+//! since start-up and `rss_kb`, the peak RSS so far, for `make bench`), then
+//! `N passed, N failed`. Exit code 0
 //! only if every result passed and at least one ran; `--harness-timeout
 //! SECS` (default 60) ends a hung run as a failure.
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use tao::event_loop::EventLoopProxy;
@@ -31,6 +33,8 @@ pub(crate) struct Harness {
 }
 
 struct Inner {
+    /// Taken first thing in `run`, for `t_ms` (the bench's `startup_ms`).
+    started: Instant,
     script: String,
     timeout: Duration,
     loads: AtomicU32,
@@ -62,6 +66,7 @@ impl Harness {
     /// Reads `--harness-script FILE` and `--harness-timeout SECS`; with no
     /// `--harness-script` the harness is off.
     pub(crate) fn from_args() -> Result<Self, Error> {
+        let started = Instant::now();
         let mut args = std::env::args().skip(1);
         let (mut script, mut timeout) = (None, DEFAULT_TIMEOUT);
         while let Some(a) = args.next() {
@@ -90,6 +95,7 @@ impl Harness {
         Ok(Self {
             inner: script.map(|script| {
                 Arc::new(Inner {
+                    started,
                     script,
                     timeout,
                     loads: AtomicU32::new(0),
@@ -144,7 +150,13 @@ impl Harness {
                 } else {
                     counts.1 += 1;
                 }
-                let line = serde_json::json!({ "name": name, "ok": ok, "detail": detail });
+                let line = serde_json::json!({
+                    "name": name,
+                    "ok": ok,
+                    "detail": detail,
+                    "t_ms": inner.started.elapsed().as_secs_f64() * 1e3,
+                    "rss_kb": peak_rss_kb(),
+                });
                 println!("{line}");
                 let _ = std::io::stdout().flush();
             }
@@ -180,4 +192,13 @@ impl Harness {
             let _ = proxy.send_event(UserEvent::Exit(1));
         });
     }
+}
+
+/// Peak resident set size of this (the UI) process, from `VmHWM`.
+fn peak_rss_kb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }

@@ -86,9 +86,9 @@ fn bridge_script(config: &Config) -> String {
 }
 
 pub(crate) fn run(app: Checked) -> Result<(), Error> {
-    init_tracing();
     #[cfg(feature = "test-harness")]
     let harness = crate::harness::Harness::from_args()?;
+    init_tracing();
 
     let config = app.config;
     if config.csp.is_some() {

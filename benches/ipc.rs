@@ -1,0 +1,109 @@
+//! `make bench`: the IPC path a user pays for, in the real webview, per
+//! `../shared/bench/PROTOCOL.md`. Runs the Moat demo and the bare-wry
+//! baseline alternately, 3 runs each, with `benches/workload.js` as page
+//! script; prints one JSON line per subject and run, then a table of medians
+//! and the ratio moat / baseline.
+
+use std::process::Command;
+
+const RUNS: usize = 3;
+const FIELDS: [&str; 8] = [
+    "startup_ms",
+    "seq_16b_us",
+    "seq_1k_us",
+    "batch_p99_us",
+    "concurrent_per_s",
+    "mb_per_s_1m",
+    "mb_per_s_10m",
+    "rss_kb",
+];
+
+fn run(subject: &str, exe: &str, script: &str, data: &std::path::Path) -> Vec<f64> {
+    let out = Command::new(exe)
+        .args(["--harness-script", script, "--harness-timeout", "240"])
+        .env("XDG_DATA_HOME", data)
+        .env("RUST_LOG", "moat=warn")
+        .output()
+        .unwrap_or_else(|e| panic!("{exe}: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let find = |name: &str| {
+        lines
+            .iter()
+            .find(|v| v["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| {
+                panic!(
+                    "{subject}: no {name:?} result\nstdout:\n{stdout}\nstderr:\n{}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+    };
+    let first = find("first_reply");
+    let figures = find("figures");
+    assert!(
+        first["ok"] == true && figures["ok"] == true && out.status.success(),
+        "{subject}: a reply was wrong or the run failed: {figures}"
+    );
+    let d = &figures["detail"];
+    let num = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    let last_rss = lines
+        .iter()
+        .filter_map(|v| v["rss_kb"].as_f64())
+        .fold(0.0, f64::max);
+    vec![
+        num(&first["t_ms"]),
+        num(&d["seq_16b_us"]),
+        num(&d["seq_1k_us"]),
+        num(&d["batch_p99_us"]),
+        num(&d["concurrent_per_s"]),
+        num(&d["mb_per_s_1m"]),
+        num(&d["mb_per_s_10m"]),
+        last_rss,
+    ]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/workload.js");
+    let data = std::env::temp_dir().join(format!("moat-bench-{}", std::process::id()));
+    let subjects = [
+        ("moat", env!("CARGO_BIN_EXE_moat-demo")),
+        ("baseline", env!("CARGO_BIN_EXE_moat-baseline")),
+    ];
+    let mut all: Vec<Vec<Vec<f64>>> = vec![Vec::new(), Vec::new()];
+    for r in 1..=RUNS {
+        for (i, (subject, exe)) in subjects.iter().enumerate() {
+            let figs = run(subject, exe, script, &data);
+            let mut line = serde_json::Map::new();
+            line.insert("subject".into(), (*subject).into());
+            line.insert("run".into(), r.into());
+            for (f, v) in FIELDS.iter().zip(&figs) {
+                let rounded = if *f == "rss_kb" {
+                    v.round()
+                } else {
+                    (v * 10.0).round() / 10.0
+                };
+                line.insert((*f).into(), serde_json::json!(rounded));
+            }
+            println!("{}", serde_json::Value::Object(line));
+            all[i].push(figs);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&data);
+    println!();
+    println!("| figure | moat | baseline | moat / baseline |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (k, f) in FIELDS.iter().enumerate() {
+        let m = median(all[0].iter().map(|r| r[k]).collect());
+        let b = median(all[1].iter().map(|r| r[k]).collect());
+        println!("| `{f}` | {m:.1} | {b:.1} | {:.2} |", m / b);
+    }
+}

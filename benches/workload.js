@@ -1,0 +1,59 @@
+// The page script of `make bench` (../shared/bench/PROTOCOL.md), run as is by
+// both subjects: Moat (window.moat.invoke through the isolation frame) and
+// the bare-wry baseline (the same names over window.ipc).
+const { invoke } = window.moat;
+let wrong = 0;
+
+async function echo(s) {
+  const r = await invoke('echo', { data: s });
+  if (typeof r !== 'string' || r.length !== s.length || r !== s) wrong++;
+}
+
+// startup_ms: process start to this reply, timed by Rust when it hears it.
+await echo('first');
+harness.result('first_reply', wrong === 0, null);
+
+const s16 = '0123456789abcdef';
+const s1k = 'x'.repeat(1024);
+for (let i = 0; i < 200; i++) await echo(s16);
+
+async function seq(s, n) {
+  const t = performance.now();
+  for (let i = 0; i < n; i++) await echo(s);
+  return ((performance.now() - t) * 1000) / n;
+}
+const seq_16b_us = await seq(s16, 2000);
+const seq_1k_us = await seq(s1k, 2000);
+
+const batches = [];
+for (let b = 0; b < 100; b++) batches.push(await seq(s16, 20));
+batches.sort((a, b) => a - b);
+const batch_p99_us = batches[Math.ceil(0.99 * batches.length) - 1];
+
+let nextCall = 0;
+const t = performance.now();
+await Promise.all(Array.from({ length: 64 }, async () => {
+  while (nextCall < 4000) {
+    const i = nextCall++;
+    await echo(s16 + i);
+  }
+}));
+const concurrent_per_s = 4000 / ((performance.now() - t) / 1000);
+
+async function throughput(bytes) {
+  const s = 'abcdefghijklmnop'.repeat(bytes / 16);
+  let total = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await echo(s);
+    total += performance.now() - t0;
+  }
+  return bytes / 1e6 / (total / 5 / 1000);
+}
+const mb_per_s_1m = await throughput(1 << 20);
+const mb_per_s_10m = await throughput(10 << 20);
+
+harness.result('figures', wrong === 0, {
+  seq_16b_us, seq_1k_us, batch_p99_us, concurrent_per_s, mb_per_s_1m, mb_per_s_10m, wrong,
+});
+harness.done();
