@@ -7,6 +7,10 @@
 // imported non-extractable and its bytes are overwritten; it never leaves
 // this realm.
 //
+// Transport: small envelopes go straight to the core over the script message
+// handler as `moat1:<id>:<base64>` (src/ipc/post.rs); large ones go back to
+// the bridge, which POSTs them to ipc://localhost/ (src/ipc/fetch.rs).
+//
 // Envelope (must match src/isolation/envelope.rs):
 //   [0]     version = 1
 //   [1..9]  counter, u64 big-endian, starts at 1, never repeats under a key
@@ -22,6 +26,19 @@ const stringify = JSON.stringify;
 const parent = window.parent;
 const VERSION = 1;
 const HEADER_LEN = 9;
+// Envelopes up to this size go straight to the core as base64 text over the
+// script message handler; larger ones go back to the bridge as a transferred
+// ArrayBuffer and reach the core as a binary fetch body.
+const INLINE_MAX = 32 * 1024;
+const handler = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.ipc;
+const postToCore = handler ? handler.postMessage.bind(handler) : null;
+const toBase64 = Uint8Array.prototype.toBase64
+  ? (bytes) => bytes.toBase64()
+  : (bytes) => {
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  };
 
 const bootEl = document.getElementById('moat-boot');
 const boot = JSON.parse(bootEl.textContent);
@@ -32,7 +49,7 @@ let counter = 0;
 let key = null;
 let hooks = [];
 let status = null;           // null while starting, then { ok, code?, message? }
-const waiting = [];          // ports that connected before start-up finished
+let connectPending = false;  // a connect arrived before start-up finished
 
 function base64ToBytes(b64) {
   const bin = atob(b64);
@@ -104,55 +121,63 @@ async function runHooks(payload) {
   return p;
 }
 
-async function onCall(port, m) {
+/** Messages to the main frame go to the parent window, on the app's origin only. */
+function toParent(m, transfer) {
+  parent.postMessage(m, ctx.origin, transfer || []);
+}
+
+async function onCall(m) {
   const id = m.id;
   if (!Number.isSafeInteger(id) || id < 1 || typeof m.cmd !== 'string') {
-    if (Number.isSafeInteger(id)) port.postMessage({ type: 'error', id, code: 'bad_call', message: 'malformed call' });
+    if (Number.isSafeInteger(id)) toParent({ type: 'error', id, code: 'bad_call', message: 'malformed call' });
     return;
   }
   if (!key) {
-    port.postMessage({ type: 'error', id, code: 'no_key', message: 'this isolation frame has no key' });
+    toParent({ type: 'error', id, code: 'no_key', message: 'this isolation frame has no key' });
     return;
   }
   let p;
   try {
     p = await runHooks({ cmd: m.cmd, args: m.args === undefined ? {} : m.args });
   } catch (e) {
-    port.postMessage({ type: 'error', id, code: 'rejected_by_hook', message: reason(e) });
+    toParent({ type: 'error', id, code: 'rejected_by_hook', message: reason(e) });
     return;
   }
   let plaintext;
   try {
     plaintext = encoder.encode(stringify({ id, cmd: p.cmd, args: p.args }));
   } catch (e) {
-    port.postMessage({ type: 'error', id, code: 'bad_args', message: 'arguments are not JSON-serialisable: ' + reason(e) });
+    toParent({ type: 'error', id, code: 'bad_args', message: 'arguments are not JSON-serialisable: ' + reason(e) });
     return;
   }
   const envelope = await seal(plaintext);
-  port.postMessage({ type: 'sealed', id, envelope }, [envelope]);
-}
-
-function serve(port) {
-  port.onmessage = (ev) => {
-    const m = ev.data;
-    if (m && typeof m === 'object' && m.type === 'call') onCall(port, m);
-  };
-  port.postMessage({ type: 'ready', ...status });
+  if (postToCore && envelope.byteLength <= INLINE_MAX) {
+    postToCore('moat1:' + id + ':' + toBase64(new Uint8Array(envelope)));
+  } else {
+    toParent({ type: 'sealed', id, envelope }, [envelope]);
+  }
 }
 
 // Installed synchronously, before start-up finishes, so an early connect is
-// not lost. Only the parent window, on the app's origin, may connect.
+// not lost. Only the parent window, on the app's origin, is heard. Calls that
+// arrive before start-up finishes are refused by the bridge's own queueing:
+// it sends none until it has seen `ready`.
 window.addEventListener('message', (ev) => {
   if (ev.source !== parent || ev.origin !== ctx.origin) return;
   const m = ev.data;
-  if (!m || m.type !== 'moat:connect' || !ev.ports || ev.ports.length !== 1) return;
-  if (status) serve(ev.ports[0]);
-  else waiting.push(ev.ports[0]);
+  if (!m || typeof m !== 'object') return;
+  if (m.type === 'call') {
+    if (status) onCall(m);
+    else if (Number.isSafeInteger(m.id)) toParent({ type: 'error', id: m.id, code: 'no_key', message: 'the isolation frame is still starting' });
+  } else if (m.type === 'moat:connect') {
+    if (status) toParent({ type: 'ready', ...status });
+    else connectPending = true;
+  }
 });
 
 start().then(
   (s) => { status = s; },
   (e) => { key = null; status = { ok: false, code: 'isolation_failed', message: reason(e) }; },
 ).then(() => {
-  for (const port of waiting.splice(0)) serve(port);
+  if (connectPending) toParent({ type: 'ready', ...status });
 });

@@ -97,6 +97,12 @@ fn diagnostics() -> Commands {
         .sync("panic", |_: NoArgs, _| -> Result<(), ()> {
             panic!("the demo's panic command was called")
         })
+        .asynchronous("panic_async", |_: NoArgs, _| async {
+            if true {
+                panic!("the demo's panic_async command was called");
+            }
+            Ok::<(), ()>(())
+        })
 }
 
 fn main() {

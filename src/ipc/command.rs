@@ -104,7 +104,11 @@ impl Commands {
         )
     }
 
-    /// Registers an asynchronous command. It runs on the tokio runtime.
+    /// Registers an asynchronous command. Its future is polled first on the
+    /// UI thread (a command that finishes without waiting is answered with
+    /// no thread hop) and, once it waits, on the tokio runtime. Like any
+    /// async code it must not block: put blocking work in [`Commands::sync`]
+    /// or `tokio::task::spawn_blocking`.
     pub fn asynchronous<A, R, E, F, Fut>(self, name: &str, f: F) -> Self
     where
         A: DeserializeOwned + Send + 'static,
@@ -203,14 +207,17 @@ where
 /// message; it is logged, never sent to the page.
 pub(crate) fn join_error(e: tokio::task::JoinError) -> String {
     if e.is_panic() {
-        let payload = e.into_panic();
-        let msg = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "non-string panic payload".into());
-        format!("handler panicked: {msg}")
+        format!("handler panicked: {}", panic_message(&*e.into_panic()))
     } else {
         "handler task was cancelled".into()
     }
+}
+
+/// The message of a panic payload, if it has one.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
 }

@@ -1,9 +1,11 @@
-//! Calls from the page: their wire types, the IPC endpoint, command
+//! Calls from the page: their wire types, the two transports, command
 //! registration and dispatch, and the one map from failures to wire codes.
 
 pub(crate) mod args;
 pub(crate) mod call;
 pub(crate) mod command;
+pub(crate) mod core;
 pub(crate) mod error;
-pub(crate) mod raw;
-pub(crate) mod transport;
+pub(crate) mod fetch;
+pub(crate) mod post;
+pub(crate) mod reply;

@@ -30,15 +30,25 @@ pub(crate) const TAG_LEN: usize = 16;
 /// page-facing code `not_an_envelope`; the variant goes only to the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum EnvelopeError {
+    /// The `window.ipc` text form did not decode as base64.
+    BadEncoding,
     Empty,
-    TooShort { len: usize },
-    TooLarge { len: usize, max: usize },
-    UnknownVersion { version: u8 },
+    TooShort {
+        len: usize,
+    },
+    TooLarge {
+        len: usize,
+        max: usize,
+    },
+    UnknownVersion {
+        version: u8,
+    },
 }
 
 impl std::fmt::Display for EnvelopeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            EnvelopeError::BadEncoding => f.write_str("not valid base64"),
             EnvelopeError::Empty => f.write_str("empty body"),
             EnvelopeError::TooShort { len } => write!(
                 f,

@@ -34,20 +34,24 @@ function isolationFrame() {
 }
 
 /**
- * Connects a port of our own to an isolation frame, as any page script can,
- * and returns { status, seal(cmd, args) → Promise<{envelope?, error?}> }.
+ * Talks to an isolation frame directly, as any page script can, and returns
+ * { status, seal(cmd, args) → Promise<reply> }. The frame sends small
+ * envelopes straight to the core, so `seal` resolves only for what comes back
+ * to the page: errors, and envelopes over the frame's inline limit (32 KiB),
+ * which is how a page script can capture real envelopes. Use `big()`.
  */
 async function connectTo(frame) {
-  const ch = new MessageChannel();
+  const win = frame.contentWindow;
   const replies = new Map();
   let statusResolve;
   const status = new Promise((r) => { statusResolve = r; });
-  ch.port1.onmessage = (ev) => {
+  window.addEventListener('message', (ev) => {
+    if (ev.source !== win) return;
     const m = ev.data;
     if (m.type === 'ready') statusResolve(m);
     else if (replies.has(m.id)) { replies.get(m.id)(m); replies.delete(m.id); }
-  };
-  frame.contentWindow.postMessage({ type: 'moat:connect' }, '*', [ch.port2]);
+  });
+  win.postMessage({ type: 'moat:connect' }, '*');
   let nextId = 1000000;
   return {
     status: await status,
@@ -55,10 +59,15 @@ async function connectTo(frame) {
       const id = nextId++;
       return new Promise((resolve) => {
         replies.set(id, resolve);
-        ch.port1.postMessage({ type: 'call', id, cmd, args });
+        win.postMessage({ type: 'call', id, cmd, args }, '*');
       });
     },
   };
+}
+
+/** A string that makes an envelope too big to be sent inline (over 32 KiB). */
+function big(prefix) {
+  return prefix + '.'.repeat(40 * 1024);
 }
 
 function toB64(buf) {

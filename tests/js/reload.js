@@ -2,7 +2,7 @@
 // and the new page's calls work (its counter restarts under a new key).
 if (harness.load === 1) {
   const att = await connectTo(isolationFrame());
-  const s = await att.seal('greet', { name: 'old page' });
+  const s = await att.seal('echo', { data: big('old page') });
   sessionStorage.setItem('old-envelope', toB64(s.envelope));
   check('first load: call works', (await invoke('greet', { name: 'one' })) === 'Hello, one! (from Rust)');
   location.reload();

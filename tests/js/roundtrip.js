@@ -33,6 +33,7 @@ try {
 }
 
 await rejects('panicking handler gives handler_failed', invoke('panic'), 'handler_failed');
+await rejects('panicking async handler gives handler_failed', invoke('panic_async'), 'handler_failed');
 check('app keeps running after a panic', (await invoke('greet', { name: 'again' })) === 'Hello, again! (from Rust)');
 
 await rejects('non-cloneable args are refused', invoke('echo', { data: () => 1 }), 'bad_args');

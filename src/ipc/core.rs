@@ -1,0 +1,276 @@
+//! The path every call takes, whichever transport carried it.
+//!
+//! Order of checks, each refusing with its own code: envelope shape →
+//! decryption under this page load's key → replay window → call shape (and,
+//! for `window.ipc`, the routing id matches the sealed call id) → command
+//! registered → allowlist → argument types → handler. There is no path to a
+//! handler that skips opening an envelope: an empty body is
+//! `not_an_envelope`, never "a call with no arguments" (a Tauri bug). The
+//! transports ([`super::fetch`], [`super::post`]) check where a request came
+//! from before they get here.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
+
+use tracing::{field::Empty, Instrument};
+
+use super::call::{error_body, Call};
+use super::command::{join_error, panic_message, CallContext, Commands};
+use super::error::CallError;
+use crate::isolation::envelope::Envelope;
+use crate::isolation::session::{OpenError, Session};
+
+/// Everything a call needs, shared by the GTK thread and the tokio workers.
+pub(crate) struct Core {
+    pub(crate) session: Arc<Session>,
+    pub(crate) commands: Commands,
+    /// `None`: every registered command may be called.
+    pub(crate) allowed: Option<BTreeSet<String>>,
+    pub(crate) max_envelope_bytes: usize,
+    pub(crate) ctx: CallContext,
+}
+
+impl Core {
+    async fn process(
+        self: Arc<Self>,
+        body: Vec<u8>,
+        routing_id: Option<u64>,
+        span: tracing::Span,
+    ) -> Result<Vec<u8>, CallError> {
+        let env =
+            Envelope::parse(&body, self.max_envelope_bytes).map_err(CallError::NotAnEnvelope)?;
+        let plaintext = self.session.open(&env).map_err(|e| match e {
+            OpenError::DecryptFailed => CallError::DecryptFailed,
+            OpenError::Replayed(r) => CallError::Replayed(r),
+        })?;
+        drop(body);
+        let call = Call::parse(&plaintext)?;
+        span.record("cmd", &*call.cmd);
+        span.record("id", call.id);
+        if routing_id.is_some_and(|r| r != call.id) {
+            // The unauthenticated routing id decides whose promise settles;
+            // it must name the call that was sealed.
+            return Err(CallError::BadCall(format!(
+                "routing id {routing_id:?} is not the sealed call id {}",
+                call.id
+            )));
+        }
+        let handler = self
+            .commands
+            .get(&call.cmd)
+            .ok_or_else(|| CallError::UnknownCommand {
+                cmd: call.cmd.to_string(),
+            })?;
+        if let Some(allowed) = &self.allowed {
+            if !allowed.contains(&*call.cmd) {
+                return Err(CallError::NotAllowed {
+                    cmd: call.cmd.to_string(),
+                });
+            }
+        }
+        let fut = handler.call(call.args_json(), self.ctx.clone());
+        drop(plaintext);
+        fut.await
+    }
+}
+
+/// Runs one call on the tokio runtime and hands the finished reply body to
+/// `deliver`, from a tokio thread. Never blocks the caller (the GTK thread).
+pub(crate) fn dispatch(
+    core: &Arc<Core>,
+    rt: &tokio::runtime::Handle,
+    body: Vec<u8>,
+    routing_id: Option<u64>,
+    deliver: impl FnOnce(Vec<u8>) + Send + 'static,
+) {
+    let span = new_span();
+    let started = Instant::now();
+    let task = rt.spawn(
+        Arc::clone(core)
+            .process(body, routing_id, span.clone())
+            .instrument(span.clone()),
+    );
+    rt.spawn(async move {
+        let result = match task.await {
+            Ok(r) => r,
+            Err(e) => Err(CallError::HandlerFailed(join_error(e))),
+        };
+        deliver(finish(&span, started, result));
+    });
+}
+
+/// Like [`dispatch`], but polls the call once on the calling (GTK) thread
+/// first, inside the runtime's context: a call whose handler finishes without
+/// waiting (most small async commands) is answered with no thread hop at all.
+/// Each hop costs tens of microseconds here (see `docs/webkitgtk.md`).
+/// A call that is not finished after that poll — a sync handler on the
+/// blocking pool, an async one that awaits — moves to a tokio worker.
+///
+/// Only for small envelopes: opening one here costs microseconds. A panic in
+/// that first poll is caught and reported as `handler_failed`.
+pub(crate) fn dispatch_here_first(
+    core: &Arc<Core>,
+    rt: &tokio::runtime::Handle,
+    body: Vec<u8>,
+    routing_id: Option<u64>,
+    deliver: impl FnOnce(Vec<u8>) + Send + 'static,
+) {
+    let span = new_span();
+    let started = Instant::now();
+    let _in_runtime = rt.enter();
+    let mut fut = Box::pin(
+        Arc::clone(core)
+            .process(body, routing_id, span.clone())
+            .instrument(span.clone()),
+    );
+    let mut cx = Context::from_waker(Waker::noop());
+    match panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
+        Ok(Poll::Ready(result)) => deliver(finish(&span, started, result)),
+        // Polled again by tokio with a real waker; every future in `process`
+        // re-registers its waker on each poll, so the no-op one is dropped.
+        Ok(Poll::Pending) => {
+            let task = rt.spawn(fut);
+            rt.spawn(async move {
+                let result = match task.await {
+                    Ok(r) => r,
+                    Err(e) => Err(CallError::HandlerFailed(join_error(e))),
+                };
+                deliver(finish(&span, started, result));
+            });
+        }
+        Err(payload) => {
+            let e =
+                CallError::HandlerFailed(format!("handler panicked: {}", panic_message(&*payload)));
+            deliver(finish(&span, started, Err(e)));
+        }
+    }
+}
+
+/// A call refused before it reached [`dispatch`] (by a transport's origin
+/// check): logged like any other call, and its error body returned.
+pub(crate) fn refuse(e: CallError) -> Vec<u8> {
+    finish(&new_span(), Instant::now(), Err(e))
+}
+
+fn new_span() -> tracing::Span {
+    tracing::info_span!(
+        "ipc.call",
+        cmd = Empty,
+        id = Empty,
+        outcome = Empty,
+        duration_us = Empty
+    )
+}
+
+/// Records the outcome on the call's span, logs a refusal with its reason,
+/// and returns the reply body.
+fn finish(span: &tracing::Span, started: Instant, result: Result<Vec<u8>, CallError>) -> Vec<u8> {
+    let duration_us = started.elapsed().as_micros() as u64;
+    span.record("duration_us", duration_us);
+    match result {
+        Ok(ok) => {
+            span.record("outcome", "ok");
+            ok
+        }
+        Err(e) => {
+            span.record("outcome", e.code());
+            match e {
+                CallError::App(_) => {
+                    tracing::info!(parent: span, code = e.code(), "call returned an app error")
+                }
+                CallError::HandlerFailed(_) => {
+                    tracing::error!(parent: span, code = e.code(), reason = %e.detail(), "call failed")
+                }
+                _ => {
+                    tracing::warn!(parent: span, code = e.code(), reason = %e.detail(), "call rejected")
+                }
+            }
+            error_body(&e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipc::command::{AppPaths, NoArgs};
+    use crate::isolation::envelope::seal;
+
+    fn core_with_key() -> (Arc<Core>, aes_gcm::Aes256Gcm) {
+        let session = Arc::new(Session::new());
+        let cipher = session
+            .take_key()
+            .expect("fresh session has a key")
+            .cipher();
+        let commands = Commands::new()
+            .asynchronous("ping", |_: NoArgs, _| async { Ok::<_, ()>("pong") })
+            .asynchronous("boom", |_: NoArgs, _| async {
+                if true {
+                    panic!("boom");
+                }
+                Ok::<(), ()>(())
+            });
+        let core = Core {
+            session,
+            commands,
+            allowed: None,
+            max_envelope_bytes: 1 << 20,
+            ctx: CallContext {
+                app: Arc::new(AppPaths {
+                    data_dir: "/nonexistent".into(),
+                }),
+                window: Arc::from("main"),
+            },
+        };
+        (Arc::new(core), cipher)
+    }
+
+    fn run(core: &Arc<Core>, body: Vec<u8>, routing: Option<u64>) -> serde_json::Value {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        dispatch_here_first(core, rt.handle(), body, routing, move |b| {
+            tx.send(b).unwrap();
+        });
+        let body = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    }
+
+    #[test]
+    fn a_sealed_call_is_answered() {
+        let (core, c) = core_with_key();
+        let env = seal(&c, 1, br#"{"id":5,"cmd":"ping","args":{}}"#);
+        assert_eq!(run(&core, env, Some(5))["ok"], "pong");
+    }
+
+    #[test]
+    fn routing_id_that_is_not_the_sealed_id_is_refused() {
+        let (core, c) = core_with_key();
+        let env = seal(&c, 1, br#"{"id":5,"cmd":"ping","args":{}}"#);
+        assert_eq!(run(&core, env, Some(6))["err"]["code"], "bad_call");
+    }
+
+    #[test]
+    fn panic_in_the_first_poll_is_handler_failed() {
+        let (core, c) = core_with_key();
+        let env = seal(&c, 1, br#"{"id":1,"cmd":"boom","args":{}}"#);
+        assert_eq!(run(&core, env, None)["err"]["code"], "handler_failed");
+        let env = seal(&c, 2, br#"{"id":2,"cmd":"ping","args":{}}"#);
+        assert_eq!(run(&core, env, None)["ok"], "pong", "still answering");
+    }
+
+    #[test]
+    fn empty_body_never_reaches_a_handler() {
+        let (core, _) = core_with_key();
+        assert_eq!(
+            run(&core, Vec::new(), None)["err"]["code"],
+            "not_an_envelope"
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! Replies evaluated in the main frame, batched.
+//!
+//! `window.__moatReply(id, body)` is how the core answers calls that came
+//! over `window.ipc`, and large replies to `fetch` calls (a custom-protocol
+//! response body reaches the page in small chunks, each a trip through the
+//! GTK main loop; one `evaluate_script` is a single message). Replies that
+//! finish while the GTK thread is busy are joined into one script, so a burst
+//! of concurrent calls costs one evaluation, not one each.
+
+use std::sync::Mutex;
+
+/// Where finished replies wait for the GTK thread.
+pub(crate) struct ReplySink {
+    queue: Mutex<Vec<String>>,
+    /// Asks the GTK thread to call [`ReplySink::drain`]; called only when the
+    /// queue goes from empty to non-empty.
+    wake: Box<dyn Fn() + Send + Sync>,
+}
+
+impl ReplySink {
+    pub(crate) fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
+        Self {
+            queue: Mutex::new(Vec::new()),
+            wake: Box::new(wake),
+        }
+    }
+
+    /// Queues the reply to call `id`. `body` is the JSON reply body, which is
+    /// also a valid JavaScript expression (ES2019 admits U+2028/U+2029 in
+    /// string literals), so the page parses it once, as part of the script.
+    pub(crate) fn reply(&self, id: u64, body: &[u8]) {
+        self.script(reply_script(id, body));
+    }
+
+    /// Queues any script for the main frame.
+    pub(crate) fn script(&self, js: String) {
+        let was_empty = {
+            let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            q.push(js);
+            q.len() == 1
+        };
+        if was_empty {
+            (self.wake)();
+        }
+    }
+
+    /// Everything queued, as one script. On the GTK thread.
+    pub(crate) fn drain(&self) -> Option<String> {
+        let q = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
+        match q.len() {
+            0 => None,
+            1 => q.into_iter().next(),
+            _ => Some(q.join("\n")),
+        }
+    }
+}
+
+fn reply_script(id: u64, body: &[u8]) -> String {
+    let body = String::from_utf8_lossy(body);
+    let mut js = String::with_capacity(body.len() + 48);
+    js.push_str("window.__moatReply&&window.__moatReply(");
+    js.push_str(&id.to_string());
+    js.push(',');
+    js.push_str(&body);
+    js.push_str(");");
+    js
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[test]
+    fn reply_script_embeds_json() {
+        assert_eq!(
+            reply_script(5, br#"{"ok":"a\u2028b"}"#),
+            r#"window.__moatReply&&window.__moatReply(5,{"ok":"a\u2028b"});"#
+        );
+    }
+
+    #[test]
+    fn replies_queued_together_are_drained_as_one_script_with_one_wake() {
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let w = Arc::clone(&wakes);
+        let sink = ReplySink::new(move || {
+            w.fetch_add(1, Ordering::SeqCst);
+        });
+        sink.reply(1, br#"{"ok":1}"#);
+        sink.reply(2, br#"{"ok":2}"#);
+        assert_eq!(wakes.load(Ordering::SeqCst), 1);
+        let js = sink.drain().unwrap();
+        assert!(
+            js.contains("(1,{\"ok\":1})") && js.contains("(2,{\"ok\":2})"),
+            "{js}"
+        );
+        assert!(sink.drain().is_none());
+        sink.reply(3, b"{}");
+        assert_eq!(wakes.load(Ordering::SeqCst), 2);
+    }
+}
