@@ -121,6 +121,34 @@ async function runHooks(payload) {
   return p;
 }
 
+// Envelopes for the core wait in `outbox` while other calls are still being
+// sealed, and leave together as one message ("moat1:<id>:<b64>;<id>:<b64>…"),
+// each still opened and checked on its own by the core. With nothing else in
+// flight an envelope leaves at once, so a lone call waits for nothing.
+let inFlight = 0;
+const outbox = [];
+let flushQueued = false;
+
+function flush() {
+  flushQueued = false;
+  if (outbox.length === 0) return;
+  const text = 'moat1:' + outbox.join(';');
+  outbox.length = 0;
+  postToCore(text);
+}
+
+function sendToCore(id, envelope) {
+  outbox.push(id + ':' + toBase64(new Uint8Array(envelope)));
+  if (inFlight === 0) {
+    flush();
+  } else if (!flushQueued) {
+    // A message to ourselves runs after the seals already completed (and
+    // queued as tasks), so they join this batch.
+    flushQueued = true;
+    window.postMessage({ type: 'moat:flush' }, '*');
+  }
+}
+
 /** Messages to the main frame go to the parent window, on the app's origin only. */
 function toParent(m, transfer) {
   parent.postMessage(m, ctx.origin, transfer || []);
@@ -136,6 +164,15 @@ async function onCall(m) {
     toParent({ type: 'error', id, code: 'no_key', message: 'this isolation frame has no key' });
     return;
   }
+  inFlight += 1;
+  try {
+    await sealAndSend(id, m);
+  } finally {
+    inFlight -= 1;
+  }
+}
+
+async function sealAndSend(id, m) {
   let p;
   try {
     p = await runHooks({ cmd: m.cmd, args: m.args === undefined ? {} : m.args });
@@ -152,7 +189,12 @@ async function onCall(m) {
   }
   const envelope = await seal(plaintext);
   if (postToCore && envelope.byteLength <= INLINE_MAX) {
-    postToCore('moat1:' + id + ':' + toBase64(new Uint8Array(envelope)));
+    inFlight -= 1; // this call is sealed; only the others hold the batch open
+    try {
+      sendToCore(id, envelope);
+    } finally {
+      inFlight += 1;
+    }
   } else {
     toParent({ type: 'sealed', id, envelope }, [envelope]);
   }
@@ -163,6 +205,10 @@ async function onCall(m) {
 // arrive before start-up finishes are refused by the bridge's own queueing:
 // it sends none until it has seen `ready`.
 window.addEventListener('message', (ev) => {
+  if (ev.source === window && ev.data && ev.data.type === 'moat:flush') {
+    flush();
+    return;
+  }
   if (ev.source !== parent || ev.origin !== ctx.origin) return;
   const m = ev.data;
   if (!m || typeof m !== 'object') return;

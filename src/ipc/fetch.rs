@@ -75,7 +75,7 @@ pub(crate) fn handle(
     let sink = Arc::clone(sink);
     dispatch(core, rt, req.into_body(), id, move |body| match id {
         Some(id) if body.len() > INLINE_REPLY_MAX => {
-            sink.reply(id, &body);
+            sink.reply(id, body);
             send(br#"{"via":"script"}"#.to_vec());
         }
         _ => send(body),

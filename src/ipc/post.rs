@@ -106,7 +106,7 @@ fn one(
         Posted::Malformed { id } => {
             sink.reply(
                 id,
-                &refuse(CallError::NotAnEnvelope(EnvelopeError::BadEncoding)),
+                refuse(CallError::NotAnEnvelope(EnvelopeError::BadEncoding)),
             );
         }
         Posted::Envelope { id, envelope } => {
@@ -114,12 +114,12 @@ fn one(
                 let body = refuse(CallError::BadOrigin {
                     origin: Some(url.to_owned()),
                 });
-                sink.reply(id, &body);
+                sink.reply(id, body);
                 return;
             }
             let sink = Arc::clone(sink);
             dispatch_here_first(core, rt, envelope, Some(id), move |body| {
-                sink.reply(id, &body)
+                sink.reply(id, body)
             });
         }
     }

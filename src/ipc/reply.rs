@@ -28,7 +28,7 @@ impl ReplySink {
     /// Queues the reply to call `id`. `body` is the JSON reply body, which is
     /// also a valid JavaScript expression (ES2019 admits U+2028/U+2029 in
     /// string literals), so the page parses it once, as part of the script.
-    pub(crate) fn reply(&self, id: u64, body: &[u8]) {
+    pub(crate) fn reply(&self, id: u64, body: Vec<u8>) {
         self.script(reply_script(id, body));
     }
 
@@ -55,13 +55,11 @@ impl ReplySink {
     }
 }
 
-fn reply_script(id: u64, body: &[u8]) -> String {
-    let body = String::from_utf8_lossy(body);
-    let mut js = String::with_capacity(body.len() + 48);
-    js.push_str("window.__moatReply&&window.__moatReply(");
-    js.push_str(&id.to_string());
-    js.push(',');
-    js.push_str(&body);
+/// Wraps the body in place (it can be megabytes): no second buffer.
+fn reply_script(id: u64, body: Vec<u8>) -> String {
+    let mut js = String::from_utf8(body)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+    js.insert_str(0, &format!("window.__moatReply&&window.__moatReply({id},"));
     js.push_str(");");
     js
 }
@@ -75,7 +73,7 @@ mod tests {
     #[test]
     fn reply_script_embeds_json() {
         assert_eq!(
-            reply_script(5, br#"{"ok":"a\u2028b"}"#),
+            reply_script(5, br#"{"ok":"a\u2028b"}"#.to_vec()),
             r#"window.__moatReply&&window.__moatReply(5,{"ok":"a\u2028b"});"#
         );
     }
@@ -87,8 +85,8 @@ mod tests {
         let sink = ReplySink::new(move || {
             w.fetch_add(1, Ordering::SeqCst);
         });
-        sink.reply(1, br#"{"ok":1}"#);
-        sink.reply(2, br#"{"ok":2}"#);
+        sink.reply(1, br#"{"ok":1}"#.to_vec());
+        sink.reply(2, br#"{"ok":2}"#.to_vec());
         assert_eq!(wakes.load(Ordering::SeqCst), 1);
         let js = sink.drain().unwrap();
         assert!(
@@ -96,7 +94,7 @@ mod tests {
             "{js}"
         );
         assert!(sink.drain().is_none());
-        sink.reply(3, b"{}");
+        sink.reply(3, b"{}".to_vec());
         assert_eq!(wakes.load(Ordering::SeqCst), 2);
     }
 }
