@@ -43,6 +43,7 @@ fmt:
 
 lint:
 	$(CARGO) fmt --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
 	$(CARGO) clippy --locked --all-targets --features test-harness -- -D warnings
 
 ## bench: Moat vs the bare-wry floor in the real webview, release build (see ../shared/bench/PROTOCOL.md)

@@ -35,6 +35,58 @@ pub struct Config {
     /// this set refuses to start.
     #[serde(default)]
     pub devtools: bool,
+    /// Web permissions the pages may have. Every other request (camera,
+    /// microphone, geolocation, notifications, …) is denied.
+    #[serde(default)]
+    pub permissions: Vec<Permission>,
+    /// Protections turned off. Each one logs a warning at startup and is a
+    /// finding of `moat-demo audit`.
+    #[serde(default)]
+    pub dangerous: Dangerous,
+}
+
+/// A web permission an app may grant its pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Permission {
+    /// `getUserMedia` audio.
+    Microphone,
+    /// `getUserMedia` video.
+    Camera,
+    /// `getDisplayMedia`.
+    DisplayCapture,
+    /// `navigator.geolocation`.
+    Geolocation,
+    /// `Notification.requestPermission`.
+    Notifications,
+    /// `requestPointerLock`.
+    PointerLock,
+}
+
+impl Permission {
+    pub(crate) fn matches(self, kind: wry::PermissionKind) -> bool {
+        use wry::PermissionKind as K;
+        matches!(
+            (self, kind),
+            (Permission::Microphone, K::Microphone)
+                | (Permission::Camera, K::Camera)
+                | (Permission::DisplayCapture, K::DisplayCapture)
+                | (Permission::Geolocation, K::Geolocation)
+                | (Permission::Notifications, K::Notifications)
+                | (Permission::PointerLock, K::PointerLock)
+        )
+    }
+}
+
+/// Escape hatches. Off unless set; each is loud.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Dangerous {
+    /// Serve HTML and the app's `csp` exactly as given: no hashes for inline
+    /// scripts, no nonces, no `object-src`/`base-uri`/`form-action`
+    /// defaults. For apps that manage their own policy.
+    #[serde(default)]
+    pub disable_csp_modification: bool,
 }
 
 /// Initial window size in logical pixels.

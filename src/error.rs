@@ -17,6 +17,14 @@ pub enum Error {
     MissingHook(String),
     /// The frontend directory has no `index.html`.
     MissingIndex,
+    /// An HTML file cannot be served under the policy (for example an
+    /// external script without `integrity`).
+    Html {
+        /// Path inside the frontend directory.
+        file: String,
+        /// What is wrong, with the line where it can be found.
+        message: String,
+    },
     /// `devtools: true` in a release build.
     DevtoolsInRelease,
     /// Command-line arguments were not understood.
@@ -39,6 +47,7 @@ impl std::fmt::Display for Error {
                 "moat config: isolation.hooks: `{h}` is not in the hooks directory given to Builder::hooks"
             ),
             Error::MissingIndex => f.write_str("the frontend directory has no index.html"),
+            Error::Html { file, message } => write!(f, "frontend/{file}: {message}"),
             Error::DevtoolsInRelease => f.write_str(
                 "moat config: devtools: the web inspector is never available in a release build; set \"devtools\": false",
             ),

@@ -27,6 +27,11 @@ use crate::window::UserEvent;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// `tests/pages/`, served at `app://localhost/__test__/` in this build only,
+/// under the same policy machinery as the app's own pages.
+pub(crate) static TEST_PAGES: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/pages");
+
 #[derive(Clone)]
 pub(crate) struct Harness {
     inner: Option<Arc<Inner>>,

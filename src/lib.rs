@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod audit;
 mod config;
 mod csp;
 mod error;
@@ -34,7 +35,9 @@ mod isolation;
 mod protocol;
 mod window;
 
-pub use config::{Allowlist, Config, ConfigError, IsolationConfig, Limits, WindowConfig};
+pub use config::{
+    Allowlist, Config, ConfigError, Dangerous, IsolationConfig, Limits, Permission, WindowConfig,
+};
 pub use error::Error;
 pub use include_dir::{include_dir, Dir};
 pub use ipc::command::{CallContext, Commands, NoArgs};
@@ -111,9 +114,18 @@ impl Builder {
         if self.config.devtools && !cfg!(debug_assertions) {
             return Err(Error::DevtoolsInRelease);
         }
+        let csp = csp::Csp::new(
+            self.config.csp.as_deref(),
+            !self.config.dangerous.disable_csp_modification,
+        );
+        #[allow(unused_mut)]
+        let mut mounts = vec![("", self.frontend)];
+        #[cfg(feature = "test-harness")]
+        mounts.push(("__test__/", &harness::TEST_PAGES));
+        let app_protocol = protocol::app::AppProtocol::new(mounts, &csp)?;
         Ok(window::Checked {
             config: self.config,
-            frontend: self.frontend,
+            app_protocol,
             hooks: self.hooks,
             commands: self.commands,
         })

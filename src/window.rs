@@ -15,19 +15,20 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use include_dir::Dir;
+
+use crate::protocol::app::AppProtocol;
 use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tao::window::WindowBuilder;
-use wry::{NewWindowResponse, PageLoadEvent, WebViewBuilder};
+use wry::{NewWindowResponse, PageLoadEvent, PermissionResponse, WebViewBuilder};
 
-use crate::config::Config;
+use crate::config::{Config, Permission};
 use crate::error::Error;
 use crate::ipc::command::{AppPaths, CallContext, Commands};
 use crate::ipc::reply::ReplySink;
 use crate::ipc::{core, fetch, post};
 use crate::isolation::session::Session;
-use crate::protocol::app::AppProtocol;
-use crate::protocol::isolation::{hook_url, IsolationProtocol, ISOLATION_JS};
+use crate::protocol::isolation::{IsolationProtocol, ISOLATION_JS};
 use crate::protocol::{APP_URL, IPC_URL};
 
 const WINDOW_LABEL: &str = "main";
@@ -35,7 +36,7 @@ const WINDOW_LABEL: &str = "main";
 /// A configuration that passed every startup check.
 pub(crate) struct Checked {
     pub(crate) config: Config,
-    pub(crate) frontend: &'static Dir<'static>,
+    pub(crate) app_protocol: AppProtocol,
     pub(crate) hooks: &'static Dir<'static>,
     pub(crate) commands: Commands,
 }
@@ -43,7 +44,10 @@ pub(crate) struct Checked {
 /// Work for the GTK thread, sent from other threads and handlers.
 #[derive(Debug)]
 pub(crate) enum UserEvent {
+    /// Run script in the main frame (the test harness's scripts).
+    #[cfg_attr(not(feature = "test-harness"), allow(dead_code))]
     Eval(String),
+    /// End the process (the test harness's verdict).
     #[cfg_attr(not(feature = "test-harness"), allow(dead_code))]
     Exit(i32),
 }
@@ -113,8 +117,14 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     init_tracing();
 
     let config = app.config;
+    if config.dangerous.disable_csp_modification {
+        tracing::warn!("dangerous.disableCspModification: HTML and the app's CSP are served as given; inline scripts get no hashes, styles no nonces, and object-src/base-uri/form-action no defaults");
+    }
     if config.csp.is_some() {
-        tracing::warn!("the app replaces Moat's default Content-Security-Policy; make sure it still allows frame-src isolation: and connect-src ipc:");
+        tracing::info!("the app sets its own Content-Security-Policy; Moat completes it (see `moat-demo audit` for risky sources)");
+    }
+    for p in &config.permissions {
+        tracing::warn!(permission = ?p, "the app grants a web permission to its pages");
     }
     let devtools = config.devtools && cfg!(debug_assertions);
     if devtools {
@@ -145,21 +155,17 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
             window: Arc::from(WINDOW_LABEL),
         },
     });
-    let app_protocol = AppProtocol {
-        frontend: app.frontend,
-        csp: config
-            .csp
-            .clone()
-            .unwrap_or_else(|| crate::csp::DEFAULT_APP_POLICY.to_owned()),
-    };
-    let isolation_protocol = IsolationProtocol {
-        session: Arc::clone(&session),
-        hooks: app.hooks,
-        hook_urls: config.isolation.hooks.iter().map(|h| hook_url(h)).collect(),
-        window: WINDOW_LABEL.to_owned(),
-    };
+    let app_protocol = app.app_protocol;
+    let isolation_protocol = IsolationProtocol::new(
+        Arc::clone(&session),
+        app.hooks,
+        &config.isolation.hooks,
+        WINDOW_LABEL,
+    );
+    let granted: Vec<Permission> = config.permissions.clone();
 
     let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    #[cfg(feature = "test-harness")]
     let proxy = event_loop.create_proxy();
     let window = WindowBuilder::new()
         .with_title(&config.title)
@@ -180,10 +186,12 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     let post_rt = rt.handle().clone();
     let post_core = Arc::clone(&core);
     let ipc_core = Arc::clone(&core);
+    #[cfg(feature = "test-harness")]
     let ipc_proxy = proxy.clone();
     let load_session = Arc::clone(&session);
     #[cfg(feature = "test-harness")]
     let (harness_ipc, harness_load) = (harness.clone(), harness.clone());
+    #[cfg(feature = "test-harness")]
     let load_proxy = proxy.clone();
 
     let builder = WebViewBuilder::new()
@@ -224,6 +232,17 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
             tracing::warn!(%url, "new window refused");
             NewWindowResponse::Deny
         })
+        .with_permission_handler(move |kind| {
+            if granted.iter().any(|p| p.matches(kind)) {
+                PermissionResponse::Allow
+            } else {
+                tracing::warn!(
+                    ?kind,
+                    "permission request denied (not granted in config.permissions)"
+                );
+                PermissionResponse::Deny
+            }
+        })
         .with_download_started_handler(|url, _| {
             tracing::warn!(%url, "download refused");
             false
@@ -241,7 +260,6 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
                 PageLoadEvent::Finished if ours => {
                     #[cfg(feature = "test-harness")]
                     harness_load.on_page_loaded(&load_proxy);
-                    let _ = &load_proxy;
                 }
                 _ => {}
             }

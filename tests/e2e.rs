@@ -238,3 +238,35 @@ fn harness_reports_failures_and_timeouts() {
     assert_eq!(hung.code, Some(1), "{}", hung.stdout);
     assert!(hung.result("harness timeout").is_some(), "{}", hung.stdout);
 }
+
+#[test]
+fn content_is_locked_down() {
+    let xdg = tempfile::tempdir().unwrap();
+    let out = run("lockdown.js", xdg.path(), 90);
+    out.assert_passed(&[
+        "served inline script runs (its hash is in the policy)",
+        "inline script added at run time does not run",
+        "served <style> applies (nonce)",
+        "served stylesheet applies (nonce)",
+        "inline style= attribute is blocked",
+        "style added at run time without nonce does not apply",
+        "control: the same style with this load's nonce applies",
+        "<base href> is blocked",
+        "<object> is blocked",
+        "form posting elsewhere is blocked",
+        "script from another origin is blocked",
+        "navigation to http: is refused and the page stays",
+        "navigation to https: is refused and the page stays",
+        "navigation to file: is refused and the page stays",
+        "navigation to ws: is refused and the page stays",
+        "window.open is denied",
+        "window.open of the app itself is denied too",
+        "notification permission is denied",
+        "nonce changes on reload",
+        "a nonce from the previous load does not work after reload",
+    ]);
+    assert!(out.stderr.contains("navigation refused"), "{}", out.tail());
+    // window.open without a user gesture and Notification.requestPermission
+    // are refused by WebKit before Moat's handlers are asked (see
+    // docs/webkitgtk.md); the handlers deny what does reach them.
+}

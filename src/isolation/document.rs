@@ -4,6 +4,7 @@
 //! so it runs on an opaque origin the main frame cannot script. The key rides
 //! in a non-executable `application/json` block that `isolation.js` reads,
 //! imports as a non-extractable `CryptoKey`, and removes from the DOM.
+//! `isolation.js` itself is inline, allowed by its hash and nothing else.
 
 use base64::Engine as _;
 use serde::Serialize;
@@ -26,6 +27,7 @@ struct Boot<'a> {
 /// `no_key`.
 pub(crate) fn render(
     key: Option<&KeyBytes>,
+    script: &str,
     hook_urls: &[String],
     window: &str,
     app_origin: &str,
@@ -41,15 +43,15 @@ pub(crate) fn render(
     // serde_json escapes `<`? It does not; the values here are base64, URLs
     // checked at startup and fixed labels, none of which contain `<`.
     let boot_json = Zeroizing::new(serde_json::to_string(&boot).unwrap_or_else(|_| "{}".into()));
-    let mut html = Zeroizing::new(Vec::with_capacity(256 + boot_json.len()));
+    let mut html = Zeroizing::new(Vec::with_capacity(256 + boot_json.len() + script.len()));
     html.extend_from_slice(
         b"<!doctype html><html><head><meta charset=\"utf-8\"><title>moat isolation</title>\
 <script type=\"application/json\" id=\"moat-boot\">",
     );
     html.extend_from_slice(boot_json.as_bytes());
-    html.extend_from_slice(
-        b"</script><script type=\"module\" src=\"isolation://localhost/isolation.js\"></script></head><body></body></html>",
-    );
+    html.extend_from_slice(b"</script><script type=\"module\">");
+    html.extend_from_slice(script.as_bytes());
+    html.extend_from_slice(b"</script></head><body></body></html>");
     html
 }
 
@@ -61,6 +63,7 @@ mod tests {
     fn document_without_key_says_null() {
         let html = render(
             None,
+            "/*js*/",
             &["isolation://localhost/hooks/a.js".into()],
             "main",
             "app://localhost",
@@ -73,7 +76,7 @@ mod tests {
     #[test]
     fn document_carries_key_as_base64() {
         let key = KeyBytes::from_bytes([7; 32]);
-        let html = render(Some(&key), &[], "main", "app://localhost");
+        let html = render(Some(&key), "/*js*/", &[], "main", "app://localhost");
         let s = String::from_utf8(html.to_vec()).unwrap();
         let b64 = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         assert!(s.contains(&b64));

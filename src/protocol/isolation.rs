@@ -1,10 +1,10 @@
-//! `isolation://localhost/`: the isolation document, `isolation.js`, and the
-//! app's hooks.
+//! `isolation://localhost/`: the isolation document (with `isolation.js`
+//! inline) and the app's hooks.
 //!
 //! Only `/` (or `/index.html`) is the document, and only a navigation gets
 //! the key: a request carrying an `Origin` header is a `fetch` or a module
 //! load from some page, never the frame's own navigation, and is refused
-//! without consuming the key. Scripts are public and carry
+//! without consuming the key. Hooks are public and carry
 //! `Access-Control-Allow-Origin: *`, because the sandboxed frame's origin is
 //! opaque (`null`) and module scripts are fetched in CORS mode. The document
 //! itself carries no such header, so no page can read it.
@@ -17,21 +17,48 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use include_dir::{include_dir, Dir};
 
 use super::{embedded_path, mime_for, not_found, ok, APP_ORIGIN, ISOLATION_ORIGIN};
-use crate::csp::ISOLATION_POLICY;
+use crate::csp::{html::sha256_source, isolation_policy};
 use crate::isolation::{document, session::Session};
 
 /// `isolation-js/`: the frame script, the bridge, hook examples.
 pub(crate) static ISOLATION_JS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/isolation-js");
 
 pub(crate) struct IsolationProtocol {
-    pub(crate) session: Arc<Session>,
-    pub(crate) hooks: &'static Dir<'static>,
+    session: Arc<Session>,
+    hooks: &'static Dir<'static>,
     /// Absolute URLs of the configured hooks, in order.
-    pub(crate) hook_urls: Vec<String>,
-    pub(crate) window: String,
+    hook_urls: Vec<String>,
+    window: String,
+    script: &'static str,
+    policy: String,
+}
+
+/// `isolation.js`, which the document carries inline.
+fn isolation_script() -> &'static str {
+    ISOLATION_JS
+        .get_file("isolation.js")
+        .and_then(|f| f.contents_utf8())
+        .unwrap_or("")
 }
 
 impl IsolationProtocol {
+    pub(crate) fn new(
+        session: Arc<Session>,
+        hooks: &'static Dir<'static>,
+        hook_names: &[String],
+        window: &str,
+    ) -> Self {
+        let script = isolation_script();
+        Self {
+            session,
+            hooks,
+            hook_urls: hook_names.iter().map(|h| hook_url(h)).collect(),
+            window: window.to_owned(),
+            script,
+            policy: isolation_policy(&sha256_source(script)),
+        }
+    }
+
     pub(crate) fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         let path = req.uri().path();
         if path == "/" || path == "/index.html" {
@@ -40,13 +67,9 @@ impl IsolationProtocol {
         let Some(rel) = embedded_path(path) else {
             return not_found();
         };
-        let file = if rel == "isolation.js" {
-            ISOLATION_JS.get_file("isolation.js")
-        } else if let Some(hook) = rel.strip_prefix("hooks/") {
-            self.hooks.get_file(hook)
-        } else {
-            None
-        };
+        let file = rel
+            .strip_prefix("hooks/")
+            .and_then(|hook| self.hooks.get_file(hook));
         match file {
             Some(f) => {
                 let mut res = ok(Cow::Borrowed(f.contents()), &mime_for(&rel), None);
@@ -74,13 +97,19 @@ impl IsolationProtocol {
                 "isolation document requested again in this page load; served without a key"
             );
         }
-        let html = document::render(key.as_ref(), &self.hook_urls, &self.window, APP_ORIGIN);
+        let html = document::render(
+            key.as_ref(),
+            self.script,
+            &self.hook_urls,
+            &self.window,
+            APP_ORIGIN,
+        );
         // wry copies the body into a GLib buffer we cannot wipe; our own copy
         // is wiped when `html` drops after this copy.
         let mut res = ok(
             Cow::Owned(html.to_vec()),
             "text/html; charset=utf-8",
-            Some(ISOLATION_POLICY),
+            Some(&self.policy),
         );
         res.headers_mut()
             .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -98,12 +127,7 @@ mod tests {
     use super::*;
 
     fn protocol() -> IsolationProtocol {
-        IsolationProtocol {
-            session: Arc::new(Session::new()),
-            hooks: &ISOLATION_JS,
-            hook_urls: vec![],
-            window: "main".into(),
-        }
+        IsolationProtocol::new(Arc::new(Session::new()), &ISOLATION_JS, &[], "main")
     }
 
     fn get(
@@ -155,13 +179,32 @@ mod tests {
     }
 
     #[test]
-    fn only_isolation_js_and_hooks_are_served() {
+    fn only_the_document_and_hooks_are_served() {
         let p = protocol();
-        assert_eq!(get(&p, "/isolation.js", None).status(), StatusCode::OK);
+        // In this test the hooks directory is isolation-js/ itself.
+        assert_eq!(get(&p, "/hooks/bridge.js", None).status(), StatusCode::OK);
+        assert_eq!(
+            get(&p, "/isolation.js", None).status(),
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(get(&p, "/bridge.js", None).status(), StatusCode::NOT_FOUND);
         assert_eq!(
             get(&p, "/hooks/../bridge.js", None).status(),
             StatusCode::NOT_FOUND
         );
+    }
+
+    #[test]
+    fn the_inline_script_is_allowed_by_its_hash_and_cannot_end_early() {
+        let script = isolation_script();
+        assert!(!script.is_empty());
+        assert!(!script.to_ascii_lowercase().contains("</script"));
+        let r = get(&protocol(), "/", None);
+        let csp = r.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains(&sha256_source(script)), "{csp}");
+        assert!(body(&r).contains(script));
     }
 }

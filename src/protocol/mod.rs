@@ -21,6 +21,7 @@ use http::{HeaderValue, Response, StatusCode};
 pub(crate) const APP_ORIGIN: &str = "app://localhost";
 pub(crate) const APP_URL: &str = "app://localhost/";
 pub(crate) const ISOLATION_ORIGIN: &str = "isolation://localhost";
+pub(crate) const IPC_ORIGIN: &str = "ipc://localhost";
 pub(crate) const IPC_URL: &str = "ipc://localhost/";
 
 /// Maps a request path onto an embedded file's path: strips the leading `/`,

@@ -1,0 +1,252 @@
+//! Preparing the app's HTML for its policy, once, at startup.
+//!
+//! Every inline `<script>` is hashed (SHA-256 of its exact text) so the
+//! policy can allow it by hash; every `<style>`, `<link rel=stylesheet>` and
+//! `<script src>` gets a nonce attribute. The nonce is a placeholder here,
+//! replaced by a fresh value in each response, so serving costs one
+//! substitution and no parsing. Parsing is lol_html's (an HTML5 tokenizer), so
+//! a `<script>` inside a comment, an attribute value containing `>`, or an
+//! uppercase tag is read as a browser reads it.
+//!
+//! External scripts (`http:`, `https:` or protocol-relative `src`) must carry
+//! an `integrity` attribute; one without is a startup error naming the file
+//! and line.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use base64::Engine as _;
+use lol_html::{element, rewrite_str, text, RewriteStrSettings};
+use sha2::{Digest, Sha256};
+
+/// An HTML file ready to serve: split at the nonce placeholder.
+#[derive(Debug, Clone)]
+pub(crate) struct PreparedHtml {
+    parts: Vec<String>,
+    /// `'sha256-…'` sources for the inline scripts, in document order.
+    pub(crate) script_hashes: Vec<String>,
+}
+
+impl PreparedHtml {
+    /// The document with `nonce` in every nonce attribute.
+    pub(crate) fn with_nonce(&self, nonce: &str) -> Vec<u8> {
+        self.parts.join(nonce).into_bytes()
+    }
+}
+
+/// Why an HTML file cannot be served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HtmlError {
+    /// `<script src="https://…">` without `integrity`.
+    ExternalScriptWithoutIntegrity {
+        line: usize,
+        src: String,
+    },
+    Parse(String),
+}
+
+impl std::fmt::Display for HtmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HtmlError::ExternalScriptWithoutIntegrity { line, src } => write!(
+                f,
+                "line {line}: <script src=\"{src}\"> loads code from outside the app without an integrity attribute; add integrity=\"sha384-…\" or ship the file in the frontend"
+            ),
+            HtmlError::Parse(e) => write!(f, "cannot parse: {e}"),
+        }
+    }
+}
+
+/// `src` points outside the app (needs `integrity`).
+pub(crate) fn is_external(src: &str) -> bool {
+    let s = src.trim_start().to_ascii_lowercase();
+    s.starts_with("http:") || s.starts_with("https:") || s.starts_with("//")
+}
+
+/// `'sha256-<base64>'` of `text`.
+pub(crate) fn sha256_source(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+fn line_of(html: &str, byte: usize) -> usize {
+    html.as_bytes()[..byte.min(html.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+/// Rewrites `html`, putting `placeholder` where each response's nonce goes.
+/// `placeholder` must not otherwise occur in `html`; the caller makes it
+/// random.
+pub(crate) fn prepare(html: &str, placeholder: &str) -> Result<PreparedHtml, HtmlError> {
+    let hashes = Rc::new(RefCell::new(Vec::new()));
+    let current = Rc::new(RefCell::new(String::new()));
+    let error: Rc<RefCell<Option<HtmlError>>> = Rc::new(RefCell::new(None));
+    let (h, c, e) = (Rc::clone(&hashes), Rc::clone(&current), Rc::clone(&error));
+    let c2 = Rc::clone(&current);
+
+    let out = rewrite_str(
+        html,
+        RewriteStrSettings::new()
+            .append_element_content_handler(element!("script", move |el| {
+                match el.get_attribute("src") {
+                    Some(src) => {
+                        if is_external(&src) && !el.has_attribute("integrity") {
+                            let line = line_of(html, el.source_location().bytes().start);
+                            e.borrow_mut().get_or_insert(
+                                HtmlError::ExternalScriptWithoutIntegrity { line, src },
+                            );
+                        }
+                    }
+                    None => c2.borrow_mut().clear(),
+                }
+                el.set_attribute("nonce", placeholder)?;
+                Ok(())
+            }))
+            .append_element_content_handler(text!("script", move |t| {
+                c.borrow_mut().push_str(t.as_str());
+                if t.last_in_text_node() {
+                    let text = std::mem::take(&mut *c.borrow_mut());
+                    h.borrow_mut().push(sha256_source(&text));
+                }
+                Ok(())
+            }))
+            .append_element_content_handler(element!("style", |el| {
+                el.set_attribute("nonce", placeholder)?;
+                Ok(())
+            }))
+            .append_element_content_handler(element!("link[rel]", |el| {
+                let rel = el.get_attribute("rel").unwrap_or_default();
+                if rel
+                    .split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("stylesheet"))
+                {
+                    el.set_attribute("nonce", placeholder)?;
+                }
+                Ok(())
+            })),
+    )
+    .map_err(|e| HtmlError::Parse(e.to_string()))?;
+
+    if let Some(e) = error.borrow_mut().take() {
+        return Err(e);
+    }
+    let script_hashes = std::mem::take(&mut *hashes.borrow_mut());
+    Ok(PreparedHtml {
+        parts: out.split(placeholder).map(str::to_owned).collect(),
+        script_hashes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: &str = "PLACEHOLDER";
+
+    fn prep(html: &str) -> (String, Vec<String>) {
+        let p = prepare(html, P).unwrap();
+        (
+            String::from_utf8(p.with_nonce("N")).unwrap(),
+            p.script_hashes,
+        )
+    }
+
+    #[test]
+    fn inline_script_is_hashed_exactly() {
+        let (out, hashes) = prep("<p>hi</p><script>console.log(1)</script>");
+        assert_eq!(hashes, vec![sha256_source("console.log(1)")]);
+        assert_eq!(out, r#"<p>hi</p><script nonce="N">console.log(1)</script>"#);
+    }
+
+    #[test]
+    fn known_sha256_source() {
+        // echo -n 'alert(1)' | openssl dgst -sha256 -binary | base64
+        assert_eq!(
+            sha256_source("alert(1)"),
+            "'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"
+        );
+    }
+
+    #[test]
+    fn script_inside_a_comment_is_not_a_script() {
+        let (out, hashes) = prep("<!-- <script>evil()</script> --><script>ok()</script>");
+        assert_eq!(hashes, vec![sha256_source("ok()")]);
+        assert!(out.starts_with("<!-- <script>evil()</script> -->"), "{out}");
+    }
+
+    #[test]
+    fn attribute_with_a_gt_sign_does_not_end_the_tag() {
+        let (out, hashes) = prep(r#"<div title="a > b"><script data-x="1>2">go()</script></div>"#);
+        assert_eq!(hashes, vec![sha256_source("go()")]);
+        assert!(
+            out.contains(r#"<script data-x="1>2" nonce="N">go()</script>"#),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn uppercase_tags_are_found() {
+        let (out, hashes) = prep("<SCRIPT>up()</SCRIPT><STYLE>p{}</STYLE>");
+        assert_eq!(hashes, vec![sha256_source("up()")]);
+        assert!(out.contains(r#"<STYLE nonce="N">"#), "{out}");
+    }
+
+    #[test]
+    fn module_scripts_are_hashed_too() {
+        let (_, hashes) = prep(r#"<script type="module">import x from './x.js';</script>"#);
+        assert_eq!(hashes, vec![sha256_source("import x from './x.js';")]);
+    }
+
+    #[test]
+    fn styles_stylesheets_and_external_scripts_get_the_nonce() {
+        let (out, hashes) = prep(
+            r#"<link rel="Stylesheet" href="a.css"><link rel="icon" href="i.png"><style>p{}</style><script src="app.js"></script>"#,
+        );
+        assert!(hashes.is_empty());
+        assert_eq!(
+            out,
+            r#"<link rel="Stylesheet" href="a.css" nonce="N"><link rel="icon" href="i.png"><style nonce="N">p{}</style><script src="app.js" nonce="N"></script>"#
+        );
+    }
+
+    #[test]
+    fn script_text_with_a_fake_end_tag_in_a_string_is_hashed_as_the_browser_sees_it() {
+        // The browser ends the script at the first `</script`, string or not.
+        let (_, hashes) = prep("<script>var s = '</script>';</script>");
+        assert_eq!(hashes, vec![sha256_source("var s = '")]);
+    }
+
+    #[test]
+    fn external_script_without_integrity_is_refused_with_its_line() {
+        let e = prepare(
+            "<html>\n<head>\n<script src=\"https://cdn.example/x.js\"></script>",
+            P,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            HtmlError::ExternalScriptWithoutIntegrity {
+                line: 3,
+                src: "https://cdn.example/x.js".into()
+            }
+        );
+        assert!(prepare(r#"<script src="//cdn.example/x.js"></script>"#, P).is_err());
+    }
+
+    #[test]
+    fn external_script_with_integrity_is_served() {
+        assert!(prepare(r#"<script src="https://cdn.example/x.js" integrity="sha384-abc" crossorigin="anonymous"></script>"#, P).is_ok());
+    }
+
+    #[test]
+    fn fresh_nonce_per_render() {
+        let p = prepare("<style>a{}</style>", P).unwrap();
+        assert_ne!(p.with_nonce("one"), p.with_nonce("two"));
+    }
+}

@@ -1,0 +1,88 @@
+//! `moat-demo audit`: the demo's own config passes; a deliberately bad app
+//! gets every finding, each at its place.
+
+use std::path::Path;
+use std::process::Command;
+
+fn audit(config: &str, frontend: &str) -> (Option<i32>, serde_json::Value) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(env!("CARGO_BIN_EXE_moat-demo"))
+        .args(["audit", "--json", "--config"])
+        .arg(root.join(config))
+        .arg("--frontend")
+        .arg(root.join(frontend))
+        .output()
+        .expect("spawn moat-demo audit");
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code(), report)
+}
+
+#[test]
+fn the_demo_app_passes_with_no_high_finding() {
+    let (code, report) = audit("moat.json", "demo-frontend");
+    assert_eq!(report["high"], 0, "{report:#}");
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_bad_app_gets_each_finding_at_its_place() {
+    let (code, report) = audit(
+        "tests/fixtures/bad-app/moat.json",
+        "tests/fixtures/bad-app/www",
+    );
+    assert_eq!(code, Some(1), "high findings fail the audit");
+    let findings = report["findings"].as_array().unwrap();
+    let has = |severity: &str, code: &str, place: &str| {
+        assert!(
+            findings
+                .iter()
+                .any(|f| f["severity"] == severity && f["code"] == code && f["place"] == place),
+            "missing {severity} {code} at {place}:\n{report:#}"
+        );
+    };
+    has("high", "csp-wildcard", "moat.json: csp (default-src)");
+    has("high", "csp-unsafe", "moat.json: csp (default-src)");
+    has("high", "csp-unsafe", "moat.json: csp (script-src)");
+    has("high", "csp-wildcard", "moat.json: csp (script-src)");
+    has("high", "csp-insecure-scheme", "moat.json: csp (script-src)");
+    has(
+        "high",
+        "csp-insecure-scheme",
+        "moat.json: csp (connect-src)",
+    );
+    has("medium", "csp-wildcard", "moat.json: csp (img-src)");
+    has(
+        "medium",
+        "csp-modification-off",
+        "moat.json: dangerous.disableCspModification",
+    );
+    has("medium", "devtools", "moat.json: devtools");
+    has("medium", "no-hooks", "moat.json: isolation.hooks");
+    has("low", "allowlist-all", "moat.json: allowlist.commands");
+    has("low", "permission-granted", "moat.json: permissions");
+    has("low", "large-messages", "moat.json: limits.maxMessageBytes");
+    has("high", "external-script-no-integrity", "index.html:4");
+    has("info", "external-script", "index.html:5");
+    has("medium", "inline-handler", "index.html:8");
+    has("high", "insecure-content", "index.html:9");
+    has("high", "insecure-content", "sub/page.html:2");
+}
+
+#[test]
+fn an_invalid_config_is_a_high_finding_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("moat.json");
+    std::fs::write(&cfg, r#"{"identifier":"a.b","title":"t","csp":5}"#).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_moat-demo"))
+        .args(["audit", "--json", "--config"])
+        .arg(&cfg)
+        .arg("--frontend")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["findings"][0]["code"], "config-invalid");
+    assert_eq!(report["findings"][0]["place"], "moat.json: csp");
+    assert_eq!(out.status.code(), Some(1));
+}
