@@ -19,6 +19,13 @@ async function call(label, cmd, args) {
   }
 }
 
+// A call made while the page loads, before the isolation frame is ready: the
+// bridge queues it and sends it once the frame has its key.
+invoke('greet', { name: 'startup' }).then(
+  (r) => { $('startup').textContent = r; },
+  (e) => { $('startup').textContent = `startup call failed: ${e.code}`; },
+);
+
 window.moat.ready.then(
   () => { $('status').textContent = 'isolation frame ready'; },
   (e) => { $('status').textContent = `isolation unavailable (${e.code})`; },

@@ -8,6 +8,9 @@
 //! channel that carries nothing else in this build. `harness.load` is the
 //! 1-based count of page loads, for scripts that reload.
 //!
+//! `--harness-call-timeout-ms MS` shortens the bridge's call timeout, so a
+//! test can watch a call time out.
+//!
 //! Output: one JSON line per result (`name`, `ok`, `detail`, plus `t_ms`
 //! since start-up and `rss_kb`, the peak RSS so far, for `make bench`), then
 //! `N passed, N failed`. Exit code 0
@@ -38,6 +41,8 @@ pub(crate) struct Harness {
 }
 
 struct Inner {
+    /// Replaces `limits.callTimeoutMs` so a test can see a call time out.
+    call_timeout_ms: Option<u64>,
     /// Taken first thing in `run`, for `t_ms` (the bench's `startup_ms`).
     started: Instant,
     script: String,
@@ -73,7 +78,7 @@ impl Harness {
     pub(crate) fn from_args() -> Result<Self, Error> {
         let started = Instant::now();
         let mut args = std::env::args().skip(1);
-        let (mut script, mut timeout) = (None, DEFAULT_TIMEOUT);
+        let (mut script, mut timeout, mut call_timeout_ms) = (None, DEFAULT_TIMEOUT, None);
         while let Some(a) = args.next() {
             match a.as_str() {
                 "--harness-script" => {
@@ -84,6 +89,18 @@ impl Harness {
                         std::fs::read_to_string(&path)
                             .map_err(|e| Error::Args(format!("--harness-script {path}: {e}")))?,
                     );
+                }
+                "--harness-call-timeout-ms" => {
+                    let ms = args
+                        .next()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .filter(|ms| *ms > 0)
+                        .ok_or_else(|| {
+                            Error::Args(
+                                "--harness-call-timeout-ms needs a number of milliseconds".into(),
+                            )
+                        })?;
+                    call_timeout_ms = Some(ms);
                 }
                 "--harness-timeout" => {
                     let secs =
@@ -100,6 +117,7 @@ impl Harness {
         Ok(Self {
             inner: script.map(|script| {
                 Arc::new(Inner {
+                    call_timeout_ms,
                     started,
                     script,
                     timeout,
@@ -108,6 +126,11 @@ impl Harness {
                 })
             }),
         })
+    }
+
+    /// `--harness-call-timeout-ms`, if given.
+    pub(crate) fn call_timeout_ms(&self) -> Option<u64> {
+        self.inner.as_ref().and_then(|i| i.call_timeout_ms)
     }
 
     /// The `harness` object, defined before any page script runs.

@@ -98,11 +98,11 @@ fn init_tracing() {
         .try_init();
 }
 
-fn bridge_script(config: &Config) -> String {
+fn bridge_script(call_timeout_ms: u64) -> String {
     let settings = serde_json::json!({
         "isolationUrl": "isolation://localhost/",
         "ipcUrl": IPC_URL,
-        "callTimeoutMs": config.limits.call_timeout_ms,
+        "callTimeoutMs": call_timeout_ms,
     });
     let bridge = ISOLATION_JS
         .get_file("bridge.js")
@@ -117,6 +117,12 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     init_tracing();
 
     let config = app.config;
+    #[allow(unused_mut)]
+    let mut call_timeout_ms = config.limits.call_timeout_ms;
+    #[cfg(feature = "test-harness")]
+    if let Some(ms) = harness.call_timeout_ms() {
+        call_timeout_ms = ms;
+    }
     if config.dangerous.disable_csp_modification {
         tracing::warn!("dangerous.disableCspModification: HTML and the app's CSP are served as given; inline scripts get no hashes, styles no nonces, and object-src/base-uri/form-action no defaults");
     }
@@ -203,7 +209,7 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
         .with_asynchronous_custom_protocol("ipc".into(), move |_, req, responder| {
             fetch::handle(&ipc_core, &rt_handle, &fetch_sink, req, responder)
         })
-        .with_initialization_script_for_main_only(bridge_script(&config), true);
+        .with_initialization_script_for_main_only(bridge_script(call_timeout_ms), true);
     #[cfg(feature = "test-harness")]
     let builder = match harness.init_script() {
         Some(js) => builder.with_initialization_script_for_main_only(js, true),

@@ -85,6 +85,10 @@ fn js(name: &str) -> PathBuf {
 /// Runs `script` (with lib.js prepended) in the demo, with its data
 /// directory under `xdg` (a fresh temporary directory).
 fn run(script: &str, xdg: &Path, timeout_secs: u32) -> Outcome {
+    run_with(script, xdg, timeout_secs, &[])
+}
+
+fn run_with(script: &str, xdg: &Path, timeout_secs: u32, extra: &[&str]) -> Outcome {
     assert!(
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
         "no display: run the end-to-end tests with `make test` (it uses xvfb-run)"
@@ -98,6 +102,7 @@ fn run(script: &str, xdg: &Path, timeout_secs: u32) -> Outcome {
         .arg(&file)
         .arg("--harness-timeout")
         .arg(timeout_secs.to_string())
+        .args(extra)
         .env("XDG_DATA_HOME", xdg)
         .env("RUST_LOG", "moat=info")
         .env("NO_COLOR", "1")
@@ -269,4 +274,20 @@ fn content_is_locked_down() {
     // window.open without a user gesture and Notification.requestPermission
     // are refused by WebKit before Moat's handlers are asked (see
     // docs/webkitgtk.md); the handlers deny what does reach them.
+}
+
+#[test]
+fn calls_time_out_and_early_calls_are_queued() {
+    let xdg = tempfile::tempdir().unwrap();
+    let out = run_with(
+        "timeout.js",
+        xdg.path(),
+        60,
+        &["--harness-call-timeout-ms", "500"],
+    );
+    out.assert_passed(&[
+        "a call that never returns in time rejects with timeout",
+        "calls work after a late reply",
+        "a call made before the frame was ready is queued and answered",
+    ]);
 }
