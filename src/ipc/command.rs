@@ -149,10 +149,25 @@ struct Ok<'a, R> {
     ok: &'a R,
 }
 
-fn finish<R: Serialize, E: Serialize>(result: Result<R, E>) -> CallResult {
+/// Cap on the capacity guessed from the arguments.
+const MAX_SIZE_HINT: usize = 64 << 20;
+
+/// Room kept in front of a reply body, so the transport can wrap it in a
+/// script (`window.__moatReply(id,…)`) without moving it to a new buffer.
+pub(crate) const REPLY_HEADROOM: usize = 64;
+
+/// Serialises the handler's outcome. `size_hint` is the size of the call's
+/// arguments: a command given megabytes often answers with megabytes (echo,
+/// transform, save-and-return), and growing a buffer by doubling would copy
+/// and fault in the reply about twice over.
+fn finish<R: Serialize, E: Serialize>(result: Result<R, E>, size_hint: usize) -> CallResult {
     match result {
-        Result::Ok(r) => serde_json::to_vec(&Ok { ok: &r })
-            .map_err(|e| CallError::HandlerFailed(format!("result did not serialise: {e}"))),
+        Result::Ok(r) => {
+            let mut buf = Vec::with_capacity(size_hint.min(MAX_SIZE_HINT) + REPLY_HEADROOM + 16);
+            serde_json::to_writer(&mut buf, &Ok { ok: &r })
+                .map(|()| buf)
+                .map_err(|e| CallError::HandlerFailed(format!("result did not serialise: {e}")))
+        }
         Err(e) => Err(match serde_json::to_value(&e) {
             Result::Ok(v) => CallError::App(v),
             Err(se) => CallError::HandlerFailed(format!("error did not serialise: {se}")),
@@ -171,10 +186,11 @@ where
 {
     fn call(&self, json: &str, ctx: CallContext) -> CallFuture {
         let decoded = args::decode::<A>(json);
+        let hint = json.len();
         let f = Arc::clone(&self.0);
         Box::pin(async move {
             let a = decoded.map_err(CallError::BadArgs)?;
-            match tokio::task::spawn_blocking(move || finish(f(a, &ctx))).await {
+            match tokio::task::spawn_blocking(move || finish(f(a, &ctx), hint)).await {
                 Result::Ok(r) => r,
                 Err(e) => Err(CallError::HandlerFailed(join_error(e))),
             }
@@ -193,10 +209,11 @@ where
     Fut: Future<Output = Result<R, E>> + Send + 'static,
 {
     fn call(&self, json: &str, ctx: CallContext) -> CallFuture {
+        let hint = json.len();
         match args::decode::<A>(json) {
             Result::Ok(a) => {
                 let fut = (self.0)(a, ctx);
-                Box::pin(async move { finish(fut.await) })
+                Box::pin(async move { finish(fut.await, hint) })
             }
             Err(e) => Box::pin(std::future::ready(Err(CallError::BadArgs(e)))),
         }

@@ -55,7 +55,8 @@ impl ReplySink {
     }
 }
 
-/// Wraps the body in place (it can be megabytes): no second buffer.
+/// Wraps the body in place (it can be megabytes): replies are serialised
+/// with headroom for this prefix, so no second buffer is needed.
 fn reply_script(id: u64, body: Vec<u8>) -> String {
     let mut js = String::from_utf8(body)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
