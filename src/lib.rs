@@ -131,3 +131,71 @@ impl Builder {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static FRONTEND: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo-frontend");
+    static HOOKS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo-frontend/hooks");
+
+    fn config(extra: &str) -> Config {
+        Config::from_json(&format!(
+            r#"{{"identifier":"dev.moat.t","title":"T"{extra}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn ping() -> Commands {
+        Commands::new().sync("ping", |_: NoArgs, _| Ok::<_, ()>("pong"))
+    }
+
+    fn err(b: Builder) -> String {
+        match b.check() {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_valid_app_passes_the_startup_checks() {
+        let b = Builder::new(config(r#","isolation":{"hooks":["validate.js"]}"#))
+            .frontend(&FRONTEND)
+            .hooks(&HOOKS)
+            .commands(ping());
+        assert!(b.check().is_ok());
+    }
+
+    #[test]
+    fn a_command_registered_twice_stops_startup() {
+        let b = Builder::new(config(""))
+            .frontend(&FRONTEND)
+            .commands(ping())
+            .commands(ping());
+        assert_eq!(err(b), "command `ping` is registered twice; rename one");
+    }
+
+    #[test]
+    fn allowlisting_an_unregistered_command_stops_startup() {
+        let b = Builder::new(config(r#","allowlist":{"commands":["ping","pnig"]}"#))
+            .frontend(&FRONTEND)
+            .commands(ping());
+        assert!(err(b).contains("`pnig` is not a registered command"));
+    }
+
+    #[test]
+    fn a_missing_hook_stops_startup() {
+        let b = Builder::new(config(r#","isolation":{"hooks":["nope.js"]}"#))
+            .frontend(&FRONTEND)
+            .hooks(&HOOKS);
+        assert!(err(b).contains("`nope.js` is not in the hooks directory"));
+    }
+
+    #[test]
+    fn a_frontend_without_index_stops_startup() {
+        assert_eq!(
+            err(Builder::new(config(""))),
+            "the frontend directory has no index.html"
+        );
+    }
+}

@@ -89,11 +89,21 @@ pub(crate) fn dispatch(
 ) {
     let span = new_span();
     let started = Instant::now();
-    let task = rt.spawn(
-        Arc::clone(core)
-            .process(body, routing_id, span.clone())
-            .instrument(span.clone()),
-    );
+    let fut = Arc::clone(core)
+        .process(body, routing_id, span.clone())
+        .instrument(span.clone());
+    spawn_supervised(rt, fut, span, started, deliver);
+}
+
+/// Runs `fut` on a worker; a panic in it becomes `handler_failed`.
+fn spawn_supervised(
+    rt: &tokio::runtime::Handle,
+    fut: impl Future<Output = Result<Vec<u8>, CallError>> + Send + 'static,
+    span: tracing::Span,
+    started: Instant,
+    deliver: impl FnOnce(Vec<u8>) + Send + 'static,
+) {
+    let task = rt.spawn(fut);
     rt.spawn(async move {
         let result = match task.await {
             Ok(r) => r,
@@ -132,16 +142,7 @@ pub(crate) fn dispatch_here_first(
         Ok(Poll::Ready(result)) => deliver(finish(&span, started, result)),
         // Polled again by tokio with a real waker; every future in `process`
         // re-registers its waker on each poll, so the no-op one is dropped.
-        Ok(Poll::Pending) => {
-            let task = rt.spawn(fut);
-            rt.spawn(async move {
-                let result = match task.await {
-                    Ok(r) => r,
-                    Err(e) => Err(CallError::HandlerFailed(join_error(e))),
-                };
-                deliver(finish(&span, started, result));
-            });
-        }
+        Ok(Poll::Pending) => spawn_supervised(rt, fut, span, started, deliver),
         Err(payload) => {
             let e =
                 CallError::HandlerFailed(format!("handler panicked: {}", panic_message(&*payload)));
