@@ -12,7 +12,7 @@ use std::time::Instant;
 use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tao::window::WindowBuilder;
-use wry::{PageLoadEvent, WebViewBuilder};
+use wry::WebViewBuilder;
 
 const INIT: &str = r#"(() => {
   const post = window.ipc.postMessage.bind(window.ipc);
@@ -28,10 +28,17 @@ const INIT: &str = r#"(() => {
       post(JSON.stringify({ id, cmd, args }));
     });
   } };
-  window.__harness = {
+  const harness = {
     result(name, ok, detail) { post(JSON.stringify({ harness: 'result', name: String(name), ok: ok === true, detail: detail === undefined ? null : detail })); },
     done() { post(JSON.stringify({ harness: 'done' })); },
+    load: 1,
   };
+  // Started like Moat's harness: once the document is parsed.
+  const run = async () => {
+{script}
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run, { once: true });
+  else run();
 })();"#;
 
 enum UserEvent {
@@ -63,10 +70,6 @@ fn main() {
         .build(&event_loop)
         .expect("window");
     let proxy = event_loop.create_proxy();
-    let load_proxy = proxy.clone();
-    let wrapped = format!(
-        "(async () => {{ const harness = Object.freeze({{ result: window.__harness.result, done: window.__harness.done, load: 1 }});\n{script}\n}})();"
-    );
     let (passed, failed) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
     let builder = WebViewBuilder::new()
         .with_url("app://localhost/")
@@ -78,7 +81,7 @@ fn main() {
                 ))
                 .expect("static response")
         })
-        .with_initialization_script(INIT)
+        .with_initialization_script(INIT.replace("{script}", &script))
         .with_ipc_handler(move |req| {
             let v: serde_json::Value = serde_json::from_str(req.body()).unwrap_or_default();
             match v["harness"].as_str() {
@@ -106,11 +109,6 @@ fn main() {
                     };
                     let _ = proxy.send_event(UserEvent::Eval(reply));
                 }
-            }
-        })
-        .with_on_page_load_handler(move |event, _| {
-            if let PageLoadEvent::Finished = event {
-                let _ = load_proxy.send_event(UserEvent::Eval(wrapped.clone()));
             }
         });
     let webview = {

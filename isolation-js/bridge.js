@@ -122,9 +122,10 @@ function onFrameMessage(ev) {
   }
 }
 
+// The frame announces itself when its key and hooks are loaded; asking again
+// on its load event covers a frame that started before we listened.
 function connect() {
-  frameWindow = frame.contentWindow;
-  frameWindow.postMessage({ type: 'moat:connect' }, '*');
+  if (state === 'pending') frameWindow.postMessage({ type: 'moat:connect' }, '*');
 }
 
 // window.postMessage, not a MessageChannel: in WebKitGTK a MessagePort hop
@@ -141,6 +142,8 @@ function createFrame() {
   frame.src = config.isolationUrl;
   frame.addEventListener('load', connect, { once: true });
   (document.body || document.documentElement).appendChild(frame);
+  // The WindowProxy stays the same object across the frame's navigation.
+  frameWindow = frame.contentWindow;
 }
 
 if (document.documentElement) {

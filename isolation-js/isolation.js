@@ -49,7 +49,7 @@ let counter = 0;
 let key = null;
 let hooks = [];
 let status = null;           // null while starting, then { ok, code?, message? }
-let connectPending = false;  // a connect arrived before start-up finished
+
 
 function base64ToBytes(b64) {
   const bin = atob(b64);
@@ -64,22 +64,23 @@ async function start() {
   }
   const raw = base64ToBytes(boot.key);
   boot.key = null;
+  // Import the key and load the hooks at the same time.
+  const imported = importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt']);
+  const loaded = Promise.all(boot.hooks.map((url) => import(url).then((mod) => {
+    if (typeof mod.default !== 'function') throw new Error(url + ' has no default-exported function');
+    return mod.default;
+  })));
   try {
-    key = await importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt']);
+    key = await imported;
   } finally {
     raw.fill(0);
   }
   try {
-    for (const url of boot.hooks) {
-      const mod = await import(url);
-      if (typeof mod.default !== 'function') throw new Error(url + ' has no default-exported function');
-      hooks.push(mod.default);
-    }
+    hooks = Object.freeze(await loaded);
   } catch (e) {
     key = null;
     return { ok: false, code: 'hook_failed', message: 'an isolation hook failed to load: ' + String(e && e.message || e) };
   }
-  hooks = Object.freeze(hooks);
   return { ok: true };
 }
 
@@ -216,14 +217,16 @@ window.addEventListener('message', (ev) => {
     if (status) onCall(m);
     else if (Number.isSafeInteger(m.id)) toParent({ type: 'error', id: m.id, code: 'no_key', message: 'the isolation frame is still starting' });
   } else if (m.type === 'moat:connect') {
+    // Before start-up finishes there is nothing to say; `ready` follows.
     if (status) toParent({ type: 'ready', ...status });
-    else connectPending = true;
   }
 });
 
+// Announce readiness unprompted: the bridge need not wait for this frame's
+// load event (tens of milliseconds at start-up).
 start().then(
   (s) => { status = s; },
   (e) => { key = null; status = { ok: false, code: 'isolation_failed', message: reason(e) }; },
 ).then(() => {
-  if (connectPending) toParent({ type: 'ready', ...status });
+  toParent({ type: 'ready', ...status });
 });

@@ -1,12 +1,14 @@
 //! The end-to-end test harness, compiled only with the `test-harness`
 //! feature (never a default feature, never in a shipped build).
 //!
-//! `--harness-script FILE` runs FILE's JS in the main frame after every page
-//! load of the app, once `window.moat.ready` settles, as ordinary page
-//! script: it has exactly an attacker's power plus `harness`, whose
+//! `--harness-script FILE` runs FILE's JS in the main frame on every page
+//! load of the app, once the document is parsed and `window.moat.ready`
+//! settles, as ordinary page script (an initialization script in the page's
+//! own world): it has exactly an attacker's power plus `harness`, whose
 //! `result(name, ok, detail)` and `done()` report over `window.ipc`, a
 //! channel that carries nothing else in this build. `harness.load` is the
-//! 1-based count of page loads, for scripts that reload.
+//! 1-based count of page loads in this tab (kept in `sessionStorage`), for
+//! scripts that reload.
 //!
 //! `--harness-call-timeout-ms MS` shortens the bridge's call timeout, so a
 //! test can watch a call time out.
@@ -18,7 +20,6 @@
 //! SECS` (default 60) ends a hung run as a failure.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -47,7 +48,6 @@ struct Inner {
     started: Instant,
     script: String,
     timeout: Duration,
-    loads: AtomicU32,
     counts: Mutex<(u32, u32)>,
 }
 
@@ -62,14 +62,29 @@ enum Message {
     Done,
 }
 
+/// Defines `window.__harness` (the reporting channel) before any page
+/// script, then runs the test script once the document is parsed and the
+/// bridge is ready. `{script}` is the test script.
 const INIT: &str = r#"(() => {
   const post = window.ipc.postMessage.bind(window.ipc);
   const stringify = JSON.stringify;
   const detailOf = (d) => { try { return d === undefined ? null : JSON.parse(stringify(d)); } catch (e) { return String(d); } };
-  Object.defineProperty(window, '__harness', { value: Object.freeze({
+  const report = Object.freeze({
     result(name, ok, detail) { post(stringify({ harness: 'result', name: String(name), ok: ok === true, detail: detailOf(detail) })); },
     done() { post(stringify({ harness: 'done' })); },
-  }) });
+  });
+  Object.defineProperty(window, '__harness', { value: report });
+  const load = Number(sessionStorage.getItem('moat-harness-load') || 0) + 1;
+  sessionStorage.setItem('moat-harness-load', String(load));
+  const run = async () => {
+    const harness = Object.freeze({ result: report.result, done: report.done, load });
+    try { await window.moat.ready; } catch (e) { harness.result('bridge ready', false, String(e && e.message || e)); harness.done(); return; }
+    try {
+{script}
+    } catch (e) { harness.result('harness script threw', false, String(e && e.stack || e)); harness.done(); }
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run, { once: true });
+  else run();
 })();"#;
 
 impl Harness {
@@ -121,7 +136,6 @@ impl Harness {
                     started,
                     script,
                     timeout,
-                    loads: AtomicU32::new(0),
                     counts: Mutex::new((0, 0)),
                 })
             }),
@@ -133,25 +147,11 @@ impl Harness {
         self.inner.as_ref().and_then(|i| i.call_timeout_ms)
     }
 
-    /// The `harness` object, defined before any page script runs.
-    pub(crate) fn init_script(&self) -> Option<&'static str> {
-        self.inner.as_ref().map(|_| INIT)
-    }
-
-    pub(crate) fn on_page_loaded(&self, proxy: &EventLoopProxy<UserEvent>) {
-        let Some(inner) = &self.inner else { return };
-        let load = inner.loads.fetch_add(1, Ordering::SeqCst) + 1;
-        let js = format!(
-            r#"(async () => {{
-  const harness = Object.freeze({{ result: window.__harness.result, done: window.__harness.done, load: {load} }});
-  try {{ await window.moat.ready; }} catch (e) {{ harness.result('bridge ready', false, String(e && e.message || e)); harness.done(); return; }}
-  try {{
-{script}
-  }} catch (e) {{ harness.result('harness script threw', false, String(e && e.stack || e)); harness.done(); }}
-}})();"#,
-            script = inner.script
-        );
-        let _ = proxy.send_event(UserEvent::Eval(js));
+    /// The initialization script: the reporting channel and the test script.
+    pub(crate) fn init_script(&self) -> Option<String> {
+        self.inner
+            .as_ref()
+            .map(|inner| INIT.replace("{script}", &inner.script))
     }
 
     /// Handles a harness message; `false` if `body` is not one.

@@ -41,12 +41,9 @@ pub(crate) struct Checked {
     pub(crate) commands: Commands,
 }
 
-/// Work for the GTK thread, sent from other threads and handlers.
+/// Work for the GTK thread, sent from other threads.
 #[derive(Debug)]
 pub(crate) enum UserEvent {
-    /// Run script in the main frame (the test harness's scripts).
-    #[cfg_attr(not(feature = "test-harness"), allow(dead_code))]
-    Eval(String),
     /// End the process (the test harness's verdict).
     #[cfg_attr(not(feature = "test-harness"), allow(dead_code))]
     Exit(i32),
@@ -196,9 +193,7 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     let ipc_proxy = proxy.clone();
     let load_session = Arc::clone(&session);
     #[cfg(feature = "test-harness")]
-    let (harness_ipc, harness_load) = (harness.clone(), harness.clone());
-    #[cfg(feature = "test-harness")]
-    let load_proxy = proxy.clone();
+    let harness_ipc = harness.clone();
 
     let builder = WebViewBuilder::new()
         .with_url(APP_URL)
@@ -263,10 +258,6 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
                     load_session.rotate();
                     tracing::debug!(%url, "page load: isolation key rotated");
                 }
-                PageLoadEvent::Finished if ours => {
-                    #[cfg(feature = "test-harness")]
-                    harness_load.on_page_loaded(&load_proxy);
-                }
                 _ => {}
             }
         })
@@ -295,11 +286,6 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
         // Keep the runtime alive as long as the loop.
         let _ = &rt;
         match event {
-            Event::UserEvent(UserEvent::Eval(js)) => {
-                if let Err(e) = webview.evaluate_script(&js) {
-                    tracing::error!(error = %e, "evaluate_script failed");
-                }
-            }
             Event::UserEvent(UserEvent::Exit(code)) => std::process::exit(code),
             Event::WindowEvent {
                 event: WindowEvent::CloseRequested,

@@ -5,6 +5,10 @@
 const color = (id) => getComputedStyle(document.getElementById(id)).color;
 const settle = () => sleep(300);
 
+// Stylesheets may still be loading when the script starts (it starts at
+// DOMContentLoaded); the checks below want them applied.
+if (document.readyState !== 'complete') await new Promise((r) => window.addEventListener('load', r, { once: true }));
+
 if (harness.load === 1) {
   location.href = 'app://localhost/__test__/csp.html';
 } else if (harness.load === 2) {
