@@ -17,6 +17,7 @@ const Map_ = Map;
 const JSON_parse = JSON.parse;
 const TextDecoder_ = TextDecoder;
 const setTimeout_ = window.setTimeout.bind(window);
+const queueMicrotask = window.queueMicrotask.bind(window);
 const clearTimeout_ = window.clearTimeout.bind(window);
 const isolationOrigin = new URL(config.isolationUrl).origin;
 
@@ -41,13 +42,40 @@ let readyResolve, readyReject;
 const ready = new Promise((res, rej) => { readyResolve = res; readyReject = rej; });
 ready.catch(() => {});
 
-function send(call) {
+// Calls made in the same task go to the frame as one message (one clone,
+// one message event); the frame still hooks and seals each on its own.
+const outbox = [];
+let flushQueued = false;
+
+function post(message) {
+  // The frame's origin is opaque, so no target origin can name it; the
+  // message goes to the frame's own window, which this bridge created.
+  frameWindow.postMessage(message, '*');
+}
+
+function flush() {
+  flushQueued = false;
+  const calls = outbox.splice(0);
+  if (calls.length === 0) return;
   try {
-    // The frame's origin is opaque, so no target origin can name it; the
-    // message goes to the frame's own window, which this bridge created.
-    frameWindow.postMessage(call, '*');
+    post({ type: 'calls', calls });
   } catch (e) {
-    fail(call.id, 'bad_args', 'arguments cannot be sent: ' + String(e && e.message || e));
+    // One of them cannot be cloned: send them one by one to find which.
+    for (const call of calls) {
+      try {
+        post({ type: 'calls', calls: [call] });
+      } catch (err) {
+        fail(call.id, 'bad_args', 'arguments cannot be sent: ' + String(err && err.message || err));
+      }
+    }
+  }
+}
+
+function send(call) {
+  outbox.push(call);
+  if (!flushQueued) {
+    flushQueued = true;
+    queueMicrotask(flush);
   }
 }
 

@@ -213,9 +213,13 @@ window.addEventListener('message', (ev) => {
   if (ev.source !== parent || ev.origin !== ctx.origin) return;
   const m = ev.data;
   if (!m || typeof m !== 'object') return;
-  if (m.type === 'call') {
-    if (status) onCall(m);
-    else if (Number.isSafeInteger(m.id)) toParent({ type: 'error', id: m.id, code: 'no_key', message: 'the isolation frame is still starting' });
+  if (m.type === 'call' || m.type === 'calls') {
+    const calls = m.type === 'call' ? [m] : (Array.isArray(m.calls) ? m.calls : []);
+    for (const c of calls) {
+      if (!c || typeof c !== 'object') continue;
+      if (status) onCall(c);
+      else if (Number.isSafeInteger(c.id)) toParent({ type: 'error', id: c.id, code: 'no_key', message: 'the isolation frame is still starting' });
+    }
   } else if (m.type === 'moat:connect') {
     // Before start-up finishes there is nothing to say; `ready` follows.
     if (status) toParent({ type: 'ready', ...status });
