@@ -39,29 +39,48 @@ pub(crate) enum Posted {
     Envelope { id: u64, envelope: Vec<u8> },
     /// Not in the transport format at all; there is no call to answer.
     Unrecognised,
-    /// In the format, but its base64 does not decode; answered to `id`.
-    Malformed { id: u64 },
+    /// In the format, but refused before decoding; answered to `id`.
+    Malformed { id: u64, why: EnvelopeError },
 }
 
 /// Recognises `moat1:<id>:<base64>[;<id>:<base64>…]`: one message may carry
 /// several envelopes, each opened and checked on its own.
-pub(crate) fn parse(text: &str) -> Vec<Posted> {
+/// Base64 longer than this cannot decode to an envelope within `max_envelope`
+/// bytes, and is refused before any decoding work.
+fn max_base64_len(max_envelope: usize) -> usize {
+    max_envelope.div_ceil(3) * 4
+}
+
+pub(crate) fn parse(text: &str, max_envelope: usize) -> Vec<Posted> {
     match text.strip_prefix(PREFIX) {
-        Some(rest) => rest.split(SEPARATOR).map(entry).collect(),
+        Some(rest) => rest
+            .split(SEPARATOR)
+            .map(|e| entry(e, max_envelope))
+            .collect(),
         None => vec![Posted::Unrecognised],
     }
 }
 
-fn entry(rest: &str) -> Posted {
+fn entry(rest: &str, max_envelope: usize) -> Posted {
     let Some((id, b64)) = rest.split_once(':') else {
         return Posted::Unrecognised;
     };
     let Ok(id) = id.parse::<u64>() else {
         return Posted::Unrecognised;
     };
+    if b64.len() > max_base64_len(max_envelope) {
+        let why = EnvelopeError::TooLarge {
+            len: b64.len() / 4 * 3,
+            max: max_envelope,
+        };
+        return Posted::Malformed { id, why };
+    }
     match base64::engine::general_purpose::STANDARD.decode(b64) {
         Ok(envelope) => Posted::Envelope { id, envelope },
-        Err(_) => Posted::Malformed { id },
+        Err(_) => Posted::Malformed {
+            id,
+            why: EnvelopeError::BadEncoding,
+        },
     }
 }
 
@@ -81,7 +100,7 @@ pub(crate) fn handle(
     url: &str,
     text: &str,
 ) {
-    for posted in parse(text) {
+    for posted in parse(text, core.max_envelope_bytes) {
         one(core, rt, sink, url, posted);
     }
 }
@@ -103,11 +122,8 @@ fn one(
             );
             sink.script(rejection_script());
         }
-        Posted::Malformed { id } => {
-            sink.reply(
-                id,
-                refuse(CallError::NotAnEnvelope(EnvelopeError::BadEncoding)),
-            );
+        Posted::Malformed { id, why } => {
+            sink.reply(id, refuse(CallError::NotAnEnvelope(why)));
         }
         Posted::Envelope { id, envelope } => {
             if !page_is_app(url) {
@@ -138,9 +154,11 @@ pub(crate) fn rejection_script() -> String {
 mod tests {
     use super::*;
 
+    const MAX: usize = 1 << 20;
+
     #[test]
     fn recognises_the_transport_format() {
-        match &parse("moat1:7:AQID")[..] {
+        match &parse("moat1:7:AQID", MAX)[..] {
             [Posted::Envelope { id, envelope }] => {
                 assert_eq!((*id, envelope.clone()), (7, vec![1, 2, 3]))
             }
@@ -150,7 +168,7 @@ mod tests {
 
     #[test]
     fn several_envelopes_in_one_message_are_each_recognised() {
-        let all = parse("moat1:1:AQ==;2:Ag==;x:AQ==");
+        let all = parse("moat1:1:AQ==;2:Ag==;x:AQ==", MAX);
         assert!(matches!(all[0], Posted::Envelope { id: 1, .. }));
         assert!(matches!(all[1], Posted::Envelope { id: 2, .. }));
         assert!(matches!(all[2], Posted::Unrecognised));
@@ -166,11 +184,34 @@ mod tests {
             "moat2:1:AQID",
             "",
         ] {
-            assert!(matches!(parse(text)[..], [Posted::Unrecognised]), "{text}");
+            assert!(
+                matches!(parse(text, MAX)[..], [Posted::Unrecognised]),
+                "{text}"
+            );
         }
         assert!(matches!(
-            parse("moat1:3:***")[..],
-            [Posted::Malformed { id: 3 }]
+            parse("moat1:3:***", MAX)[..],
+            [Posted::Malformed {
+                id: 3,
+                why: EnvelopeError::BadEncoding
+            }]
+        ));
+    }
+
+    #[test]
+    fn oversized_base64_is_refused_before_decoding() {
+        let text = format!("moat1:4:{}", "A".repeat(2000));
+        assert!(matches!(
+            parse(&text, 1024)[..],
+            [Posted::Malformed {
+                id: 4,
+                why: EnvelopeError::TooLarge { .. }
+            }]
+        ));
+        let exact = format!("moat1:5:{}", "A".repeat(max_base64_len(1024)));
+        assert!(matches!(
+            parse(&exact, 1024)[..],
+            [Posted::Envelope { id: 5, .. }]
         ));
     }
 
