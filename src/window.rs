@@ -108,6 +108,19 @@ fn bridge_script(call_timeout_ms: u64) -> String {
     format!("(() => {{ const MOAT_CONFIG = {settings};\n{bridge}\n}})();")
 }
 
+/// Every protection the config turns off or loosens is said at startup.
+fn warn_about(config: &Config) {
+    if config.dangerous.disable_csp_modification {
+        tracing::warn!("dangerous.disableCspModification: HTML and the app's CSP are served as given; inline scripts get no hashes, styles no nonces, and object-src/base-uri/form-action no defaults");
+    }
+    if config.csp.is_some() {
+        tracing::info!("the app sets its own Content-Security-Policy; Moat completes it (see `moat-demo audit` for risky sources)");
+    }
+    for p in &config.permissions {
+        tracing::warn!(permission = ?p, "the app grants a web permission to its pages");
+    }
+}
+
 pub(crate) fn run(app: Checked) -> Result<(), Error> {
     #[cfg(feature = "test-harness")]
     let harness = crate::harness::Harness::from_args()?;
@@ -120,15 +133,7 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     if let Some(ms) = harness.call_timeout_ms() {
         call_timeout_ms = ms;
     }
-    if config.dangerous.disable_csp_modification {
-        tracing::warn!("dangerous.disableCspModification: HTML and the app's CSP are served as given; inline scripts get no hashes, styles no nonces, and object-src/base-uri/form-action no defaults");
-    }
-    if config.csp.is_some() {
-        tracing::info!("the app sets its own Content-Security-Policy; Moat completes it (see `moat-demo audit` for risky sources)");
-    }
-    for p in &config.permissions {
-        tracing::warn!(permission = ?p, "the app grants a web permission to its pages");
-    }
+    warn_about(&config);
     let devtools = config.devtools && cfg!(debug_assertions);
     if devtools {
         tracing::warn!("devtools are on (debug build, config.devtools = true)");
