@@ -170,3 +170,102 @@ mod tests {
         assert!(s.open(&Envelope::parse(&real, MAX).unwrap()).is_ok());
     }
 }
+
+/// Sequences of deliveries — in order, reordered, replayed, truncated,
+/// tampered, forged, across rotations — checked against the obvious model:
+/// an envelope opens iff it is untouched, sealed under the current page
+/// load's key, not yet accepted, and not a full window behind the newest.
+#[cfg(test)]
+mod sequences {
+    use std::collections::HashSet;
+
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+    use crate::isolation::envelope::seal;
+    use crate::isolation::replay::REPLAY_WINDOW;
+
+    const MAX: usize = 1 << 16;
+
+    #[test]
+    fn random_delivery_sequences_agree_with_the_model() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x5eed_0001);
+        for _ in 0..40 {
+            let s = Session::new();
+            let mut key = s.take_key().unwrap().cipher();
+            let mut old_keys = vec![KeyBytes::generate().cipher()];
+            // Sealed but not yet delivered, and delivered ones (for replays).
+            let mut sealed: Vec<(u64, Vec<u8>)> = Vec::new();
+            let mut delivered: Vec<Vec<u8>> = Vec::new();
+            let (mut next, mut top, mut seen) = (1u64, 0u64, HashSet::new());
+            for _ in 0..600 {
+                match rng.gen_range(0..100) {
+                    0..=39 => {
+                        sealed.push((
+                            next,
+                            seal(&key, next, format!("{{\"n\":{next}}}").as_bytes()),
+                        ));
+                        next += 1;
+                    }
+                    40..=69 if !sealed.is_empty() => {
+                        // Deliver a random pending one (reordering).
+                        let (c, env) = sealed.swap_remove(rng.gen_range(0..sealed.len()));
+                        let expect_ok = top < c + REPLAY_WINDOW && !seen.contains(&c);
+                        let got = s.open(&Envelope::parse(&env, MAX).unwrap());
+                        assert_eq!(got.is_ok(), expect_ok, "counter {c}, top {top}: {got:?}");
+                        if expect_ok {
+                            seen.insert(c);
+                            top = top.max(c);
+                        } else {
+                            assert_eq!(got.unwrap_err(), OpenError::Replayed(ReplayError::TooOld));
+                        }
+                        delivered.push(env);
+                    }
+                    70..=79 if !delivered.is_empty() => {
+                        let env = &delivered[rng.gen_range(0..delivered.len())];
+                        let got = s.open(&Envelope::parse(env, MAX).unwrap());
+                        assert!(got.is_err(), "a replay opened");
+                    }
+                    80..=87 if !sealed.is_empty() => {
+                        // Tamper with or truncate a pending one; it must fail,
+                        // and must not spend its counter.
+                        let i = rng.gen_range(0..sealed.len());
+                        let mut bad = sealed[i].1.clone();
+                        if rng.gen_bool(0.5) {
+                            let at = rng.gen_range(0..bad.len());
+                            bad[at] ^= 1 << rng.gen_range(0..8);
+                        } else {
+                            bad.truncate(rng.gen_range(0..bad.len()));
+                        }
+                        if let Ok(env) = Envelope::parse(&bad, MAX) {
+                            assert!(s.open(&env).is_err(), "tampered envelope opened");
+                        }
+                    }
+                    88..=92 => {
+                        // A forgery under a key from an earlier load.
+                        let k = &old_keys[rng.gen_range(0..old_keys.len())];
+                        let env = seal(k, next, b"{}");
+                        assert_eq!(
+                            s.open(&Envelope::parse(&env, MAX).unwrap()).unwrap_err(),
+                            OpenError::DecryptFailed
+                        );
+                    }
+                    93..=95 => {
+                        // Page reload: new key, new window; everything sealed
+                        // before is dead.
+                        s.rotate();
+                        old_keys.push(key);
+                        key = s.take_key().unwrap().cipher();
+                        for (_, env) in sealed.drain(..) {
+                            delivered.push(env);
+                        }
+                        next = 1;
+                        top = 0;
+                        seen.clear();
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
