@@ -70,8 +70,10 @@ $('raw').addEventListener('click', () => {
 $('key').addEventListener('click', () => {
   const frame = document.querySelector('iframe[sandbox]');
   try {
-    log('read frame document', true, frame.contentDocument ? frame.contentDocument.body.innerHTML : 'contentDocument is null');
+    const doc = frame.contentDocument;
+    if (doc) log('read frame document', true, `readable! ${doc.body.innerHTML.length} characters`);
+    else log('read frame document', false, 'blocked: the frame is another origin (contentDocument is null)');
   } catch (e) {
-    log('read frame document', false, String(e));
+    log('read frame document', false, `blocked: ${e}`);
   }
 });
