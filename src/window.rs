@@ -54,6 +54,11 @@ thread_local! {
     static UI: RefCell<Option<(Rc<wry::WebView>, Arc<ReplySink>)>> = const { RefCell::new(None) };
 }
 
+/// True on the GTK thread once the webview exists.
+fn on_ui_thread() -> bool {
+    UI.with(|ui| ui.borrow().is_some())
+}
+
 /// Evaluates every queued reply in the main frame, as one script. Runs on
 /// the GTK thread (the only thread `UI` is set on).
 fn flush_replies() {
@@ -186,8 +191,14 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
 
     // Replies finished on a tokio thread wake the GTK thread directly through
     // GLib, not through tao's event loop, which adds ~30 µs per event here.
+    // On the GTK thread itself nothing is woken: `invoke` would run the flush
+    // at once, one script per reply, and the only producer there, the
+    // `window.ipc` handler, flushes everything its message produced when it
+    // returns.
     let sink = Arc::new(ReplySink::new(|| {
-        glib::MainContext::default().invoke(flush_replies)
+        if !on_ui_thread() {
+            glib::MainContext::default().invoke(flush_replies);
+        }
     }));
     let (fetch_sink, post_sink, ui_sink) = (Arc::clone(&sink), Arc::clone(&sink), sink);
     let rt_handle = rt.handle().clone();
