@@ -102,8 +102,20 @@ function settleReply(id, reply) {
 }
 
 // Replies to calls the frame posted straight to the core arrive here, run by
-// the core in the main frame. Not writable, not enumerable.
-Object.defineProperty(window, '__moatReply', { value: settleReply });
+// the core in the main frame, as JSON text (see src/ipc/reply.rs). Not
+// writable, not enumerable.
+Object.defineProperty(window, '__moatReply', {
+  value: (id, text) => {
+    let reply;
+    try {
+      reply = JSON_parse(text);
+    } catch (e) {
+      fail(id, 'bad_reply', 'the core sent a reply that is not JSON');
+      return;
+    }
+    settleReply(id, reply);
+  },
+});
 
 /** Large envelopes come back from the frame and go to the core as a binary body. */
 async function forward(id, envelope) {

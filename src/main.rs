@@ -86,9 +86,18 @@ fn commands() -> Commands {
         .merge(diagnostics())
 }
 
+#[derive(Deserialize)]
+struct EchoJson {
+    value: serde_json::Value,
+}
+
 /// Commands that show failure handling (and that the tests drive).
 fn diagnostics() -> Commands {
     Commands::new()
+        .asynchronous(
+            "echo_json",
+            |a: EchoJson, _| async move { Ok::<_, ()>(a.value) },
+        )
         .asynchronous("slow", |a: Slow, _| async move {
             tokio::time::sleep(Duration::from_millis(a.ms.min(10_000))).await;
             Ok::<_, ()>(a.ms)

@@ -152,10 +152,6 @@ struct Ok<'a, R> {
 /// Cap on the capacity guessed from the arguments.
 const MAX_SIZE_HINT: usize = 64 << 20;
 
-/// Room kept in front of a reply body, so the transport can wrap it in a
-/// script (`window.__moatReply(id,…)`) without moving it to a new buffer.
-pub(crate) const REPLY_HEADROOM: usize = 64;
-
 /// Serialises the handler's outcome. `size_hint` is the size of the call's
 /// arguments: a command given megabytes often answers with megabytes (echo,
 /// transform, save-and-return), and growing a buffer by doubling would copy
@@ -163,7 +159,7 @@ pub(crate) const REPLY_HEADROOM: usize = 64;
 fn finish<R: Serialize, E: Serialize>(result: Result<R, E>, size_hint: usize) -> CallResult {
     match result {
         Result::Ok(r) => {
-            let mut buf = Vec::with_capacity(size_hint.min(MAX_SIZE_HINT) + REPLY_HEADROOM + 16);
+            let mut buf = Vec::with_capacity(size_hint.min(MAX_SIZE_HINT) + 16);
             serde_json::to_writer(&mut buf, &Ok { ok: &r })
                 .map(|()| buf)
                 .map_err(|e| CallError::HandlerFailed(format!("result did not serialise: {e}")))

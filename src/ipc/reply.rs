@@ -25,9 +25,10 @@ impl ReplySink {
         }
     }
 
-    /// Queues the reply to call `id`. `body` is the JSON reply body, which is
-    /// also a valid JavaScript expression (ES2019 admits U+2028/U+2029 in
-    /// string literals), so the page parses it once, as part of the script.
+    /// Queues the reply to call `id`. `body` is the JSON reply body; it goes
+    /// to the page as a string for `JSON.parse`, not as an object literal,
+    /// because JavaScript reads `{"__proto__": …}` in a literal as setting
+    /// the prototype, where JSON reads an ordinary key.
     pub(crate) fn reply(&self, id: u64, body: Vec<u8>) {
         self.script(reply_script(id, body));
     }
@@ -55,14 +56,22 @@ impl ReplySink {
     }
 }
 
-/// Wraps the body in place (it can be megabytes): replies are serialised
-/// with headroom for this prefix, so no second buffer is needed.
+/// `window.__moatReply(id, "<the JSON body as a string literal>")`. A JSON
+/// string literal is also a JavaScript one (ES2019 admits U+2028/U+2029).
 fn reply_script(id: u64, body: Vec<u8>) -> String {
-    let mut js = String::from_utf8(body)
+    let body = String::from_utf8(body)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    js.insert_str(0, &format!("window.__moatReply&&window.__moatReply({id},"));
-    js.push_str(");");
-    js
+    // Written straight after the prefix: one pass, one buffer (replies can be
+    // megabytes).
+    let mut js = Vec::with_capacity(body.len() + body.len() / 16 + 64);
+    js.extend_from_slice(b"window.__moatReply&&window.__moatReply(");
+    js.extend_from_slice(id.to_string().as_bytes());
+    js.push(b',');
+    if serde_json::to_writer(&mut js, &body).is_err() {
+        js.extend_from_slice(b"\"{}\"");
+    }
+    js.extend_from_slice(b");");
+    String::from_utf8(js).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]
@@ -72,10 +81,10 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn reply_script_embeds_json() {
+    fn reply_script_passes_the_body_as_a_string() {
         assert_eq!(
             reply_script(5, br#"{"ok":"a\u2028b"}"#.to_vec()),
-            r#"window.__moatReply&&window.__moatReply(5,{"ok":"a\u2028b"});"#
+            r#"window.__moatReply&&window.__moatReply(5,"{\"ok\":\"a\\u2028b\"}");"#
         );
     }
 
@@ -91,7 +100,7 @@ mod tests {
         assert_eq!(wakes.load(Ordering::SeqCst), 1);
         let js = sink.drain().unwrap();
         assert!(
-            js.contains("(1,{\"ok\":1})") && js.contains("(2,{\"ok\":2})"),
+            js.contains(r#"(1,"{\"ok\":1}")"#) && js.contains(r#"(2,"{\"ok\":2}")"#),
             "{js}"
         );
         assert!(sink.drain().is_none());

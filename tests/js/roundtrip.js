@@ -50,6 +50,13 @@ const values = Array.from({ length: 200 }, (_, i) => `call-${i}-` + 'z'.repeat(i
 const replies = await Promise.all(values.map((v) => invoke('echo', { data: v })));
 check('200 concurrent calls resolve correctly', replies.every((r, i) => r === values[i]), replies.filter((r, i) => r !== values[i]).length);
 
+// JSON semantics, not object-literal ones: a "__proto__" key is a key.
+const value = JSON.parse('{"__proto__": {"polluted": true}, "safe": 1}');
+const tricky = await invoke('echo_json', { value });
+check('reply objects keep JSON semantics ("__proto__" is an ordinary key)',
+  Object.getPrototypeOf(tricky) === Object.prototype && tricky.polluted === undefined &&
+  Object.prototype.hasOwnProperty.call(tricky, '__proto__') && tricky.safe === 1, Object.keys(tricky));
+
 // Leave a known report for the Rust side to check.
 await invoke('write_report', { contents: 'final report' });
 harness.done();
