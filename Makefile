@@ -3,7 +3,7 @@
 
 CARGO        ?= cargo
 APT_PACKAGES := pkg-config build-essential libwebkit2gtk-4.1-dev libgtk-3-dev \
-                libsoup-3.0-dev xvfb xauth
+                libsoup-3.0-dev xvfb xauth xdotool
 DEMO         := target/debug/moat-demo
 
 .PHONY: deps run test fmt lint bench

@@ -6,8 +6,9 @@
 //! The JS reports named results; these tests check that every expected
 //! result ran and passed, and then check the real filesystem and the log.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 const APP_ID: &str = "dev.moat.demo";
 
@@ -291,4 +292,86 @@ fn calls_time_out_and_early_calls_are_queued() {
         "calls work after a late reply",
         "a call made before the frame was ready is queued and answered",
     ]);
+}
+
+/// A `target=_blank` link and a `download` link, clicked for real (xdotool,
+/// so WebKit sees a user gesture and asks Moat's handlers): both refused.
+#[test]
+fn new_windows_and_downloads_from_real_clicks_are_refused() {
+    let xdg = tempfile::tempdir().unwrap();
+    let lib = std::fs::read_to_string(js("lib.js")).unwrap();
+    let body = std::fs::read_to_string(js("gesture.js")).unwrap();
+    let file = xdg.path().join("gesture.harness.js");
+    std::fs::write(&file, format!("{lib}\n{body}")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_moat-demo"))
+        .arg("--harness-script")
+        .arg(&file)
+        .args(["--harness-timeout", "60"])
+        .env("XDG_DATA_HOME", xdg.path())
+        // Where a download would land (XDG download dir falls back to
+        // $HOME/Downloads): checked empty afterwards.
+        .env("HOME", xdg.path())
+        .env("RUST_LOG", "moat=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn moat-demo");
+    let mut stderr = child.stderr.take().unwrap();
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let mut stdout = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("click targets placed") {
+            // The window sits at the origin of the Xvfb screen (no window
+            // manager), so page coordinates are screen coordinates.
+            for (x, y) in [(100, 60), (100, 260)] {
+                let ok = Command::new("xdotool")
+                    .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
+                    .status()
+                    .expect("xdotool (make test installs it)")
+                    .success();
+                assert!(ok, "xdotool failed");
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = child.wait().unwrap();
+    let out = Outcome {
+        code: status.code(),
+        stdout,
+        stderr: err_reader.join().unwrap(),
+    };
+    out.assert_passed(&[
+        "click targets placed",
+        "both links were clicked by a real user gesture",
+        "the page stays after a target=_blank click and a download click",
+    ]);
+    assert!(
+        out.stderr
+            .contains("new window refused url=https://example.com/"),
+        "{}",
+        out.tail()
+    );
+    // WebKit asks the navigation policy before it starts a download; the blob:
+    // URL is not the app's, so the download never begins.
+    assert!(
+        out.stderr.contains("download refused")
+            || out
+                .stderr
+                .contains("navigation refused: not the app's origin url=blob:"),
+        "{}",
+        out.tail()
+    );
+    let downloads = xdg.path().join("Downloads");
+    let written: Vec<_> = std::fs::read_dir(&downloads)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(written.is_empty(), "downloaded: {written:?}");
 }
