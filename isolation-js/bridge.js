@@ -6,8 +6,9 @@
 // The main frame is untrusted (it may run an attacker's script); this file
 // is a convenience for the page, not a security boundary. The boundaries are
 // the isolation frame (hooks + key) and the core (decrypt, replay, scopes).
-// It still captures the built-ins it uses, so a page that breaks `fetch` or
-// `Promise` after load breaks only itself.
+// It still captures the built-ins its transport uses (fetch, JSON.parse,
+// timers, postMessage listeners), so a page that replaces them after load
+// does not silently reroute calls.
 'use strict';
 
 const config = MOAT_CONFIG;
@@ -15,11 +16,9 @@ const fetch_ = window.fetch.bind(window);
 const addEventListener_ = window.addEventListener.bind(window);
 const Map_ = Map;
 const JSON_parse = JSON.parse;
-const TextDecoder_ = TextDecoder;
 const setTimeout_ = window.setTimeout.bind(window);
 const queueMicrotask = window.queueMicrotask.bind(window);
 const clearTimeout_ = window.clearTimeout.bind(window);
-const isolationOrigin = new URL(config.isolationUrl).origin;
 
 /** An error from a Moat call: `code` is stable, `message` is for people. */
 class MoatError extends Error {

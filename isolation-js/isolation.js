@@ -1,5 +1,8 @@
-// Moat isolation frame. Runs in <iframe sandbox="allow-scripts"> at
-// isolation://localhost/, an opaque origin the main frame cannot script.
+// Moat isolation frame. Inlined by the core into the isolation document
+// (allowed by its hash), which runs in <iframe sandbox="allow-scripts"> at
+// isolation://localhost/, an opaque origin the main frame cannot script. As a
+// module script its top-level names (the key, the counter) are invisible to
+// the hooks, which are separate modules.
 //
 // This file and the app's hooks are the page-side trusted computing base:
 // every call, the app's and an attacker's alike, passes through the hooks in
@@ -49,7 +52,6 @@ let counter = 0;
 let key = null;
 let hooks = [];
 let status = null;           // null while starting, then { ok, code?, message? }
-
 
 function base64ToBytes(b64) {
   const bin = atob(b64);
