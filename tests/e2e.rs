@@ -6,7 +6,7 @@
 //! The JS reports named results; these tests check that every expected
 //! result ran and passed, and then check the real filesystem and the log.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -303,7 +303,12 @@ fn new_windows_and_downloads_from_real_clicks_are_refused() {
     let body = std::fs::read_to_string(js("gesture.js")).unwrap();
     let file = xdg.path().join("gesture.harness.js");
     std::fs::write(&file, format!("{lib}\n{body}")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_moat-demo"))
+    // A display of its own: other tests' windows share the default one, and a
+    // click must land on this window. xvfb-run tells us which display it chose.
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 800x600x24", "sh", "-c"])
+        .arg(r#"echo "MOAT_X=$DISPLAY $XAUTHORITY" >&2; exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_moat-demo"))
         .arg("--harness-script")
         .arg(&file)
         .args(["--harness-timeout", "60"])
@@ -316,22 +321,35 @@ fn new_windows_and_downloads_from_real_clicks_are_refused() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn moat-demo");
-    let mut stderr = child.stderr.take().unwrap();
+        .expect("spawn xvfb-run moat-demo");
+    let stderr = child.stderr.take().unwrap();
+    let (display_tx, display_rx) = std::sync::mpsc::channel();
     let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = stderr.read_to_string(&mut s);
-        s
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(x) = line.strip_prefix("MOAT_X=") {
+                let _ = display_tx.send(x.to_owned());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
     });
+    let x = display_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("xvfb-run reported no display");
+    let (display, xauthority) = x.split_once(' ').unwrap_or((x.as_str(), ""));
     let mut stdout = String::new();
     for line in BufReader::new(child.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
         if line.contains("click targets placed") {
-            // The window sits at the origin of the Xvfb screen (no window
-            // manager), so page coordinates are screen coordinates.
+            // No window manager: the window sits at the screen's origin, so
+            // page coordinates are screen coordinates.
             for (x, y) in [(100, 60), (100, 260)] {
                 let ok = Command::new("xdotool")
                     .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
+                    .env("DISPLAY", display)
+                    .env("XAUTHORITY", xauthority)
                     .status()
                     .expect("xdotool (make test installs it)")
                     .success();
