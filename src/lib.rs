@@ -111,9 +111,7 @@ impl Builder {
         if self.frontend.get_file("index.html").is_none() {
             return Err(Error::MissingIndex);
         }
-        if self.config.devtools && !cfg!(debug_assertions) {
-            return Err(Error::DevtoolsInRelease);
-        }
+        devtools_allowed(self.config.devtools, cfg!(debug_assertions))?;
         let csp = csp::Csp::new(
             self.config.csp.as_deref(),
             !self.config.dangerous.disable_csp_modification,
@@ -132,9 +130,33 @@ impl Builder {
     }
 }
 
+/// Whether the web inspector is on: only when asked for, and never in a
+/// release build, which refuses to start rather than quietly drop the
+/// request (so nobody ships believing it is on or off by accident).
+pub(crate) fn devtools_allowed(requested: bool, debug_build: bool) -> Result<bool, Error> {
+    match (requested, debug_build) {
+        (true, false) => Err(Error::DevtoolsInRelease),
+        (requested, _) => Ok(requested),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devtools_are_on_only_when_asked_in_a_debug_build() {
+        assert!(matches!(
+            devtools_allowed(true, false),
+            Err(Error::DevtoolsInRelease)
+        ));
+        assert!(matches!(devtools_allowed(true, true), Ok(true)));
+        assert!(matches!(devtools_allowed(false, true), Ok(false)));
+        assert!(matches!(devtools_allowed(false, false), Ok(false)));
+        assert!(Error::DevtoolsInRelease
+            .to_string()
+            .contains("never available in a release build"));
+    }
 
     static FRONTEND: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo-frontend");
     static HOOKS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo-frontend/hooks");

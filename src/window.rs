@@ -139,7 +139,7 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
         call_timeout_ms = ms;
     }
     warn_about(&config);
-    let devtools = config.devtools && cfg!(debug_assertions);
+    let devtools = crate::devtools_allowed(config.devtools, cfg!(debug_assertions))?;
     if devtools {
         tracing::warn!("devtools are on (debug build, config.devtools = true)");
     }
