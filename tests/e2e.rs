@@ -269,10 +269,18 @@ fn content_is_locked_down() {
         "window.open is denied",
         "window.open of the app itself is denied too",
         "notification permission is denied",
+        "geolocation is denied by the permission handler",
         "nonce changes on reload",
         "a nonce from the previous load does not work after reload",
     ]);
     assert!(out.stderr.contains("navigation refused"), "{}", out.tail());
+    assert!(
+        out.stderr.contains(
+            "permission request denied (not granted in config.permissions) kind=Geolocation"
+        ),
+        "{}",
+        out.tail()
+    );
     // window.open without a user gesture and Notification.requestPermission
     // are refused by WebKit before Moat's handlers are asked (see
     // docs/webkitgtk.md); the handlers deny what does reach them.

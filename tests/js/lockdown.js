@@ -69,6 +69,11 @@ if (harness.load === 1) {
     perm = await Promise.race([Notification.requestPermission(), sleep(3000).then(() => 'no answer')]);
   } catch (e) { perm = 'threw ' + e.name; }
   check('notification permission is denied', perm === 'denied', perm);
+  const geo = await new Promise((res) => {
+    navigator.geolocation.getCurrentPosition(() => res('granted'), (e) => res(e.code), { timeout: 3000 });
+    setTimeout(() => res('no answer'), 4000);
+  });
+  check('geolocation is denied by the permission handler', geo === 1, geo);
 
   location.reload();
 } else {
