@@ -100,19 +100,23 @@ function settleReply(id, reply) {
   }
 }
 
+/** The reply body, or undefined after failing the call. */
+function parseReply(id, text) {
+  try {
+    return JSON_parse(text);
+  } catch (e) {
+    fail(id, 'bad_reply', 'the core sent a reply that is not JSON');
+    return undefined;
+  }
+}
+
 // Replies to calls the frame posted straight to the core arrive here, run by
 // the core in the main frame, as JSON text (see src/ipc/reply.rs). Not
 // writable, not enumerable.
 Object.defineProperty(window, '__moatReply', {
   value: (id, text) => {
-    let reply;
-    try {
-      reply = JSON_parse(text);
-    } catch (e) {
-      fail(id, 'bad_reply', 'the core sent a reply that is not JSON');
-      return;
-    }
-    settleReply(id, reply);
+    const reply = parseReply(id, text);
+    if (reply !== undefined) settleReply(id, reply);
   },
 });
 
@@ -126,15 +130,9 @@ async function forward(id, envelope) {
     fail(id, 'transport', 'the IPC request failed: ' + String(e && e.message || e));
     return;
   }
-  let reply;
-  try {
-    reply = JSON_parse(text);
-  } catch (e) {
-    fail(id, 'bad_reply', 'the core sent a reply that is not JSON');
-    return;
-  }
+  const reply = parseReply(id, text);
   // A large reply comes as a script (window.__moatReply), not in the body.
-  if (reply && reply.via === 'script') return;
+  if (reply === undefined || (reply && reply.via === 'script')) return;
   settleReply(id, reply);
 }
 

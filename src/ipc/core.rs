@@ -87,12 +87,25 @@ pub(crate) fn dispatch(
     routing_id: Option<u64>,
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
+    let (fut, span, started) = start(core, body, routing_id);
+    spawn_supervised(rt, fut, span, started, deliver);
+}
+
+/// The call's future, inside its span, and when it started.
+fn start(
+    core: &Arc<Core>,
+    body: Vec<u8>,
+    routing_id: Option<u64>,
+) -> (
+    impl Future<Output = Result<Vec<u8>, CallError>> + Send + 'static,
+    tracing::Span,
+    Instant,
+) {
     let span = new_span();
-    let started = Instant::now();
     let fut = Arc::clone(core)
         .process(body, routing_id, span.clone())
         .instrument(span.clone());
-    spawn_supervised(rt, fut, span, started, deliver);
+    (fut, span, Instant::now())
 }
 
 /// Runs `fut` on a worker; a panic in it becomes `handler_failed`.
@@ -129,14 +142,9 @@ pub(crate) fn dispatch_here_first(
     routing_id: Option<u64>,
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
-    let span = new_span();
-    let started = Instant::now();
     let _in_runtime = rt.enter();
-    let mut fut = Box::pin(
-        Arc::clone(core)
-            .process(body, routing_id, span.clone())
-            .instrument(span.clone()),
-    );
+    let (fut, span, started) = start(core, body, routing_id);
+    let mut fut = Box::pin(fut);
     let mut cx = Context::from_waker(Waker::noop());
     match panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
         Ok(Poll::Ready(result)) => deliver(finish(&span, started, result)),
