@@ -111,11 +111,12 @@ function parseReply(id, text) {
 }
 
 // Replies to calls the frame posted straight to the core arrive here, run by
-// the core in the main frame, as JSON text (see src/ipc/reply.rs). Not
-// writable, not enumerable.
+// the core in the main frame: the reply object itself, or its JSON text when
+// it holds a "__proto__" key (see src/ipc/reply.rs). Not writable, not
+// enumerable.
 Object.defineProperty(window, '__moatReply', {
-  value: (id, text) => {
-    const reply = parseReply(id, text);
+  value: (id, body) => {
+    const reply = typeof body === 'string' ? parseReply(id, body) : body;
     if (reply !== undefined) settleReply(id, reply);
   },
 });

@@ -25,10 +25,7 @@ impl ReplySink {
         }
     }
 
-    /// Queues the reply to call `id`. `body` is the JSON reply body; it goes
-    /// to the page as a string for `JSON.parse`, not as an object literal,
-    /// because JavaScript reads `{"__proto__": …}` in a literal as setting
-    /// the prototype, where JSON reads an ordinary key.
+    /// Queues the reply to call `id`. `body` is the JSON reply body.
     pub(crate) fn reply(&self, id: u64, body: Vec<u8>) {
         self.script(reply_script(id, body));
     }
@@ -56,17 +53,26 @@ impl ReplySink {
     }
 }
 
-/// `window.__moatReply(id, "<the JSON body as a string literal>")`. A JSON
-/// string literal is also a JavaScript one (ES2019 admits U+2028/U+2029).
+/// `window.__moatReply(id, body)`. JSON is a JavaScript expression (ES2019
+/// admits U+2028/U+2029 in strings) with one exception: in an object literal
+/// the key `"__proto__"` sets the prototype, where JSON makes it an ordinary
+/// key. A body with that key goes as a string for `JSON.parse` instead, which
+/// costs an escaping pass and a second parse, so only then. The search is on
+/// the serialised text: a key is `"__proto__"` with bare quotes, while inside
+/// a string value the quotes would be escaped (false positives only take the
+/// slower, equally correct path).
 fn reply_script(id: u64, body: Vec<u8>) -> String {
+    let prefix = format!("window.__moatReply&&window.__moatReply({id},");
     let body = String::from_utf8(body)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    // Written straight after the prefix: one pass, one buffer (replies can be
-    // megabytes).
+    if memchr::memmem::find(body.as_bytes(), b"\"__proto__\"").is_none() {
+        let mut js = body;
+        js.insert_str(0, &prefix);
+        js.push_str(");");
+        return js;
+    }
     let mut js = Vec::with_capacity(body.len() + body.len() / 16 + 64);
-    js.extend_from_slice(b"window.__moatReply&&window.__moatReply(");
-    js.extend_from_slice(id.to_string().as_bytes());
-    js.push(b',');
+    js.extend_from_slice(prefix.as_bytes());
     if serde_json::to_writer(&mut js, &body).is_err() {
         js.extend_from_slice(b"\"{}\"");
     }
@@ -81,11 +87,25 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn reply_script_passes_the_body_as_a_string() {
+    fn reply_script_embeds_json() {
         assert_eq!(
             reply_script(5, br#"{"ok":"a\u2028b"}"#.to_vec()),
-            r#"window.__moatReply&&window.__moatReply(5,"{\"ok\":\"a\\u2028b\"}");"#
+            r#"window.__moatReply&&window.__moatReply(5,{"ok":"a\u2028b"});"#
         );
+    }
+
+    #[test]
+    fn a_proto_key_goes_as_a_string_for_json_parse() {
+        assert_eq!(
+            reply_script(6, br#"{"ok":{"__proto__":1}}"#.to_vec()),
+            r#"window.__moatReply&&window.__moatReply(6,"{\"ok\":{\"__proto__\":1}}");"#
+        );
+        // The same word inside a string value is not a key.
+        let js = reply_script(
+            7,
+            serde_json::to_vec(&serde_json::json!({"ok": "\"__proto__\""})).unwrap(),
+        );
+        assert!(js.contains("(7,{"), "{js}");
     }
 
     #[test]
@@ -100,7 +120,7 @@ mod tests {
         assert_eq!(wakes.load(Ordering::SeqCst), 1);
         let js = sink.drain().unwrap();
         assert!(
-            js.contains(r#"(1,"{\"ok\":1}")"#) && js.contains(r#"(2,"{\"ok\":2}")"#),
+            js.contains(r#"(1,{"ok":1})"#) && js.contains(r#"(2,{"ok":2})"#),
             "{js}"
         );
         assert!(sink.drain().is_none());
