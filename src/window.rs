@@ -265,16 +265,11 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
             false
         })
         .with_on_page_load_handler(move |event, url| {
-            let ours = url.parse::<http::Uri>().is_ok_and(|u| {
-                u.scheme_str() == Some("app")
-                    && u.authority().map(|a| a.as_str()) == Some("localhost")
-            });
-            match event {
-                PageLoadEvent::Started if ours => {
-                    load_session.rotate();
-                    tracing::debug!(%url, "page load: isolation key rotated");
-                }
-                _ => {}
+            // A new main-frame page: new key, new replay window (see
+            // isolation::session for why).
+            if matches!(event, PageLoadEvent::Started) && post::page_is_app(&url) {
+                load_session.rotate();
+                tracing::debug!(%url, "page load: isolation key rotated");
             }
         })
         .with_devtools(devtools);
