@@ -94,26 +94,30 @@ fn run_with(script: &str, xdg: &Path, timeout_secs: u32, extra: &[&str]) -> Outc
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some(),
         "no display: run the end-to-end tests with `make test` (it uses xvfb-run)"
     );
-    let lib = std::fs::read_to_string(js("lib.js")).expect("tests/js/lib.js");
-    let body = std::fs::read_to_string(js(script)).expect("test script");
-    let file = xdg.join(format!("{script}.harness.js"));
-    std::fs::write(&file, format!("{lib}\n{body}")).expect("write harness script");
-    let out = Command::new(env!("CARGO_BIN_EXE_moat-demo"))
-        .arg("--harness-script")
-        .arg(&file)
-        .arg("--harness-timeout")
-        .arg(timeout_secs.to_string())
-        .args(extra)
-        .env("XDG_DATA_HOME", xdg)
-        .env("RUST_LOG", "moat=info")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("spawn moat-demo");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, script, xdg, timeout_secs);
+    let out = cmd.args(extra).output().expect("spawn moat-demo");
     Outcome {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Writes `script` (with lib.js prepended) under `xdg` and adds the harness
+/// arguments and environment to `cmd`, which runs the demo binary.
+fn harness_args(cmd: &mut Command, script: &str, xdg: &Path, timeout_secs: u32) {
+    let lib = std::fs::read_to_string(js("lib.js")).expect("tests/js/lib.js");
+    let body = std::fs::read_to_string(js(script)).expect("test script");
+    let file = xdg.join(format!("{script}.harness.js"));
+    std::fs::write(&file, format!("{lib}\n{body}")).expect("write harness script");
+    cmd.arg("--harness-script")
+        .arg(&file)
+        .arg("--harness-timeout")
+        .arg(timeout_secs.to_string())
+        .env("XDG_DATA_HOME", xdg)
+        .env("RUST_LOG", "moat=info")
+        .env("NO_COLOR", "1");
 }
 
 fn report_path(xdg: &Path) -> PathBuf {
@@ -307,25 +311,17 @@ fn calls_time_out_and_early_calls_are_queued() {
 #[test]
 fn new_windows_and_downloads_from_real_clicks_are_refused() {
     let xdg = tempfile::tempdir().unwrap();
-    let lib = std::fs::read_to_string(js("lib.js")).unwrap();
-    let body = std::fs::read_to_string(js("gesture.js")).unwrap();
-    let file = xdg.path().join("gesture.harness.js");
-    std::fs::write(&file, format!("{lib}\n{body}")).unwrap();
     // A display of its own: other tests' windows share the default one, and a
     // click must land on this window. xvfb-run tells us which display it chose.
-    let mut child = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 800x600x24", "sh", "-c"])
+    let mut cmd = Command::new("xvfb-run");
+    cmd.args(["-a", "-s", "-screen 0 800x600x24", "sh", "-c"])
         .arg(r#"echo "MOAT_X=$DISPLAY $XAUTHORITY" >&2; exec "$0" "$@""#)
-        .arg(env!("CARGO_BIN_EXE_moat-demo"))
-        .arg("--harness-script")
-        .arg(&file)
-        .args(["--harness-timeout", "60"])
-        .env("XDG_DATA_HOME", xdg.path())
+        .arg(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, "gesture.js", xdg.path(), 60);
+    let mut child = cmd
         // Where a download would land (XDG download dir falls back to
         // $HOME/Downloads): checked empty afterwards.
         .env("HOME", xdg.path())
-        .env("RUST_LOG", "moat=info")
-        .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
