@@ -5,6 +5,8 @@ CARGO        ?= cargo
 APT_PACKAGES := pkg-config build-essential libwebkit2gtk-4.1-dev libgtk-3-dev \
                 libsoup-3.0-dev xvfb xauth xdotool
 DEMO         := target/debug/moat-demo
+# The demo uses the built-in modules; each is a cargo feature (see Cargo.toml).
+FEATURES     := api-all
 
 .PHONY: deps run test fmt lint bench
 
@@ -26,7 +28,7 @@ deps:
 
 ## run: build and open the demo (under Xvfb, and saying so, when there is no display)
 run: deps
-	$(CARGO) build --locked --bin moat-demo
+	$(CARGO) build --locked --features $(FEATURES) --bin moat-demo
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
 	  echo "moat: no display found; running the demo under Xvfb (invisible; Ctrl-C to stop)"; \
 	  xvfb-run -a $(DEMO); \
@@ -36,7 +38,7 @@ run: deps
 
 ## test: unit tests, and the end-to-end tests in the real webview under Xvfb
 test: deps
-	xvfb-run -a $(CARGO) test --locked --features test-harness
+	xvfb-run -a $(CARGO) test --locked --features test-harness,$(FEATURES)
 
 fmt:
 	$(CARGO) fmt
@@ -44,8 +46,11 @@ fmt:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
-	$(CARGO) clippy --locked --all-targets --features test-harness -- -D warnings
+	$(CARGO) clippy --locked --all-targets --features test-harness,$(FEATURES) -- -D warnings
+	for f in api-fs api-shell api-http api-asset; do \
+	  $(CARGO) clippy --locked --lib --features $$f -- -D warnings || exit 1; \
+	done
 
 ## bench: Moat vs the bare-wry floor in the real webview, release build (see ../shared/bench/PROTOCOL.md)
 bench: deps
-	xvfb-run -a $(CARGO) bench --locked --features test-harness --bench ipc
+	xvfb-run -a $(CARGO) bench --locked --features test-harness,$(FEATURES) --bench ipc

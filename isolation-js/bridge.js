@@ -215,7 +215,26 @@ function invoke(cmd, args) {
   });
 }
 
+// The built-in modules, as thin wrappers: each is one `invoke`, through the
+// same hooks and checks as any other call. Calling one the allowlist does
+// not turn on rejects with `not_allowed`.
+const fs = Object.freeze({
+  readTextFile: (path) => invoke('fs.read_text_file', { path }),
+  writeTextFile: (path, contents) => invoke('fs.write_text_file', { path, contents }),
+  readDir: (path) => invoke('fs.read_dir', { path }),
+  removeFile: (path) => invoke('fs.remove_file', { path }),
+});
+const shell = Object.freeze({
+  execute: (name, args) => invoke('shell.execute', { name, args: args === undefined ? [] : args }),
+  open: (url) => invoke('shell.open', { url }),
+});
+const http = Object.freeze({
+  fetch: (url, init) => invoke('http.fetch', Object.assign({ url }, init)),
+});
+/** The `asset:` URL of an absolute path (the protocol must be allowed). */
+const assetUrl = (path) => 'asset://localhost' + String(path).split('/').map(encodeURIComponent).join('/');
+
 Object.defineProperty(window, 'moat', {
-  value: Object.freeze({ invoke, ready, MoatError }),
+  value: Object.freeze({ invoke, ready, MoatError, fs, shell, http, assetUrl }),
   enumerable: true,
 });

@@ -7,6 +7,8 @@ export type MoatErrorCode =
   // core
   | 'bad_origin' | 'not_an_envelope' | 'decrypt_failed' | 'replayed' | 'bad_call' | 'unknown_command'
   | 'not_allowed' | 'bad_args' | 'handler_failed'
+  // built-in modules
+  | 'path_invalid' | 'scope_denied' | 'not_found' | 'io_failed' | 'url_invalid' | 'http_failed'
   // the command's own error, serialised in `data`
   | 'app';
 
@@ -29,6 +31,28 @@ export interface Moat {
   /** Settles when the isolation frame has its key and hooks (rejects with a MoatError if it never will). */
   readonly ready: Promise<void>;
   readonly MoatError: typeof MoatError;
+  /** `fs.*`: paths are absolute or start with a base-directory variable (`$APPDATA/notes.txt`). */
+  readonly fs: {
+    readTextFile(path: string): Promise<string>;
+    /** Atomic: the old contents or the new, never half. Resolves with the bytes written. */
+    writeTextFile(path: string, contents: string): Promise<number>;
+    /** Only entries inside the scope are listed. */
+    readDir(path: string): Promise<{ name: string; isDir: boolean; isFile: boolean; isSymlink: boolean }[]>;
+    removeFile(path: string): Promise<null>;
+  };
+  readonly shell: {
+    /** Runs the `scope.shell` entry `name` (no shell in between). */
+    execute(name: string, args?: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+    /** Hands an https/http/mailto/tel URL inside `scope.open` to the system. */
+    open(url: string): Promise<null>;
+  };
+  readonly http: {
+    /** Redirects are followed only inside `scope.http`. */
+    fetch(url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }):
+      Promise<{ status: number; url: string; headers: Record<string, string>; body: string }>;
+  };
+  /** `asset://localhost/…` for an absolute path inside `scope.asset`. */
+  assetUrl(path: string): string;
 }
 
 declare global {

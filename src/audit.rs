@@ -10,10 +10,13 @@ use std::rc::Rc;
 use lol_html::{element, rewrite_str, RewriteStrSettings};
 use serde::Serialize;
 
-use crate::config::Config;
+use crate::config::{Config, PathScopeConfig, ShellArg, ShellArgs, UrlScopeConfig};
 use crate::csp::html::is_external;
 use crate::csp::policy::Policy;
 use crate::csp::DEFAULT_APP_POLICY;
+use crate::scope::path::PathScope;
+use crate::scope::url::{Kind, UrlScope};
+use crate::scope::BaseDirs;
 
 /// How much a finding matters. `High` fails the audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -189,6 +192,8 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Findi
         );
     }
 
+    audit_modules(config_name, &config, &mut out);
+
     // Frontend HTML.
     let mut files = Vec::new();
     collect_html(frontend, &mut files);
@@ -211,6 +216,184 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Findi
     }
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
+}
+
+/// Programs that run whatever their arguments say: with an argument that is
+/// not fixed, an entry for one is a shell for the page.
+const INTERPRETERS: &[&str] = &[
+    "sh",
+    "bash",
+    "dash",
+    "zsh",
+    "ksh",
+    "fish",
+    "csh",
+    "tcsh",
+    "env",
+    "xargs",
+    "python",
+    "python3",
+    "perl",
+    "ruby",
+    "node",
+    "php",
+    "lua",
+    "osascript",
+    "pwsh",
+    "powershell",
+    "cmd",
+];
+
+/// The built-in modules: allowlist `all`, scopes that reach `/` or `$HOME`,
+/// shell entries that take anything, `open` and `http` scopes that allow
+/// unencrypted or any-host URLs. Scopes are compiled against a fixed layout
+/// (`$HOME` = `/home`), so findings do not depend on the machine.
+fn audit_modules(config_name: &str, config: &Config, out: &mut Vec<Finding>) {
+    let mut add = |severity, code, place: String, message: String| {
+        out.push(Finding {
+            severity,
+            code,
+            place: format!("{config_name}: {place}"),
+            message,
+        })
+    };
+    let a = &config.allowlist;
+    if a.fs.all {
+        add(Severity::High, "allowlist-module-all", "allowlist.fs.all".into(), "every fs function, including ones added later, is callable; turn on only the functions the app uses".into());
+    }
+    if a.shell.all {
+        add(
+            Severity::High,
+            "allowlist-module-all",
+            "allowlist.shell.all".into(),
+            "both shell.execute and shell.open are callable; turn on only what the app uses".into(),
+        );
+    }
+    if a.http.all {
+        add(
+            Severity::Medium,
+            "allowlist-module-all",
+            "allowlist.http.all".into(),
+            "every http function is callable; turn on only what the app uses".into(),
+        );
+    }
+
+    let dirs = BaseDirs::fixed(Path::new("/"));
+    for (key, cfg) in [
+        ("scope.fs", &config.scope.fs),
+        ("scope.asset", &config.scope.asset),
+    ] {
+        for (i, pattern) in cfg.allow.iter().enumerate() {
+            let one = PathScopeConfig {
+                allow: vec![pattern.clone()],
+                deny: cfg.deny.clone(),
+            };
+            let Ok(scope) = PathScope::compile(key, &one, &dirs) else {
+                continue;
+            };
+            let reaches = |paths: &[&str]| paths.iter().any(|p| scope.allows(Path::new(p)));
+            let place = format!("{key}.allow[{i}]");
+            if reaches(&["/etc/passwd", "/usr/bin/env", "/var/log/syslog"]) {
+                add(Severity::High, "scope-reaches-root", place, format!("{pattern:?} reaches system files outside the home directory; scope it to the app's own directories ($APPDATA/**)"));
+            } else if reaches(&[
+                "/home/Documents/taxes.pdf",
+                "/home/notes.txt",
+                "/home/Downloads/x",
+            ]) {
+                add(Severity::High, "scope-reaches-home", place, format!("{pattern:?} reaches the user's whole home directory; scope it to the app's own directories ($APPDATA/**) or one folder"));
+            }
+        }
+    }
+
+    for (i, entry) in config.scope.shell.iter().enumerate() {
+        let program = entry.cmd.rsplit('/').next().unwrap_or(&entry.cmd);
+        let interpreter = INTERPRETERS.contains(&program)
+            || program.starts_with("python")
+            || program.starts_with("perl");
+        let place = format!("scope.shell[{i}]");
+        match &entry.args {
+            ShellArgs::Any(true) => add(
+                Severity::High,
+                "shell-any-args",
+                format!("{place}.args"),
+                format!(
+                    "`{}` takes any arguments from the page; list one rule per argument",
+                    entry.name
+                ),
+            ),
+            ShellArgs::Any(false) => {}
+            ShellArgs::List(list) => {
+                for (j, arg) in list.iter().enumerate() {
+                    let ShellArg::Validator { validator } = arg else {
+                        continue;
+                    };
+                    let Ok(re) = regex::Regex::new(&format!("^(?:{validator})$")) else {
+                        continue;
+                    };
+                    let compiled = crate::scope::shell::Arg::Validated {
+                        source: validator.clone(),
+                        re,
+                    };
+                    if compiled.matches_anything() {
+                        add(Severity::High, "shell-validator-any", format!("{place}.args[{j}].validator"), format!("/{validator}/ accepts anything, including `; rm -rf ~` and `../../etc/passwd`; match only what the app passes"));
+                    }
+                }
+            }
+        }
+        let takes_input = match &entry.args {
+            ShellArgs::Any(any) => *any,
+            ShellArgs::List(list) => list.iter().any(|a| matches!(a, ShellArg::Validator { .. })),
+        };
+        if interpreter && takes_input {
+            add(Severity::High, "shell-interpreter", format!("{place}.cmd"), format!("`{}` runs whatever its arguments say, and the page chooses an argument; run a dedicated program or make every argument fixed", entry.cmd));
+        }
+    }
+
+    for (key, kind, list) in [
+        ("scope.open", Kind::Open, &config.scope.open.allow),
+        ("scope.http", Kind::Http, &config.scope.http.allow),
+    ] {
+        let (insecure, any_host) = match kind {
+            Kind::Open => ("open-insecure-scheme", "open-any-host"),
+            Kind::Http => ("http-insecure-scheme", "http-any-host"),
+        };
+        for (i, pattern) in list.iter().enumerate() {
+            let one = UrlScopeConfig {
+                allow: vec![pattern.clone()],
+                deny: Vec::new(),
+            };
+            let Ok(scope) = UrlScope::compile(key, &one, kind) else {
+                continue;
+            };
+            let Some(p) = scope.allow.first() else {
+                continue;
+            };
+            let place = format!("{key}.allow[{i}]");
+            if p.scheme == "http" {
+                // Plain http to this machine (a local service) cannot be
+                // read on the wire; anywhere else it can.
+                let severity = if p.host_is_loopback() {
+                    Severity::Medium
+                } else {
+                    Severity::High
+                };
+                add(
+                    severity,
+                    insecure,
+                    place.clone(),
+                    format!("{pattern:?} allows unencrypted http://; use https://"),
+                );
+            }
+            if p.host_is_wildcard() {
+                add(
+                    Severity::High,
+                    any_host,
+                    place,
+                    format!("{pattern:?} allows every host; list the hosts the app needs"),
+                );
+            }
+        }
+    }
 }
 
 fn collect_html(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -39,6 +39,9 @@ pub struct Config {
     /// microphone, geolocation, notifications, …) is denied.
     #[serde(default)]
     pub permissions: Vec<Permission>,
+    /// What the built-in modules may touch. Empty: nothing.
+    #[serde(default)]
+    pub scope: ScopeConfig,
     /// Protections turned off. Each one logs a warning at startup and is a
     /// finding of `moat-demo audit`.
     #[serde(default)]
@@ -119,7 +122,7 @@ pub struct IsolationConfig {
     pub hooks: Vec<String>,
 }
 
-/// Which dedicated commands the page may call.
+/// Which dedicated commands and built-in module functions the page may call.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Allowlist {
@@ -128,6 +131,158 @@ pub struct Allowlist {
     /// registered.
     #[serde(default)]
     pub commands: Option<Vec<String>>,
+    /// `fs.*` commands (cargo feature `api-fs`), inside `scope.fs`.
+    #[serde(default)]
+    pub fs: FsAllow,
+    /// `shell.execute` and `shell.open` (cargo feature `api-shell`), inside
+    /// `scope.shell` and `scope.open`.
+    #[serde(default)]
+    pub shell: ShellAllow,
+    /// `http.fetch` (cargo feature `api-http`), inside `scope.http`.
+    #[serde(default)]
+    pub http: HttpAllow,
+    /// The `asset://localhost/<path>` protocol (cargo feature `api-asset`),
+    /// inside `scope.asset`.
+    #[serde(default)]
+    pub asset: bool,
+}
+
+/// The `fs` module's functions. `all` turns on every one, including those a
+/// later version adds: the audit flags it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FsAllow {
+    /// Every function.
+    #[serde(default)]
+    pub all: bool,
+    /// `fs.read_text_file`.
+    #[serde(default)]
+    pub read_file: bool,
+    /// `fs.write_text_file` (atomic: temp file, then rename).
+    #[serde(default)]
+    pub write_file: bool,
+    /// `fs.read_dir`.
+    #[serde(default)]
+    pub read_dir: bool,
+    /// `fs.remove_file`.
+    #[serde(default)]
+    pub remove_file: bool,
+}
+
+/// The `shell` module's functions.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellAllow {
+    /// Every function.
+    #[serde(default)]
+    pub all: bool,
+    /// `shell.execute`: run a `scope.shell` entry.
+    #[serde(default)]
+    pub execute: bool,
+    /// `shell.open`: hand a `scope.open` URL to the system's opener.
+    #[serde(default)]
+    pub open: bool,
+}
+
+/// The `http` module's functions.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpAllow {
+    /// Every function.
+    #[serde(default)]
+    pub all: bool,
+    /// `http.fetch`.
+    #[serde(default)]
+    pub fetch: bool,
+}
+
+/// Scopes of the built-in modules; see `README.md` for the pattern syntax.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScopeConfig {
+    /// Paths the `fs` module may use.
+    #[serde(default)]
+    pub fs: PathScopeConfig,
+    /// Paths the `asset:` protocol may serve.
+    #[serde(default)]
+    pub asset: PathScopeConfig,
+    /// URLs `http.fetch` may request (redirects included).
+    #[serde(default)]
+    pub http: UrlScopeConfig,
+    /// URLs `shell.open` may hand to the system.
+    #[serde(default)]
+    pub open: UrlScopeConfig,
+    /// Programs `shell.execute` may run, by entry name.
+    #[serde(default)]
+    pub shell: Vec<ShellEntryConfig>,
+}
+
+/// Path globs: absolute, or starting with a base-directory variable
+/// (`$APPDATA/**`). Deny wins.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathScopeConfig {
+    /// Globs that allow.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Globs that deny, even what `allow` allows.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// URL patterns, `https://host[:port]/path-glob`. Deny wins.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlScopeConfig {
+    /// Patterns that allow.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Patterns that deny, even what `allow` allows.
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// A program the page may run by `name`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellEntryConfig {
+    /// What the page calls it.
+    pub name: String,
+    /// Absolute path, or a name looked up in `PATH`.
+    pub cmd: String,
+    /// `false` (default): no arguments; `true`: any (audited); a list: one
+    /// rule per argument, exactly as many as given.
+    #[serde(default)]
+    pub args: ShellArgs,
+}
+
+/// The arguments a shell entry takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ShellArgs {
+    /// `true`: any arguments; `false`: none.
+    Any(bool),
+    /// One rule per argument.
+    List(Vec<ShellArg>),
+}
+
+impl Default for ShellArgs {
+    fn default() -> Self {
+        ShellArgs::Any(false)
+    }
+}
+
+/// One argument's rule.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum ShellArg {
+    /// Must be exactly this string.
+    Fixed(String),
+    /// Must match this regex, whole (it is anchored for you).
+    Validator {
+        /// The regex.
+        validator: String,
+    },
 }
 
 /// Limits on calls.
@@ -213,6 +368,12 @@ impl Config {
                 );
             }
         }
+        // Compiling against a fixed layout checks every glob, regex, URL
+        // pattern and variable name; the real compile happens at startup.
+        crate::scope::Scopes::compile(
+            &self.scope,
+            &crate::scope::BaseDirs::fixed(std::path::Path::new("/")),
+        )?;
         if self.limits.max_message_bytes < 1024 {
             return err(
                 "limits.maxMessageBytes".into(),
@@ -270,6 +431,36 @@ mod tests {
                 "identifier",
                 "{id}"
             );
+        }
+    }
+
+    #[test]
+    fn bad_scopes_are_refused_at_startup_with_their_key() {
+        for (scope, path) in [
+            (
+                r#"{"fs":{"allow":["$APPDATA/**","$NOPE/*"]}}"#,
+                "scope.fs.allow[1]",
+            ),
+            (
+                r#"{"asset":{"deny":["relative/**"]}}"#,
+                "scope.asset.deny[0]",
+            ),
+            (
+                r#"{"http":{"allow":["ftp://x/**"]}}"#,
+                "scope.http.allow[0]",
+            ),
+            (
+                r#"{"open":{"allow":["file:///**"]}}"#,
+                "scope.open.allow[0]",
+            ),
+            (
+                r#"{"shell":[{"name":"x","cmd":"x","args":[{"validator":"["}]}]}"#,
+                "scope.shell[0].args[0].validator",
+            ),
+            (r#"{"fs":{"allow":[],"rules":[]}}"#, "scope.fs.rules"),
+        ] {
+            let json = format!(r#"{{"identifier":"a.b","title":"T","scope":{scope}}}"#);
+            assert_eq!(Config::from_json(&json).unwrap_err().path, path, "{scope}");
         }
     }
 

@@ -25,6 +25,14 @@ pub enum Error {
         /// What is wrong, with the line where it can be found.
         message: String,
     },
+    /// The allowlist turns on a built-in function whose module this binary
+    /// was built without.
+    ModuleNotBuilt {
+        /// The function, e.g. `fs.read_text_file`.
+        function: &'static str,
+        /// The cargo feature that compiles it in.
+        feature: &'static str,
+    },
     /// `devtools: true` in a release build.
     DevtoolsInRelease,
     /// Command-line arguments were not understood.
@@ -48,6 +56,10 @@ impl std::fmt::Display for Error {
             ),
             Error::MissingIndex => f.write_str("the frontend directory has no index.html"),
             Error::Html { file, message } => write!(f, "frontend/{file}: {message}"),
+            Error::ModuleNotBuilt { function, feature } => write!(
+                f,
+                "moat config: allowlist: `{function}` is allowed, but this binary was built without the cargo feature `{feature}`; enable the feature or remove it from the allowlist"
+            ),
             Error::DevtoolsInRelease => f.write_str(
                 "moat config: devtools: the web inspector is never available in a release build; set \"devtools\": false",
             ),

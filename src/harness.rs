@@ -117,6 +117,11 @@ impl Harness {
                         })?;
                     call_timeout_ms = Some(ms);
                 }
+                // Read by `config_override` and `opener` before and after
+                // this; only skipped here.
+                "--harness-config" | "--harness-opener" => {
+                    args.next();
+                }
                 "--harness-timeout" => {
                     let secs =
                         args.next()
@@ -140,6 +145,12 @@ impl Harness {
                 })
             }),
         })
+    }
+
+    /// `--harness-opener PROGRAM`: what `shell.open` runs instead of
+    /// `xdg-open`, so a test can see what would have been opened.
+    pub(crate) fn opener(&self) -> Option<std::path::PathBuf> {
+        arg_value("--harness-opener").map(Into::into)
     }
 
     /// `--harness-call-timeout-ms`, if given.
@@ -229,4 +240,23 @@ fn peak_rss_kb() -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// The value after `flag` on the command line, if any.
+fn arg_value(flag: &str) -> Option<String> {
+    let mut args = std::env::args().skip_while(|a| a != flag);
+    args.next()?;
+    args.next()
+}
+
+/// `--harness-config FILE`: a moat.json that replaces the compiled-in one,
+/// so the tests can give the built-in modules scopes inside a temp dir
+/// without building another binary.
+pub(crate) fn config_override() -> Result<Option<crate::Config>, Error> {
+    let Some(path) = arg_value("--harness-config") else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::Args(format!("--harness-config {path}: {e}")))?;
+    Ok(Some(crate::Config::from_json(&text)?))
 }

@@ -24,6 +24,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub)]
 
+// The scopes compile in every build (config validation and the audit use
+// them); which parts run depends on the `api-*` features.
+#[cfg_attr(
+    not(all(
+        feature = "api-fs",
+        feature = "api-shell",
+        feature = "api-http",
+        feature = "api-asset"
+    )),
+    allow(dead_code)
+)]
+mod api;
 pub mod audit;
 mod config;
 mod csp;
@@ -33,10 +45,22 @@ mod harness;
 mod ipc;
 mod isolation;
 mod protocol;
+#[cfg_attr(
+    not(all(
+        feature = "api-fs",
+        feature = "api-shell",
+        feature = "api-http",
+        feature = "api-asset"
+    )),
+    allow(dead_code)
+)]
+mod scope;
 mod window;
 
 pub use config::{
-    Allowlist, Config, ConfigError, Dangerous, IsolationConfig, Limits, Permission, WindowConfig,
+    Allowlist, Config, ConfigError, Dangerous, FsAllow, HttpAllow, IsolationConfig, Limits,
+    PathScopeConfig, Permission, ScopeConfig, ShellAllow, ShellArg, ShellArgs, ShellEntryConfig,
+    UrlScopeConfig, WindowConfig,
 };
 pub use error::Error;
 pub use include_dir::{include_dir, Dir};
@@ -86,7 +110,12 @@ impl Builder {
 
     /// Checks everything, opens the window and runs until it closes. Returns
     /// only on a startup error.
-    pub fn run(self) -> Result<(), Error> {
+    #[allow(unused_mut)]
+    pub fn run(mut self) -> Result<(), Error> {
+        #[cfg(feature = "test-harness")]
+        if let Some(config) = harness::config_override()? {
+            self.config = config;
+        }
         window::run(self.check()?)
     }
 
@@ -112,9 +141,11 @@ impl Builder {
             return Err(Error::MissingIndex);
         }
         devtools_allowed(self.config.devtools, cfg!(debug_assertions))?;
+        let builtins = api::allowed(&self.config)?;
         let csp = csp::Csp::new(
             self.config.csp.as_deref(),
             !self.config.dangerous.disable_csp_modification,
+            builtins.contains(&"asset"),
         );
         #[allow(unused_mut)]
         let mut mounts = vec![("", self.frontend)];
@@ -126,6 +157,7 @@ impl Builder {
             app_protocol,
             hooks: self.hooks,
             commands: self.commands,
+            builtins,
         })
     }
 }

@@ -30,6 +30,7 @@ use crate::ipc::{core, fetch, post};
 use crate::isolation::session::Session;
 use crate::protocol::isolation::{IsolationProtocol, ISOLATION_JS};
 use crate::protocol::{APP_URL, IPC_URL};
+use crate::scope::{BaseDirs, Scopes};
 
 const WINDOW_LABEL: &str = "main";
 
@@ -39,6 +40,8 @@ pub(crate) struct Checked {
     pub(crate) app_protocol: AppProtocol,
     pub(crate) hooks: &'static Dir<'static>,
     pub(crate) commands: Commands,
+    /// Built-in functions the allowlist turns on.
+    pub(crate) builtins: Vec<&'static str>,
 }
 
 /// Work for the GTK thread, sent from other threads.
@@ -126,6 +129,32 @@ fn warn_about(config: &Config) {
     }
 }
 
+/// A module the page may call with a scope that allows nothing is almost
+/// always a mistake; one that allows something is worth a line in the log.
+fn warn_about_scopes(builtins: &[&str], scopes: &Scopes) {
+    let uses = |prefix: &str| builtins.iter().any(|b| b.starts_with(prefix));
+    let checks: [(&str, &str, bool); 5] = [
+        ("fs.", "scope.fs", scopes.fs.is_empty()),
+        ("asset", "scope.asset", scopes.asset.is_empty()),
+        ("http.", "scope.http", scopes.http.allow.is_empty()),
+        (
+            "shell.execute",
+            "scope.shell",
+            scopes.shell.entries.is_empty(),
+        ),
+        ("shell.open", "scope.open", scopes.open.allow.is_empty()),
+    ];
+    for (prefix, key, empty) in checks {
+        if uses(prefix) && empty {
+            tracing::warn!(
+                "{prefix}* is allowed but {key} allows nothing: every call will be refused"
+            );
+        } else if uses(prefix) {
+            tracing::info!("built-in {prefix}* is on, limited to {key}");
+        }
+    }
+}
+
 pub(crate) fn run(app: Checked) -> Result<(), Error> {
     #[cfg(feature = "test-harness")]
     let harness = crate::harness::Harness::from_args()?;
@@ -148,20 +177,40 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
         .worker_threads(2)
         .thread_name("moat-worker")
         .enable_time()
+        // Child processes (`shell.execute`) need the I/O driver.
+        .enable_io()
         .build()
         .map_err(|e| Error::Platform(format!("tokio runtime: {e}")))?;
     let session = Arc::new(Session::new());
     let data_dir = dirs::data_dir()
         .ok_or_else(|| Error::Platform("no data directory: set $HOME or $XDG_DATA_HOME".into()))?
         .join(&config.identifier);
+    let scopes = Scopes::compile(&config.scope, &BaseDirs::for_app(&config.identifier))?;
+    warn_about_scopes(&app.builtins, &scopes);
+    #[allow(unused_mut)]
+    let mut opener = std::path::PathBuf::from("xdg-open");
+    #[cfg(feature = "test-harness")]
+    if let Some(o) = harness.opener() {
+        opener = o;
+    }
+    let api = Arc::new(crate::api::Api {
+        scopes,
+        opener,
+        max_bytes: config.limits.max_message_bytes,
+        timeout: std::time::Duration::from_millis(call_timeout_ms),
+    });
+    // The page may call the app's commands (all, or those listed) and the
+    // built-in functions the allowlist turns on; a compiled-in built-in it
+    // does not turn on answers `not_allowed`.
+    let mut allowed: BTreeSet<String> = match &config.allowlist.commands {
+        Some(list) => list.iter().cloned().collect(),
+        None => app.commands.handlers.keys().cloned().collect(),
+    };
+    allowed.extend(app.builtins.iter().map(|b| b.to_string()));
     let core = Arc::new(core::Core {
         session: Arc::clone(&session),
-        commands: app.commands,
-        allowed: config
-            .allowlist
-            .commands
-            .as_ref()
-            .map(|c| c.iter().cloned().collect::<BTreeSet<_>>()),
+        commands: app.commands.merge(crate::api::commands(&api)),
+        allowed: Some(allowed),
         max_envelope_bytes: config.limits.max_message_bytes,
         ctx: CallContext {
             app: Arc::new(AppPaths { data_dir }),
@@ -221,6 +270,13 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
             fetch::handle(&ipc_core, &rt_handle, &fetch_sink, req, responder)
         })
         .with_initialization_script_for_main_only(bridge_script(call_timeout_ms), true);
+    #[cfg(feature = "api-asset")]
+    let builder = if app.builtins.contains(&"asset") {
+        let asset = crate::protocol::asset::AssetProtocol::new(Arc::clone(&api));
+        builder.with_custom_protocol("asset".into(), move |_, req| asset.respond(&req))
+    } else {
+        builder
+    };
     #[cfg(feature = "test-harness")]
     let builder = match harness.init_script() {
         Some(js) => builder.with_initialization_script_for_main_only(js, true),

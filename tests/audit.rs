@@ -62,6 +62,59 @@ fn a_bad_app_gets_each_finding_at_its_place() {
     has("low", "allowlist-all", "moat.json: allowlist.commands");
     has("low", "permission-granted", "moat.json: permissions");
     has("low", "large-messages", "moat.json: limits.maxMessageBytes");
+    // Built-in modules.
+    has(
+        "high",
+        "allowlist-module-all",
+        "moat.json: allowlist.fs.all",
+    );
+    has(
+        "high",
+        "allowlist-module-all",
+        "moat.json: allowlist.shell.all",
+    );
+    has("high", "scope-reaches-home", "moat.json: scope.fs.allow[1]");
+    has("high", "scope-reaches-root", "moat.json: scope.fs.allow[2]");
+    has(
+        "high",
+        "scope-reaches-home",
+        "moat.json: scope.asset.allow[0]",
+    );
+    has("high", "shell-interpreter", "moat.json: scope.shell[0].cmd");
+    has("high", "shell-any-args", "moat.json: scope.shell[1].args");
+    has(
+        "high",
+        "shell-validator-any",
+        "moat.json: scope.shell[2].args[0].validator",
+    );
+    has(
+        "high",
+        "open-insecure-scheme",
+        "moat.json: scope.open.allow[1]",
+    );
+    has("high", "open-any-host", "moat.json: scope.open.allow[1]");
+    has(
+        "high",
+        "http-insecure-scheme",
+        "moat.json: scope.http.allow[1]",
+    );
+    has("high", "http-any-host", "moat.json: scope.http.allow[2]");
+    has(
+        "medium",
+        "http-insecure-scheme",
+        "moat.json: scope.http.allow[3]",
+    );
+    // What is scoped well is not a finding.
+    for clean in [
+        "moat.json: scope.fs.allow[0]",
+        "moat.json: scope.open.allow[0]",
+        "moat.json: scope.http.allow[0]",
+    ] {
+        assert!(
+            !findings.iter().any(|f| f["place"] == clean),
+            "finding at {clean}:\n{report:#}"
+        );
+    }
     has("high", "external-script-no-integrity", "index.html:4");
     has("info", "external-script", "index.html:5");
     has("medium", "inline-handler", "index.html:8");

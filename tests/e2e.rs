@@ -397,3 +397,212 @@ fn new_windows_and_downloads_from_real_clicks_are_refused() {
         .unwrap_or_default();
     assert!(written.is_empty(), "downloaded: {written:?}");
 }
+
+/// A tiny HTTP/1.1 server for `http.fetch`: `/ok/hello`, redirects inside
+/// and outside the scope, and `/forbidden/…`, which must never be asked for.
+/// Returns the port and the list of paths requested.
+fn http_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = vec![0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+            log.lock().unwrap().push(path.clone());
+            let (status, extra, body) = match path.as_str() {
+                "/ok/hello" => ("200 OK", String::new(), "hello"),
+                "/ok/redirect-in" => ("302 Found", "Location: /ok/hello\r\n".into(), ""),
+                "/ok/redirect-out" => (
+                    "302 Found",
+                    format!("Location: http://127.0.0.1:{port}/forbidden/data\r\n"),
+                    "",
+                ),
+                _ => ("200 OK", String::new(), "LEAKED"),
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n{extra}\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, seen)
+}
+
+/// The built-in modules (`fs`, `asset`, `shell`, `open`, `http`) with
+/// scopes inside a temp dir, attacked from the page.
+#[test]
+fn built_in_modules_stay_inside_their_scopes() {
+    let xdg = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(xdg.path()).unwrap();
+    let appdata = root.join("dev.moat.scopes");
+    let outside = root.join("outside");
+    for d in [&appdata.join("secret"), &appdata.join("public"), &outside] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(appdata.join("secret/key.txt"), "key").unwrap();
+    std::fs::write(appdata.join(".hidden"), "dot").unwrap();
+    std::fs::write(appdata.join("public/hello.txt"), "public").unwrap();
+    std::fs::write(outside.join("secret.txt"), "outside secret").unwrap();
+    // 1×1 PNG.
+    const DOT: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa75\x81\x84\0\0\0\0IEND\xaeB`\x82";
+    std::fs::write(appdata.join("public/dot.png"), DOT).unwrap();
+    std::os::unix::fs::symlink(&outside, appdata.join("link")).unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.txt"), appdata.join("public/out.txt")).unwrap();
+
+    // The opener records what it was given.
+    let open_log = root.join("opened.txt");
+    let opener = root.join("opener.sh");
+    std::fs::write(
+        &opener,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n",
+            open_log.display()
+        ),
+    )
+    .unwrap();
+    let mut perm = std::fs::metadata(&opener).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&opener, perm).unwrap();
+
+    let (port, seen) = http_server();
+    let config = serde_json::json!({
+        "identifier": "dev.moat.scopes",
+        "title": "scopes",
+        "isolation": { "hooks": ["validate.js"] },
+        "allowlist": {
+            "fs": { "readFile": true, "writeFile": true, "readDir": true },
+            "shell": { "execute": true, "open": true },
+            "http": { "fetch": true },
+            "asset": true
+        },
+        "scope": {
+            "fs": { "allow": ["$APPDATA/**"], "deny": ["$APPDATA/secret/**"] },
+            "asset": { "allow": ["$APPDATA/public/*"] },
+            "shell": [
+                { "name": "echo", "cmd": "echo", "args": ["-n", { "validator": "[a-z ]+" }] },
+                { "name": "printf", "cmd": "printf", "args": ["%s", { "validator": "[^\\n]*" }] }
+            ],
+            "open": { "allow": ["https://example.com/**", "mailto:*"] },
+            "http": { "allow": ["http://127.0.0.1:*/ok/**"], "deny": ["http://127.0.0.1:*/ok/secret"] }
+        }
+    });
+    let config_file = root.join("moat.json");
+    std::fs::write(&config_file, config.to_string()).unwrap();
+    let prelude = serde_json::json!({
+        "appdata": appdata, "outside": outside, "port": port,
+    });
+    let script = root.join("scopes.prelude.js");
+    std::fs::write(
+        &script,
+        format!(
+            "const T = {prelude};\n{}",
+            std::fs::read_to_string(js("scopes.js")).unwrap()
+        ),
+    )
+    .unwrap();
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, script.to_str().unwrap(), xdg.path(), 90);
+    let out = cmd
+        .arg("--harness-config")
+        .arg(&config_file)
+        .arg("--harness-opener")
+        .arg(&opener)
+        .current_dir(&root)
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("ALL_PROXY")
+        .output()
+        .expect("spawn moat-demo");
+    let out = Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    out.assert_passed(&[
+        "fs: write inside the scope",
+        "fs: read it back by variable",
+        "fs: listing shows what the scope covers and hides the rest",
+        "fs: deny pattern wins over allow",
+        "fs: a symlinked directory pointing out is followed and refused",
+        "fs: `**` does not reach dotfiles",
+        "fs: `..` is refused before anything is opened",
+        "fs: glob characters in a path are literal",
+        "fs: writing through a symlink out is refused",
+        "fs: a function the allowlist leaves off is not_allowed",
+        "asset: a file inside the scope is served",
+        "asset: responses are sandboxed and nosniff",
+        "asset: a file outside scope.asset is 403",
+        "asset: a symlink out of the scope is 403",
+        "asset: <img> loads from asset: (the policy allows it)",
+        "shell: an entry runs with valid arguments",
+        "shell: validators are anchored",
+        "shell: a program with no entry is refused",
+        "shell: metacharacters reach the program as plain bytes",
+        "open: an allowed URL is handed to the opener",
+        "open: file is refused",
+        "open: smb is refused",
+        "open: nfs is refused",
+        "open: https outside the scope is refused",
+        "http: a URL inside the scope is fetched",
+        "http: a redirect inside the scope is followed",
+        "http: a redirect out of the scope is refused",
+        "http: credentials in the URL are refused",
+    ]);
+    // Nothing was written or touched where the page was refused.
+    assert_eq!(
+        std::fs::read_to_string(appdata.join("notes.txt")).unwrap(),
+        "hi"
+    );
+    assert_eq!(
+        std::fs::read_to_string(appdata.join("secret/key.txt")).unwrap(),
+        "key"
+    );
+    assert!(!outside.join("evil.txt").exists());
+    for f in ["PWNED", "PWNED2", "PWNED3"] {
+        assert!(!root.join(f).exists(), "{f} was created: a shell ran");
+    }
+    let leftovers: Vec<_> = std::fs::read_dir(&appdata)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".moat-write-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    // The opener got exactly the two allowed URLs (it runs detached: wait).
+    let mut opened = String::new();
+    for _ in 0..50 {
+        opened = std::fs::read_to_string(&open_log).unwrap_or_default();
+        if opened.lines().count() >= 2 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut lines: Vec<&str> = opened.lines().collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        ["https://example.com/docs?q=1", "mailto:someone@example.com"]
+    );
+    // The redirect out of the scope was never followed.
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter().all(|p| !p.starts_with("/forbidden")),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&"/ok/redirect-out".to_owned()), "{seen:?}");
+    out.assert_logged("scope_denied");
+    out.assert_logged("path_invalid");
+    assert!(
+        out.stderr.contains("asset request refused"),
+        "{}",
+        out.tail()
+    );
+}

@@ -69,8 +69,15 @@ impl Document {
 }
 
 impl Csp {
-    pub(crate) fn new(app_policy: Option<&str>, modify: bool) -> Self {
+    /// `asset`: the `asset:` protocol is on, so images, media and `fetch`
+    /// may load from it.
+    pub(crate) fn new(app_policy: Option<&str>, modify: bool, asset: bool) -> Self {
         let mut base = Policy::parse(app_policy.unwrap_or(DEFAULT_APP_POLICY));
+        if modify && asset {
+            base.add_source("img-src", crate::protocol::ASSET_ORIGIN);
+            base.add_source("media-src", crate::protocol::ASSET_ORIGIN);
+            base.add_source("connect-src", crate::protocol::ASSET_ORIGIN);
+        }
         if modify {
             base.add_source("frame-src", crate::protocol::ISOLATION_ORIGIN);
             base.add_source("connect-src", crate::protocol::IPC_ORIGIN);
@@ -138,7 +145,7 @@ mod tests {
 
     #[test]
     fn default_policy_gets_hashes_and_a_nonce() {
-        let csp = Csp::new(None, true);
+        let csp = Csp::new(None, true, false);
         let (body, header) = served(&csp, "<script>go()</script><style>p{}</style>");
         let nonce = body
             .split("nonce=\"")
@@ -154,7 +161,7 @@ mod tests {
 
     #[test]
     fn each_response_has_a_new_nonce() {
-        let csp = Csp::new(None, true);
+        let csp = Csp::new(None, true, false);
         let doc = csp.prepare(b"<style>p{}</style>").unwrap();
         assert_ne!(doc.render().1, doc.render().1);
     }
@@ -164,6 +171,7 @@ mod tests {
         let csp = Csp::new(
             Some("default-src 'self'; img-src https://img.example"),
             true,
+            false,
         );
         let r = csp.base.render();
         assert!(
@@ -177,7 +185,7 @@ mod tests {
 
     #[test]
     fn modification_off_serves_policy_and_html_as_given() {
-        let csp = Csp::new(Some("default-src 'self'"), false);
+        let csp = Csp::new(Some("default-src 'self'"), false, false);
         let (body, header) = served(&csp, "<script>go()</script>");
         assert_eq!(body, "<script>go()</script>");
         assert_eq!(header, "default-src 'self'");

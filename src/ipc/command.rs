@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::args;
 use super::error::CallError;
+use crate::scope::error::ScopeError;
 
 /// The arguments of a command that takes none. Any key sent is refused.
 #[derive(Debug, Default, Clone, Copy, Deserialize)]
@@ -120,6 +121,40 @@ impl Commands {
         self.insert(name, Arc::new(AsyncHandler(f, std::marker::PhantomData)))
     }
 
+    /// Registers a built-in module's command. It runs on the blocking pool
+    /// like [`Commands::sync`], but its errors are Moat's own, with stable
+    /// codes (`scope_denied`, `not_found`, …), not the app's `app` code.
+    #[cfg_attr(
+        not(any(feature = "api-fs", feature = "api-shell", feature = "api-http")),
+        allow(dead_code)
+    )]
+    pub(crate) fn builtin<A, R, F>(self, name: &str, f: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        R: Serialize + 'static,
+        F: Fn(A, &CallContext) -> Result<R, ScopeError> + Send + Sync + 'static,
+    {
+        self.insert(
+            name,
+            Arc::new(BuiltinHandler(Arc::new(f), std::marker::PhantomData)),
+        )
+    }
+
+    /// Registers a built-in module's async command (see [`Commands::builtin`]).
+    #[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
+    pub(crate) fn builtin_async<A, R, F, Fut>(self, name: &str, f: F) -> Self
+    where
+        A: DeserializeOwned + Send + 'static,
+        R: Serialize + 'static,
+        F: Fn(A, CallContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, ScopeError>> + Send + 'static,
+    {
+        self.insert(
+            name,
+            Arc::new(BuiltinAsyncHandler(f, std::marker::PhantomData)),
+        )
+    }
+
     /// Adds every command of `other`, so a fork can keep its commands in its
     /// own module. A name present in both is an error at startup.
     pub fn merge(mut self, other: Commands) -> Self {
@@ -191,6 +226,62 @@ where
                 Err(e) => Err(CallError::HandlerFailed(join_error(e))),
             }
         })
+    }
+}
+
+#[cfg_attr(
+    not(any(feature = "api-fs", feature = "api-shell", feature = "api-http")),
+    allow(dead_code)
+)]
+struct BuiltinHandler<F, A>(Arc<F>, std::marker::PhantomData<fn() -> A>);
+
+impl<A, R, F> Handler for BuiltinHandler<F, A>
+where
+    A: DeserializeOwned + Send + 'static,
+    R: Serialize + 'static,
+    F: Fn(A, &CallContext) -> Result<R, ScopeError> + Send + Sync + 'static,
+{
+    fn call(&self, json: &str, ctx: CallContext) -> CallFuture {
+        let decoded = args::decode::<A>(json);
+        let f = Arc::clone(&self.0);
+        Box::pin(async move {
+            let a = decoded.map_err(CallError::BadArgs)?;
+            match tokio::task::spawn_blocking(move || match f(a, &ctx) {
+                Result::Ok(r) => finish::<R, ()>(Result::Ok(r), 0),
+                Err(e) => Err(CallError::Scope(e)),
+            })
+            .await
+            {
+                Result::Ok(r) => r,
+                Err(e) => Err(CallError::HandlerFailed(join_error(e))),
+            }
+        })
+    }
+}
+
+#[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
+struct BuiltinAsyncHandler<F, A>(F, std::marker::PhantomData<fn() -> A>);
+
+impl<A, R, F, Fut> Handler for BuiltinAsyncHandler<F, A>
+where
+    A: DeserializeOwned + Send + 'static,
+    R: Serialize + 'static,
+    F: Fn(A, CallContext) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<R, ScopeError>> + Send + 'static,
+{
+    fn call(&self, json: &str, ctx: CallContext) -> CallFuture {
+        match args::decode::<A>(json) {
+            Result::Ok(a) => {
+                let fut = (self.0)(a, ctx);
+                Box::pin(async move {
+                    match fut.await {
+                        Result::Ok(r) => finish::<R, ()>(Result::Ok(r), 0),
+                        Err(e) => Err(CallError::Scope(e)),
+                    }
+                })
+            }
+            Err(e) => Box::pin(std::future::ready(Err(CallError::BadArgs(e)))),
+        }
     }
 }
 

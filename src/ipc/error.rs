@@ -37,6 +37,8 @@ pub(crate) enum CallError {
     BadArgs(ArgsError),
     /// The handler panicked or its result could not be serialised.
     HandlerFailed(String),
+    /// A built-in module refused or failed: outside its scope, not found, …
+    Scope(crate::scope::error::ScopeError),
     /// The handler returned its own error value; it reaches the page as
     /// `data`, verbatim, so the app decides what it reveals.
     App(serde_json::Value),
@@ -88,6 +90,7 @@ impl CallError {
             CallError::NotAllowed { .. } => "not_allowed",
             CallError::BadArgs(_) => "bad_args",
             CallError::HandlerFailed(_) => "handler_failed",
+            CallError::Scope(e) => e.code(),
             CallError::App(_) => "app",
         }
     }
@@ -105,6 +108,7 @@ impl CallError {
             CallError::NotAllowed { cmd } => format!("command `{cmd}` is not allowed"),
             CallError::BadArgs(e) => e.to_string(),
             CallError::HandlerFailed(_) => "the command failed unexpectedly".into(),
+            CallError::Scope(e) => e.page_message(),
             CallError::App(_) => "the command returned an error".into(),
         }
     }
@@ -118,6 +122,7 @@ impl CallError {
             CallError::Replayed(e) => e.to_string(),
             CallError::BadCall(e) => e.clone(),
             CallError::HandlerFailed(e) => e.clone(),
+            CallError::Scope(e) => e.detail(),
             other => other.page_message(),
         }
     }

@@ -105,7 +105,7 @@ mod tests {
     #[test]
     fn external_script_without_integrity_stops_startup_with_file_and_line() {
         let Err(Error::Html { file, message }) =
-            AppProtocol::new(vec![("", &BAD)], &Csp::new(None, true))
+            AppProtocol::new(vec![("", &BAD)], &Csp::new(None, true, false))
         else {
             panic!("accepted an external script without integrity");
         };
@@ -118,7 +118,7 @@ mod tests {
 
     #[test]
     fn html_gets_a_policy_and_no_store_other_files_get_nosniff() {
-        let app = AppProtocol::new(vec![("t/", &PAGES)], &Csp::new(None, true)).unwrap();
+        let app = AppProtocol::new(vec![("t/", &PAGES)], &Csp::new(None, true, false)).unwrap();
         let get = |p: &str| {
             app.respond(
                 &Request::builder()

@@ -4,6 +4,8 @@
 //! - `app://localhost/` — the app's embedded frontend (main frame);
 //! - `isolation://localhost/` — the isolation document, `isolation.js` and
 //!   the app's hooks (the sandboxed frame only);
+//! - `asset://localhost/<path>` — files inside `scope.asset`, when the
+//!   allowlist turns the protocol on ([`asset`]);
 //! - `ipc://localhost/` — the envelope endpoint ([`crate::ipc::transport`]).
 //!
 //! ## Platform-specific
@@ -11,6 +13,8 @@
 //!   documents are secure contexts and `crypto.subtle` exists in the frame.
 
 pub(crate) mod app;
+#[cfg(feature = "api-asset")]
+pub(crate) mod asset;
 pub(crate) mod isolation;
 
 use std::borrow::Cow;
@@ -21,6 +25,7 @@ use http::{HeaderValue, Response, StatusCode};
 pub(crate) const APP_ORIGIN: &str = "app://localhost";
 pub(crate) const APP_URL: &str = "app://localhost/";
 pub(crate) const ISOLATION_ORIGIN: &str = "isolation://localhost";
+pub(crate) const ASSET_ORIGIN: &str = "asset://localhost";
 pub(crate) const IPC_ORIGIN: &str = "ipc://localhost";
 pub(crate) const IPC_URL: &str = "ipc://localhost/";
 

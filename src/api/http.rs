@@ -1,0 +1,119 @@
+//! `http.fetch`: an HTTP request to a URL inside `scope.http`.
+//!
+//! The client is libsoup, which WebKitGTK already links, used synchronously
+//! on the blocking pool with a session per call (no cookies, no cache, no
+//! credentials shared with the webview). Redirects are followed here, not by
+//! libsoup, so each hop is checked against the scope: an allowed URL that
+//! redirects outside it is `scope_denied`, not a way out.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use soup::prelude::*;
+
+use super::Api;
+use crate::ipc::command::Commands;
+use crate::scope::error::ScopeError;
+
+const MAX_REDIRECTS: usize = 5;
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FetchArgs {
+    url: String,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Response {
+    status: u32,
+    /// The URL that answered, after redirects.
+    url: String,
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+pub(super) fn commands(api: &Arc<Api>) -> Commands {
+    let a = Arc::clone(api);
+    Commands::new().builtin("http.fetch", move |x: FetchArgs, _| fetch(&a, x))
+}
+
+fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
+    let mut url = api.scopes.http.check(&x.url)?;
+    let fail = |url: &url::Url, reason: String| ScopeError::Http {
+        url: url.to_string(),
+        reason,
+    };
+    let mut method = x.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+    if !METHODS.contains(&method.as_str()) {
+        return Err(ScopeError::UrlInvalid {
+            url: x.url.clone(),
+            reason: format!("cannot be fetched with method {method:?}"),
+        });
+    }
+    let mut body = x.body;
+    let session = soup::Session::builder()
+        .timeout(u32::try_from(api.timeout.as_secs().max(1)).unwrap_or(u32::MAX))
+        .build();
+    for _ in 0..=MAX_REDIRECTS {
+        let msg = soup::Message::new(&method, url.as_str())
+            .map_err(|e| fail(&url, format!("not accepted by the client: {e}")))?;
+        msg.add_flags(soup::MessageFlags::NO_REDIRECT);
+        if let Some(h) = msg.request_headers() {
+            for (k, v) in &x.headers {
+                h.append(k, v);
+            }
+        }
+        if let Some(b) = &body {
+            let bytes = glib::Bytes::from(b.as_bytes());
+            msg.set_request_body_from_bytes(None, Some(&bytes));
+        }
+        let bytes = session
+            .send_and_read(&msg, None::<&soup::gio::Cancellable>)
+            .map_err(|e| fail(&url, e.to_string()))?;
+        let status = msg.status_code();
+        let location = msg.response_headers().and_then(|h| h.one("Location"));
+        if (300..400).contains(&status) && status != 304 {
+            if let Some(loc) = location {
+                let next = url
+                    .join(loc.as_str())
+                    .map_err(|e| fail(&url, format!("bad redirect: {e}")))?;
+                tracing::debug!(from = %url, to = %next, "http.fetch redirect");
+                url = api.scopes.http.check(next.as_str())?;
+                // 303 (and, as browsers do, 301/302 after POST) turn into GET.
+                if status == 303 || ((status == 301 || status == 302) && method == "POST") {
+                    method = "GET".into();
+                    body = None;
+                }
+                continue;
+            }
+        }
+        if bytes.len() > api.max_bytes {
+            return Err(fail(
+                &url,
+                "response larger than limits.maxMessageBytes".into(),
+            ));
+        }
+        let mut headers = BTreeMap::new();
+        if let Some(h) = msg.response_headers() {
+            h.foreach(|k, v| {
+                headers.insert(k.to_ascii_lowercase(), v.to_owned());
+            });
+        }
+        tracing::info!(url = %url, status, "http.fetch");
+        return Ok(Response {
+            status,
+            url: url.to_string(),
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        });
+    }
+    Err(fail(&url, format!("more than {MAX_REDIRECTS} redirects")))
+}

@@ -1,0 +1,135 @@
+//! Why a built-in module refused or failed a call.
+//!
+//! The page is told what it asked for and which rule said no, never what
+//! the path resolved to (a symlink's target is host information the page
+//! did not have); the log gets both.
+
+use std::path::PathBuf;
+
+/// A refusal or failure of a scoped operation.
+#[derive(Debug)]
+pub(crate) enum ScopeError {
+    /// The path or pattern is malformed: relative, `..`, NUL, unknown
+    /// variable, not a regular file where one is needed.
+    PathInvalid {
+        requested: String,
+        reason: String,
+    },
+    /// Resolved, and outside the module's scope (or inside a deny pattern).
+    PathDenied {
+        module: &'static str,
+        requested: String,
+        real: PathBuf,
+    },
+    NotFound {
+        requested: String,
+    },
+    Io {
+        requested: String,
+        error: std::io::Error,
+    },
+    UrlInvalid {
+        url: String,
+        reason: String,
+    },
+    UrlDenied {
+        module: &'static str,
+        url: String,
+    },
+    /// No `scope.shell` entry has this name.
+    ProgramDenied {
+        name: String,
+    },
+    /// An argument does not fit the entry's rules.
+    ArgDenied {
+        name: String,
+        reason: String,
+    },
+    /// The program could not be started.
+    Spawn {
+        name: String,
+        error: std::io::Error,
+    },
+    /// The request was sent and failed (connection, TLS, redirects).
+    Http {
+        url: String,
+        reason: String,
+    },
+}
+
+impl ScopeError {
+    /// The stable wire code.
+    pub(crate) fn code(&self) -> &'static str {
+        match self {
+            ScopeError::PathInvalid { .. } => "path_invalid",
+            ScopeError::PathDenied { .. }
+            | ScopeError::UrlDenied { .. }
+            | ScopeError::ProgramDenied { .. }
+            | ScopeError::ArgDenied { .. } => "scope_denied",
+            ScopeError::NotFound { .. } => "not_found",
+            ScopeError::Io { .. } | ScopeError::Spawn { .. } => "io_failed",
+            ScopeError::UrlInvalid { .. } => "url_invalid",
+            ScopeError::Http { .. } => "http_failed",
+        }
+    }
+
+    /// What the page may read: only what it sent, and the rule.
+    pub(crate) fn page_message(&self) -> String {
+        match self {
+            ScopeError::PathInvalid { requested, reason } => {
+                format!("path `{requested}` {reason}")
+            }
+            ScopeError::PathDenied {
+                module, requested, ..
+            } => format!("path `{requested}` is outside the {module} scope"),
+            ScopeError::NotFound { requested } => format!("`{requested}` does not exist"),
+            ScopeError::Io { requested, error } => {
+                format!("`{requested}`: {}", error.kind())
+            }
+            ScopeError::UrlInvalid { url, reason } => format!("URL `{url}` {reason}"),
+            ScopeError::UrlDenied { module, url } => {
+                format!("URL `{url}` is outside the {module} scope")
+            }
+            ScopeError::ProgramDenied { name } => {
+                format!("no program named `{name}` in the shell scope")
+            }
+            ScopeError::ArgDenied { name, reason } => {
+                format!("arguments for `{name}` refused: {reason}")
+            }
+            ScopeError::Spawn { name, error } => {
+                format!("`{name}` could not be started: {}", error.kind())
+            }
+            ScopeError::Http { url, reason } => format!("request to `{url}` failed: {reason}"),
+        }
+    }
+
+    /// What the log gets.
+    pub(crate) fn detail(&self) -> String {
+        match self {
+            ScopeError::PathDenied {
+                module,
+                requested,
+                real,
+            } => format!("{requested:?} resolves to {real:?}, outside the {module} scope"),
+            ScopeError::Io { requested, error } => format!("{requested:?}: {error}"),
+            ScopeError::Spawn { name, error } => format!("{name:?}: {error}"),
+            other => other.page_message(),
+        }
+    }
+}
+
+impl ScopeError {
+    /// Maps an I/O error on `requested` to `not_found` or `io_failed`.
+    pub(crate) fn io(requested: &str, error: std::io::Error) -> Self {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            ScopeError::NotFound {
+                requested: requested.to_owned(),
+            }
+        } else {
+            ScopeError::Io {
+                requested: requested.to_owned(),
+                error,
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Scopes: which files, URLs and programs the built-in modules may touch.
+//!
+//! A scope is compiled once at startup from `moat.json` (`scope.*`), after
+//! the base-directory variables (`$APPDATA`, `$HOME`, …) are resolved. Deny
+//! patterns always win over allow patterns; an empty allow list allows
+//! nothing. Untrusted input (a path, URL or argument from the page) is only
+//! ever *matched*, never compiled into a pattern, so glob or regex
+//! characters in it cannot widen a scope.
+
+pub(crate) mod base;
+pub(crate) mod error;
+pub(crate) mod path;
+pub(crate) mod shell;
+pub(crate) mod url;
+
+use crate::config::{ConfigError, ScopeConfig};
+
+pub(crate) use base::BaseDirs;
+
+/// Every compiled scope of the app.
+#[derive(Debug)]
+pub(crate) struct Scopes {
+    pub(crate) fs: path::PathScope,
+    pub(crate) asset: path::PathScope,
+    pub(crate) http: url::UrlScope,
+    pub(crate) open: url::UrlScope,
+    pub(crate) shell: shell::ShellScope,
+}
+
+impl Scopes {
+    /// Compiles `config` against `dirs`. A bad glob, regex, URL pattern or
+    /// unknown variable fails with the key's path.
+    pub(crate) fn compile(config: &ScopeConfig, dirs: &BaseDirs) -> Result<Self, ConfigError> {
+        Ok(Self {
+            fs: path::PathScope::compile("scope.fs", &config.fs, dirs)?,
+            asset: path::PathScope::compile("scope.asset", &config.asset, dirs)?,
+            http: url::UrlScope::compile("scope.http", &config.http, url::Kind::Http)?,
+            open: url::UrlScope::compile("scope.open", &config.open, url::Kind::Open)?,
+            shell: shell::ShellScope::compile("scope.shell", &config.shell)?,
+        })
+    }
+}

@@ -1,0 +1,385 @@
+//! File-system scopes (`scope.fs`, `scope.asset`) and opening files inside
+//! them without a race between the check and the use.
+//!
+//! Patterns are globs over absolute paths: `*` and `?` never cross `/` and
+//! never match a leading `.` (so `$HOME/**` does not reach `~/.ssh`); `**`
+//! matches any number of whole segments. Deny wins over allow.
+//!
+//! Threat: a path that passes a check and is then swapped (a symlink
+//! planted between `canonicalize` and `open`). So nothing is checked before
+//! it is opened: the file (or, to create or remove, its parent directory)
+//! is opened first, and the check runs on the path the kernel reports for
+//! that open descriptor (`/proc/self/fd/N`). Symlinks anywhere in the path
+//! are thereby followed and re-checked. Creating, replacing and removing go
+//! through the directory descriptor, so the directory cannot be swapped
+//! either. Linux-only, like the runtime.
+
+use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+
+use glob::{MatchOptions, Pattern};
+
+use super::base::BaseDirs;
+use super::error::ScopeError;
+use crate::config::{ConfigError, PathScopeConfig};
+
+const MATCH: MatchOptions = MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: true,
+};
+
+/// A compiled allow/deny list of path globs.
+#[derive(Debug, Clone)]
+pub(crate) struct PathScope {
+    module: &'static str,
+    allow: Vec<Pattern>,
+    deny: Vec<Pattern>,
+    dirs: BaseDirs,
+}
+
+impl PathScope {
+    /// Compiles `config` (found at `key` in moat.json). A pattern whose
+    /// variable has no directory on this machine is dropped with a warning.
+    pub(crate) fn compile(
+        key: &'static str,
+        config: &PathScopeConfig,
+        dirs: &BaseDirs,
+    ) -> Result<Self, ConfigError> {
+        let compile_list = |list: &[String], field: &str| -> Result<Vec<Pattern>, ConfigError> {
+            let mut out = Vec::new();
+            for (i, text) in list.iter().enumerate() {
+                let at = || format!("{key}.{field}[{i}]");
+                let expanded = dirs.expand_pattern(text).map_err(|e| ConfigError {
+                    path: at(),
+                    message: format!("{text:?} {e}"),
+                })?;
+                let Some(expanded) = expanded else {
+                    tracing::warn!(pattern = %text, "{}: the variable has no directory on this machine; the pattern matches nothing", at());
+                    continue;
+                };
+                out.push(Pattern::new(&expanded).map_err(|e| ConfigError {
+                    path: at(),
+                    message: format!("{text:?} is not a valid glob: {e}"),
+                })?);
+            }
+            Ok(out)
+        };
+        Ok(Self {
+            module: key.trim_start_matches("scope."),
+            allow: compile_list(&config.allow, "allow")?,
+            deny: compile_list(&config.deny, "deny")?,
+            dirs: dirs.clone(),
+        })
+    }
+
+    /// Whether the real path `p` may be used. Deny wins; a path that is not
+    /// UTF-8 matches no pattern and so is not allowed.
+    pub(crate) fn allows(&self, p: &Path) -> bool {
+        let hit = |list: &[Pattern]| list.iter().any(|g| g.matches_path_with(p, MATCH));
+        !hit(&self.deny) && hit(&self.allow)
+    }
+
+    /// Whether the directory `p` may be listed: `p/` is allowed, as it is
+    /// by `p/**` or `p/*`.
+    pub(crate) fn allows_dir(&self, p: &Path) -> bool {
+        let mut s = p.as_os_str().to_owned();
+        s.push("/");
+        self.allows(Path::new(&s))
+    }
+
+    /// Whether the list allows anything at all (for warnings).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.allow.is_empty()
+    }
+
+    /// Expands the page's `requested` path: absolute or `$VAR/…`, no `.`
+    /// or `..` segments, no NUL.
+    pub(crate) fn expand(&self, requested: &str) -> Result<PathBuf, ScopeError> {
+        let invalid = |reason: String| ScopeError::PathInvalid {
+            requested: requested.to_owned(),
+            reason,
+        };
+        if requested.contains('\0') {
+            return Err(invalid("contains a NUL byte".into()));
+        }
+        match self.dirs.expand_path(requested) {
+            Ok(Some(p)) => Ok(p),
+            Ok(None) => Err(invalid(
+                "starts with a variable that has no directory on this machine".into(),
+            )),
+            Err(e) => Err(invalid(e.to_string())),
+        }
+    }
+
+    /// Opens an existing regular file for reading, then checks where it
+    /// really is. FIFOs and devices are opened non-blocking and refused.
+    pub(crate) fn open_file(&self, requested: &str) -> Result<(File, PathBuf), ScopeError> {
+        let path = self.expand(requested)?;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(&path)
+            .map_err(|e| ScopeError::io(requested, e))?;
+        let real = self.check_fd(requested, &file, false)?;
+        let meta = file.metadata().map_err(|e| ScopeError::io(requested, e))?;
+        if !meta.is_file() {
+            return Err(ScopeError::PathInvalid {
+                requested: requested.to_owned(),
+                reason: "is not a regular file".into(),
+            });
+        }
+        Ok((file, real))
+    }
+
+    /// Opens an existing directory, then checks that it may be listed.
+    pub(crate) fn open_dir(&self, requested: &str) -> Result<OpenDir, ScopeError> {
+        let path = self.expand(requested)?;
+        let dir = open_directory(&path).map_err(|e| dir_error(requested, e))?;
+        let real = self.check_fd(requested, &dir, true)?;
+        Ok(OpenDir { dir, real })
+    }
+
+    /// Opens the parent directory of `requested` and checks that the entry
+    /// `parent/name` may be created, replaced or removed. The entry itself
+    /// is not opened: what it is (even a symlink to elsewhere) does not
+    /// matter, because it is replaced or unlinked, never followed.
+    pub(crate) fn open_entry(&self, requested: &str) -> Result<OpenEntry, ScopeError> {
+        let path = self.expand(requested)?;
+        let name = match path.file_name() {
+            Some(n) if !requested.ends_with('/') => n.to_owned(),
+            _ => {
+                return Err(ScopeError::PathInvalid {
+                    requested: requested.to_owned(),
+                    reason: "names a directory, not a file".into(),
+                })
+            }
+        };
+        let parent = path.parent().unwrap_or(Path::new("/"));
+        let dir = open_directory(parent).map_err(|e| dir_error(requested, e))?;
+        let real_parent = fd_path(&dir).map_err(|e| ScopeError::io(requested, e))?;
+        let real = real_parent.join(&name);
+        if !self.allows(&real) {
+            return Err(self.denied(requested, real));
+        }
+        Ok(OpenEntry {
+            dir: OpenDir {
+                dir,
+                real: real_parent,
+            },
+            name: name.into(),
+            real,
+        })
+    }
+
+    fn check_fd(&self, requested: &str, f: &File, dir: bool) -> Result<PathBuf, ScopeError> {
+        let real = fd_path(f).map_err(|e| ScopeError::io(requested, e))?;
+        let ok = if dir {
+            self.allows_dir(&real)
+        } else {
+            self.allows(&real)
+        };
+        if ok {
+            Ok(real)
+        } else {
+            Err(self.denied(requested, real))
+        }
+    }
+
+    fn denied(&self, requested: &str, real: PathBuf) -> ScopeError {
+        ScopeError::PathDenied {
+            module: self.module,
+            requested: requested.to_owned(),
+            real,
+        }
+    }
+}
+
+/// An open directory and where it really is.
+#[derive(Debug)]
+pub(crate) struct OpenDir {
+    dir: File,
+    pub(crate) real: PathBuf,
+}
+
+impl OpenDir {
+    /// A path that reaches *this* directory, whatever happens to its name
+    /// (valid while `self` lives).
+    pub(crate) fn via_fd(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/self/fd/{}", self.dir.as_raw_fd()))
+    }
+}
+
+/// An entry that may be written or removed, reached through its parent.
+#[derive(Debug)]
+pub(crate) struct OpenEntry {
+    pub(crate) dir: OpenDir,
+    pub(crate) name: PathBuf,
+    pub(crate) real: PathBuf,
+}
+
+impl OpenEntry {
+    /// The entry's path through the parent's descriptor.
+    pub(crate) fn via_fd(&self) -> PathBuf {
+        self.dir.via_fd().join(&self.name)
+    }
+}
+
+fn open_directory(p: &Path) -> std::io::Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(p)
+}
+
+fn dir_error(requested: &str, e: std::io::Error) -> ScopeError {
+    if e.raw_os_error() == Some(libc::ENOTDIR) {
+        ScopeError::PathInvalid {
+            requested: requested.to_owned(),
+            reason: "is not inside a directory".into(),
+        }
+    } else {
+        ScopeError::io(requested, e)
+    }
+}
+
+/// The path the kernel has for an open descriptor.
+fn fd_path(f: &File) -> std::io::Result<PathBuf> {
+    std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope(root: &Path, allow: &[&str], deny: &[&str]) -> PathScope {
+        let cfg = PathScopeConfig {
+            allow: allow.iter().map(|s| s.to_string()).collect(),
+            deny: deny.iter().map(|s| s.to_string()).collect(),
+        };
+        PathScope::compile("scope.fs", &cfg, &BaseDirs::fixed(root)).unwrap()
+    }
+
+    #[test]
+    fn star_does_not_cross_slash_or_reach_dotfiles() {
+        let s = scope(Path::new("/r"), &["$HOME/*"], &[]);
+        assert!(s.allows(Path::new("/r/home/a.txt")));
+        assert!(!s.allows(Path::new("/r/home/d/a.txt")));
+        assert!(!s.allows(Path::new("/r/home/.bashrc")));
+        let s = scope(Path::new("/r"), &["$HOME/**"], &[]);
+        assert!(s.allows(Path::new("/r/home/d/e/a.txt")));
+        assert!(!s.allows(Path::new("/r/home/.ssh/id_rsa")));
+        assert!(!s.allows(Path::new("/r/homely/a")));
+    }
+
+    #[test]
+    fn deny_wins_over_allow() {
+        let s = scope(Path::new("/r"), &["$APPDATA/**"], &["$APPDATA/secret/**"]);
+        assert!(s.allows(Path::new("/r/home/.local/share/app/notes")));
+        assert!(!s.allows(Path::new("/r/home/.local/share/app/secret/k")));
+    }
+
+    #[test]
+    fn empty_allow_list_allows_nothing() {
+        let s = scope(Path::new("/r"), &[], &[]);
+        assert!(!s.allows(Path::new("/r/home/a")));
+        assert!(s.is_empty());
+    }
+
+    #[test]
+    fn glob_characters_in_the_base_directory_do_not_widen_the_scope() {
+        let s = scope(Path::new("/r*"), &["$HOME/*"], &[]);
+        assert!(s.allows(Path::new("/r*/home/a")));
+        assert!(!s.allows(Path::new("/rX/home/a")));
+    }
+
+    #[test]
+    fn bad_patterns_name_their_key() {
+        let cfg = PathScopeConfig {
+            allow: vec!["$APPDATA/**".into(), "relative/*".into()],
+            deny: vec![],
+        };
+        let e =
+            PathScope::compile("scope.fs", &cfg, &BaseDirs::fixed(Path::new("/r"))).unwrap_err();
+        assert_eq!(e.path, "scope.fs.allow[1]");
+        let cfg = PathScopeConfig {
+            allow: vec![],
+            deny: vec!["/a/[".into()],
+        };
+        let e =
+            PathScope::compile("scope.fs", &cfg, &BaseDirs::fixed(Path::new("/r"))).unwrap_err();
+        assert_eq!(e.path, "scope.fs.deny[0]");
+        assert!(e.message.contains("not a valid glob"), "{}", e.message);
+    }
+
+    fn real_tmp() -> (tempfile::TempDir, PathBuf) {
+        let t = tempfile::tempdir().unwrap();
+        let r = std::fs::canonicalize(t.path()).unwrap();
+        (t, r)
+    }
+
+    #[test]
+    fn a_symlink_out_of_the_scope_is_followed_and_refused() {
+        let (_t, root) = real_tmp();
+        std::fs::create_dir_all(root.join("in")).unwrap();
+        std::fs::create_dir_all(root.join("out")).unwrap();
+        std::fs::write(root.join("out/secret"), "s").unwrap();
+        std::os::unix::fs::symlink(root.join("out"), root.join("in/link")).unwrap();
+        std::os::unix::fs::symlink(root.join("out/secret"), root.join("in/file")).unwrap();
+        let s = scope(&root, &[&format!("{}/in/**", root.display())], &[]);
+        for p in ["in/link/secret", "in/file"] {
+            let requested = format!("{}/{p}", root.display());
+            match s.open_file(&requested) {
+                Err(ScopeError::PathDenied { real, .. }) => {
+                    assert_eq!(real, root.join("out/secret"))
+                }
+                other => panic!("{p}: {other:?}"),
+            }
+        }
+        // Listing through the symlinked directory is refused the same way.
+        assert!(matches!(
+            s.open_dir(&format!("{}/in/link", root.display())),
+            Err(ScopeError::PathDenied { .. })
+        ));
+        // Writing into it too: the parent resolves outside.
+        assert!(matches!(
+            s.open_entry(&format!("{}/in/link/new", root.display())),
+            Err(ScopeError::PathDenied { .. })
+        ));
+    }
+
+    #[test]
+    fn a_fifo_is_refused_without_blocking() {
+        let (_t, root) = real_tmp();
+        let fifo = root.join("fifo");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let s = scope(&root, &[&format!("{}/*", root.display())], &[]);
+        match s.open_file(&fifo.display().to_string()) {
+            Err(ScopeError::PathInvalid { reason, .. }) => {
+                assert_eq!(reason, "is not a regular file")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn entry_through_the_parent_descriptor_survives_a_swap_of_the_name() {
+        let (_t, root) = real_tmp();
+        std::fs::create_dir_all(root.join("in")).unwrap();
+        std::fs::create_dir_all(root.join("out")).unwrap();
+        let s = scope(&root, &[&format!("{}/in/*", root.display())], &[]);
+        let entry = s.open_entry(&format!("{}/in/new", root.display())).unwrap();
+        // The attacker swaps `in` for a symlink to `out` after the check.
+        std::fs::rename(root.join("in"), root.join("in-old")).unwrap();
+        std::os::unix::fs::symlink(root.join("out"), root.join("in")).unwrap();
+        std::fs::write(entry.via_fd(), "x").unwrap();
+        assert!(root.join("in-old/new").exists());
+        assert!(!root.join("out/new").exists());
+    }
+}

@@ -1,0 +1,85 @@
+// The built-in modules from the page, each scope attacked the way the
+// advisories of other runtimes did. `T` (appdata, outside, port) is set by
+// the Rust test, which checks the filesystem, the opener and the HTTP server
+// afterwards.
+const { fs, shell, http, assetUrl } = window.moat;
+
+async function equals(name, promise, expected) {
+  try {
+    const v = await promise;
+    check(name, JSON.stringify(v) === JSON.stringify(expected), { got: v, expected });
+  } catch (e) {
+    check(name, false, { code: e && e.code, message: e && e.message });
+  }
+}
+
+// fs: inside the scope.
+await equals('fs: write inside the scope', fs.writeTextFile('$APPDATA/notes.txt', 'hello'), 5);
+await equals('fs: read it back by variable', fs.readTextFile('$APPDATA/notes.txt'), 'hello');
+await equals('fs: read it back by absolute path', fs.readTextFile(T.appdata + '/notes.txt'), 'hello');
+await equals('fs: overwrite is whole', fs.writeTextFile('$APPDATA/notes.txt', 'hi'), 2);
+const listing = await fs.readDir('$APPDATA');
+check('fs: listing shows what the scope covers and hides the rest',
+  JSON.stringify(listing.map((e) => e.name)) === JSON.stringify(['link', 'notes.txt', 'public']), listing);
+
+// fs: out of the scope, every way.
+await rejects('fs: deny pattern wins over allow', fs.readTextFile('$APPDATA/secret/key.txt'), 'scope_denied', 'outside the fs scope');
+await rejects('fs: a path outside the scope', fs.readTextFile(T.outside + '/secret.txt'), 'scope_denied');
+await rejects('fs: a symlinked directory pointing out is followed and refused', fs.readTextFile('$APPDATA/link/secret.txt'), 'scope_denied');
+await rejects('fs: `**` does not reach dotfiles', fs.readTextFile('$APPDATA/.hidden'), 'scope_denied');
+await rejects('fs: `..` is refused before anything is opened', fs.readTextFile('$APPDATA/../outside/secret.txt'), 'path_invalid', 'must not contain');
+await rejects('fs: a relative path is refused', fs.readTextFile('notes.txt'), 'path_invalid');
+await rejects('fs: an unknown variable is refused', fs.readTextFile('$HOMEDIR/x'), 'path_invalid', 'unknown base-directory variable');
+await rejects('fs: glob characters in a path are literal', fs.readTextFile('$APPDATA/*'), 'not_found');
+await rejects('fs: a missing file is not_found', fs.readTextFile('$APPDATA/nope.txt'), 'not_found');
+await rejects('fs: writing through a symlink out is refused', fs.writeTextFile('$APPDATA/link/evil.txt', 'x'), 'scope_denied');
+await rejects('fs: writing into a denied directory is refused', fs.writeTextFile('$APPDATA/secret/key.txt', 'x'), 'scope_denied');
+await rejects('fs: a function the allowlist leaves off is not_allowed', fs.removeFile('$APPDATA/notes.txt'), 'not_allowed');
+await rejects('fs: unknown argument keys are refused', invoke('fs.read_text_file', { path: '$APPDATA/notes.txt', follow: true }), 'bad_args');
+
+// asset: served inside scope.asset only, and never as active content.
+const pub = await fetch(assetUrl(T.appdata + '/public/hello.txt'));
+check('asset: a file inside the scope is served', pub.status === 200 && (await pub.text()) === 'public', pub.status);
+check('asset: responses are sandboxed and nosniff',
+  (pub.headers.get('content-security-policy') || '').startsWith('sandbox') && pub.headers.get('x-content-type-options') === 'nosniff',
+  [...pub.headers]);
+const out = await fetch(assetUrl(T.appdata + '/notes.txt'));
+check('asset: a file outside scope.asset is 403', out.status === 403, out.status);
+const viaLink = await fetch(assetUrl(T.appdata + '/public/out.txt'));
+check('asset: a symlink out of the scope is 403', viaLink.status === 403, viaLink.status);
+const img = new Image();
+const loaded = await new Promise((r) => { img.onload = () => r(true); img.onerror = () => r(false); img.src = assetUrl(T.appdata + '/public/dot.png'); });
+check('asset: <img> loads from asset: (the policy allows it)', loaded && img.naturalWidth === 1, img.naturalWidth);
+
+// shell: entries by name, arguments checked one by one, no shell.
+await equals('shell: an entry runs with valid arguments', shell.execute('echo', ['-n', 'hello world']), { code: 0, stdout: 'hello world', stderr: '' });
+await rejects('shell: validators are anchored', shell.execute('echo', ['-n', 'hello; touch PWNED']), 'scope_denied', 'does not match the validator');
+await rejects('shell: fixed arguments must be equal', shell.execute('echo', ['-e', 'hello']), 'scope_denied', 'must be "-n"');
+await rejects('shell: the argument count is exact', shell.execute('echo', ['-n', 'a', 'b']), 'scope_denied', 'expected 2');
+await rejects('shell: a program with no entry is refused', shell.execute('sh', ['-c', 'id']), 'scope_denied', 'no program named `sh`');
+const meta = '$(touch PWNED); touch PWNED2 `touch PWNED3`';
+await equals('shell: metacharacters reach the program as plain bytes', shell.execute('printf', ['%s', meta]), { code: 0, stdout: meta, stderr: '' });
+
+// open: only https/http/mailto/tel, and only inside scope.open.
+await equals('open: an allowed URL is handed to the opener', shell.open('https://example.com/docs?q=1'), null);
+await equals('open: mailto inside the scope', shell.open('mailto:someone@example.com'), null);
+for (const [what, url] of [['file', 'file:///etc/passwd'], ['smb', 'smb://host/share'], ['nfs', 'nfs://host/export'],
+  ['javascript', 'javascript:alert(1)'], ['https outside the scope', 'https://evil.example.net/']]) {
+  await rejects(`open: ${what} is refused`, shell.open(url), 'scope_denied');
+}
+await rejects('open: not a URL', shell.open('example.com'), 'url_invalid');
+
+// http: inside scope.http, redirects re-checked at every hop.
+const base = `http://127.0.0.1:${T.port}`;
+const hello = await http.fetch(base + '/ok/hello');
+check('http: a URL inside the scope is fetched', hello.status === 200 && hello.body === 'hello' && hello.headers['content-type'] === 'text/plain', hello);
+const hop = await http.fetch(base + '/ok/redirect-in');
+check('http: a redirect inside the scope is followed', hop.body === 'hello' && hop.url === base + '/ok/hello', hop);
+await rejects('http: a redirect out of the scope is refused', http.fetch(base + '/ok/redirect-out'), 'scope_denied', '/forbidden/');
+await rejects('http: deny pattern wins', http.fetch(base + '/ok/secret'), 'scope_denied');
+await rejects('http: another host is refused even on the same address', http.fetch(`http://localhost:${T.port}/ok/hello`), 'scope_denied');
+await rejects('http: credentials in the URL are refused', http.fetch(`http://127.0.0.1:${T.port}@evil.example.net/ok/hello`), 'url_invalid');
+await rejects('http: file: is never fetched', http.fetch('file:///etc/passwd'), 'scope_denied');
+await rejects('http: an unknown method is refused', http.fetch(base + '/ok/hello', { method: 'TRACE' }), 'url_invalid');
+
+harness.done();
