@@ -77,3 +77,28 @@ $('key').addEventListener('click', () => {
     log('read frame document', false, `blocked: ${e}`);
   }
 });
+
+// Built-in modules, each through the same isolation frame and hooks, then
+// checked against its scope in moat.json.
+const NOTES = '$APPDATA/notes.txt';
+async function run(label, promise) {
+  try {
+    log(label, true, await promise);
+  } catch (e) {
+    log(label, false, `${e.code}: ${e.message}`);
+  }
+}
+const { fs, shell } = window.moat;
+$('notes-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  run('fs.writeTextFile', fs.writeTextFile(NOTES, $('notes').value));
+});
+$('notes-read').addEventListener('click', () => run('fs.readTextFile', fs.readTextFile(NOTES)));
+$('notes-list').addEventListener('click', () => run('fs.readDir', fs.readDir('$APPDATA').then((l) => l.map((e) => e.name + (e.isDir ? '/' : '')))));
+$('uname').addEventListener('click', () => run('shell.execute uname -s', shell.execute('uname', ['-s']).then((o) => o.stdout.trim())));
+$('open-gh').addEventListener('click', () => run('shell.open', shell.open('https://github.com/')));
+$('ssh').addEventListener('click', () => run('read ~/.ssh/id_rsa', fs.readTextFile('$HOME/.ssh/id_rsa')));
+$('dotdot').addEventListener('click', () => run('read with ..', fs.readTextFile('$APPDATA/../../.bashrc')));
+$('sh').addEventListener('click', () => run('shell.execute sh', shell.execute('sh', ['-c', 'id'])));
+$('inject').addEventListener('click', () => run('uname with an injected argument', shell.execute('uname', ['-s; id'])));
+$('open-file').addEventListener('click', () => run('open file:', shell.open('file:///etc/passwd')));

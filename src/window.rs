@@ -185,7 +185,21 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     let data_dir = dirs::data_dir()
         .ok_or_else(|| Error::Platform("no data directory: set $HOME or $XDG_DATA_HOME".into()))?
         .join(&config.identifier);
-    let scopes = Scopes::compile(&config.scope, &BaseDirs::for_app(&config.identifier))?;
+    // With `fs` on, the app's data directory exists from the start (private
+    // to the user), so `$APPDATA/…` works on a first run. Created before the
+    // variables are resolved: they are canonicalized only if they exist.
+    if app.builtins.iter().any(|b| b.starts_with("fs.")) {
+        use std::os::unix::fs::DirBuilderExt;
+        if let Err(e) = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&data_dir)
+        {
+            tracing::warn!(dir = %data_dir.display(), "cannot create $APPDATA: {e}");
+        }
+    }
+    let base_dirs = BaseDirs::for_app(&config.identifier);
+    let scopes = Scopes::compile(&config.scope, &base_dirs)?;
     warn_about_scopes(&app.builtins, &scopes);
     #[allow(unused_mut)]
     let mut opener = std::path::PathBuf::from("xdg-open");

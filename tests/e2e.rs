@@ -398,6 +398,40 @@ fn new_windows_and_downloads_from_real_clicks_are_refused() {
     assert!(written.is_empty(), "downloaded: {written:?}");
 }
 
+/// The demo's scoped-module buttons and its scope attack lab, with the
+/// demo's own moat.json.
+#[test]
+fn demo_scope_lab_refuses_every_attack() {
+    let xdg = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join(".ssh")).unwrap();
+    std::fs::write(home.path().join(".ssh/id_rsa"), "PRIVATE KEY").unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, "demo_lab.js", xdg.path(), 60);
+    let out = cmd
+        .env("HOME", home.path())
+        .output()
+        .expect("spawn moat-demo");
+    let out = Outcome {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    out.assert_passed(&[
+        "demo: notes are written to $APPDATA",
+        "demo: notes read back",
+        "demo: $APPDATA lists notes.txt",
+        "demo: uname -s runs",
+        "demo attack lab: ssh is refused with scope_denied",
+        "demo attack lab: dotdot is refused with path_invalid",
+        "demo attack lab: sh is refused with scope_denied",
+        "demo attack lab: inject is refused with scope_denied",
+        "demo attack lab: open-file is refused with scope_denied",
+    ]);
+    assert!(xdg.path().join(APP_ID).join("notes.txt").exists());
+    assert!(!out.stdout.contains("PRIVATE KEY"));
+}
+
 /// A tiny HTTP/1.1 server for `http.fetch`: `/ok/hello`, redirects inside
 /// and outside the scope, and `/forbidden/…`, which must never be asked for.
 /// Returns the port and the list of paths requested.

@@ -1,0 +1,26 @@
+// The demo page's own buttons for the built-in modules and the scope attack
+// lab, clicked as a user would, with the demo's real moat.json.
+async function click(id) {
+  const log = document.getElementById('log');
+  const before = log.children.length;
+  document.getElementById(id).click();
+  for (let i = 0; i < 200 && log.children.length === before; i++) await sleep(10);
+  const li = log.firstElementChild;
+  return li ? { ok: li.className === 'ok', text: li.textContent } : null;
+}
+
+document.getElementById('notes-form').requestSubmit();
+for (let i = 0; i < 200 && !document.getElementById('log').textContent.includes('fs.writeTextFile'); i++) await sleep(10);
+const saved = document.getElementById('log').firstElementChild;
+check('demo: notes are written to $APPDATA', !!saved && saved.className === 'ok' && saved.textContent.includes('fs.writeTextFile'), saved && saved.textContent);
+const read = await click('notes-read');
+check('demo: notes read back', read.ok && read.text.includes('Written atomically'), read);
+const list = await click('notes-list');
+check('demo: $APPDATA lists notes.txt', list.ok && list.text.includes('notes.txt'), list);
+const uname = await click('uname');
+check('demo: uname -s runs', uname.ok && uname.text.includes('Linux'), uname);
+for (const [id, code] of [['ssh', 'scope_denied'], ['dotdot', 'path_invalid'], ['sh', 'scope_denied'], ['inject', 'scope_denied'], ['open-file', 'scope_denied']]) {
+  const r = await click(id);
+  check(`demo attack lab: ${id} is refused with ${code}`, !r.ok && r.text.includes(`error: ${code}:`), r);
+}
+harness.done();
