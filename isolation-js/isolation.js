@@ -60,7 +60,25 @@ function base64ToBytes(b64) {
   return out;
 }
 
+/**
+ * The document's `frame-ancestors` says "only the app", but WebKitGTK matches
+ * it against the ancestors' URLs, not their origins: a sandboxed (opaque
+ * origin) app:// page passes (docs/webkitgtk.md). So the frame also checks for
+ * itself that it is a direct child of the app's top-level page, and refuses to
+ * run (dropping any key) otherwise.
+ */
+function framedByTheApp() {
+  const ancestors = location.ancestorOrigins ? Array.from(location.ancestorOrigins) : null;
+  const ok = parent === window.top && !!ancestors && ancestors.length === 1 && ancestors[0] === String(boot.appOrigin);
+  if (!ok) console.error('moat isolation: refusing to run: framed by ' + stringify(ancestors) + ', not directly by ' + boot.appOrigin);
+  return ok;
+}
+
 async function start() {
+  if (!framedByTheApp()) {
+    boot.key = null;
+    return { ok: false, code: 'isolation_failed', message: 'the isolation document may only be framed directly by the app' };
+  }
   if (typeof boot.key !== 'string') {
     return { ok: false, code: 'no_key', message: 'this isolation frame was not given a key (only the first frame of a page load is)' };
   }

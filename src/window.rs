@@ -356,6 +356,14 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     #[cfg(not(target_os = "linux"))]
     let webview = builder.build(&window);
     let webview = Rc::new(webview.map_err(|e| Error::Platform(format!("webview: {e}")))?);
+    #[cfg(feature = "test-harness")]
+    {
+        use webkit2gtk::{SettingsExt, WebViewExt};
+        use wry::WebViewExtUnix;
+        if let Some(settings) = WebViewExt::settings(&webview.webview()) {
+            settings.set_enable_write_console_messages_to_stdout(true);
+        }
+    }
     UI.with(|ui| *ui.borrow_mut() = Some((Rc::clone(&webview), ui_sink)));
     tracing::info!(identifier = %config.identifier, "moat started");
 

@@ -398,6 +398,46 @@ fn new_windows_and_downloads_from_real_clicks_are_refused() {
     assert!(written.is_empty(), "downloaded: {written:?}");
 }
 
+/// `frame-ancestors` on the isolation document says "only the app", but
+/// WebKitGTK matches ancestors by URL, so a sandboxed (opaque-origin) app page
+/// passes it; the frame's own check (a direct child of the app's top-level
+/// page, by `location.ancestorOrigins`) refuses both nested cases.
+#[test]
+fn isolation_document_runs_only_as_a_direct_child_of_the_app() {
+    let xdg = tempfile::tempdir().unwrap();
+    let config = xdg.path().join("moat.json");
+    std::fs::write(
+        &config,
+        r#"{"identifier":"dev.moat.frames","title":"frames","isolation":{"hooks":["validate.js"]},
+            "csp":"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-src 'self'; connect-src ipc://localhost; frame-ancestors 'none'"}"#,
+    )
+    .unwrap();
+    let out = run_with(
+        "frame_ancestors.js",
+        xdg.path(),
+        60,
+        &["--harness-config", config.to_str().unwrap()],
+    );
+    out.assert_passed(&[
+        "isolation document nested below an app page refuses to run",
+        "calls through the real frame still work",
+    ]);
+    for ancestors in [
+        r#"framed by ["null","app://localhost"]"#,
+        r#"framed by ["app://localhost","app://localhost"]"#,
+    ] {
+        // WebKit writes console messages to stderr, whatever the setting's
+        // name ("…to_stdout") says.
+        assert!(
+            out.stderr
+                .lines()
+                .any(|l| l.contains("moat isolation: refusing to run") && l.contains(ancestors)),
+            "no refusal for {ancestors}:\n{}",
+            out.tail()
+        );
+    }
+}
+
 /// The demo's scoped-module buttons and its scope attack lab, with the
 /// demo's own moat.json.
 #[test]

@@ -1,0 +1,37 @@
+// The isolation document framed by something other than the app's top-level
+// page. Run with an app policy that lets pages frame their own origin
+// (frame-src 'self'), the only way to build such a chain. The Rust test reads
+// WebKit's console (harness builds print it, to stderr) for the sandboxed case,
+// whose messages no page can receive.
+
+async function nest(sandboxed) {
+  const f = document.createElement('iframe');
+  if (sandboxed) f.setAttribute('sandbox', 'allow-scripts');
+  f.src = '/__test__/nest.html';
+  const loaded = onceLoaded(f);
+  document.body.append(f);
+  await loaded;
+  return f;
+}
+
+// An app page (same origin, not sandboxed) framing the isolation document:
+// its nested frame tells its parent why it will not run.
+const outer = await nest(false);
+const inner = outer.contentDocument.querySelector('iframe');
+const status = await new Promise((resolve) => {
+  outer.contentWindow.addEventListener('message', (ev) => {
+    if (ev.source === inner.contentWindow && ev.data && ev.data.type === 'ready') resolve(ev.data);
+  });
+  inner.contentWindow.postMessage({ type: 'moat:connect' }, '*');
+  setTimeout(() => resolve(null), 5000);
+});
+check('isolation document nested below an app page refuses to run',
+  !!status && status.ok === false && status.code === 'isolation_failed' && /framed directly by the app/.test(status.message), status);
+
+// A sandboxed (opaque-origin) app page framing it.
+await nest(true);
+await sleep(500);
+
+// The bridge's own frame, a direct child of the app, still works.
+check('calls through the real frame still work', (await invoke('greet', { name: 'x' })) === 'Hello, x! (from Rust)');
+harness.done();
