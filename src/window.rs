@@ -239,6 +239,9 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
         WINDOW_LABEL,
     );
     let granted: Vec<Permission> = config.permissions.clone();
+    #[cfg(feature = "api-shell")]
+    let (open_new_windows, new_window_api) =
+        (app.builtins.contains(&"shell.open"), Arc::clone(&api));
 
     let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     #[cfg(feature = "test-harness")]
@@ -315,7 +318,19 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
             }
             ok
         })
-        .with_new_window_req_handler(|url, _| {
+        .with_new_window_req_handler(move |url, _| {
+            // No new webview ever; with `shell.open` allowed, a URL inside
+            // `scope.open` goes to the system's opener instead.
+            #[cfg(feature = "api-shell")]
+            if open_new_windows {
+                match crate::api::shell::open(&new_window_api, &url) {
+                    Ok(()) => {
+                        tracing::info!(%url, "new window handed to the system opener (scope.open)");
+                        return NewWindowResponse::Deny;
+                    }
+                    Err(e) => tracing::warn!(%url, reason = %e.detail(), "new window not opened"),
+                }
+            }
             tracing::warn!(%url, "new window refused");
             NewWindowResponse::Deny
         })

@@ -120,6 +120,36 @@ fn harness_args(cmd: &mut Command, script: &str, xdg: &Path, timeout_secs: u32) 
         .env("NO_COLOR", "1");
 }
 
+/// A stand-in for `xdg-open` (`--harness-opener`) that appends each
+/// argument to a log. Returns the script and the log.
+fn recording_opener(dir: &Path) -> (PathBuf, PathBuf) {
+    let log = dir.join("opened.txt");
+    let script = dir.join("opener.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    let mut perm = std::fs::metadata(&script).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
+    std::fs::set_permissions(&script, perm).unwrap();
+    (script, log)
+}
+
+/// The lines of `file` once it has `n` (the opener runs detached), or
+/// whatever it has after 5 s.
+fn wait_for_lines(file: &Path, n: usize) -> Vec<String> {
+    let mut text = String::new();
+    for _ in 0..50 {
+        text = std::fs::read_to_string(file).unwrap_or_default();
+        if text.lines().count() >= n {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    text.lines().map(str::to_owned).collect()
+}
+
 fn report_path(xdg: &Path) -> PathBuf {
     xdg.join(APP_ID).join("report.txt")
 }
@@ -318,6 +348,8 @@ fn new_windows_and_downloads_from_real_clicks_are_refused() {
         .arg(r#"echo "MOAT_X=$DISPLAY $XAUTHORITY" >&2; exec "$0" "$@""#)
         .arg(env!("CARGO_BIN_EXE_moat-demo"));
     harness_args(&mut cmd, "gesture.js", xdg.path(), 60);
+    let (opener, open_log) = recording_opener(xdg.path());
+    cmd.arg("--harness-opener").arg(&opener);
     let mut child = cmd
         // Where a download would land (XDG download dir falls back to
         // $HOME/Downloads): checked empty afterwards.
@@ -349,7 +381,7 @@ fn new_windows_and_downloads_from_real_clicks_are_refused() {
         if line.contains("click targets placed") {
             // No window manager: the window sits at the screen's origin, so
             // page coordinates are screen coordinates.
-            for (x, y) in [(100, 60), (100, 260)] {
+            for (x, y) in [(100, 60), (100, 260), (100, 460)] {
                 let ok = Command::new("xdotool")
                     .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
                     .env("DISPLAY", display)
@@ -372,9 +404,14 @@ fn new_windows_and_downloads_from_real_clicks_are_refused() {
     };
     out.assert_passed(&[
         "click targets placed",
-        "both links were clicked by a real user gesture",
+        "all three links were clicked by a real user gesture",
         "the page stays after a target=_blank click and a download click",
     ]);
+    // Only the link inside the demo's scope.open reached the system opener.
+    assert_eq!(
+        wait_for_lines(&open_log, 1),
+        ["https://github.com/moat-demo"]
+    );
     assert!(
         out.stderr
             .contains("new window refused url=https://example.com/"),
@@ -530,20 +567,7 @@ fn built_in_modules_stay_inside_their_scopes() {
     std::os::unix::fs::symlink(&outside, appdata.join("link")).unwrap();
     std::os::unix::fs::symlink(outside.join("secret.txt"), appdata.join("public/out.txt")).unwrap();
 
-    // The opener records what it was given.
-    let open_log = root.join("opened.txt");
-    let opener = root.join("opener.sh");
-    std::fs::write(
-        &opener,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" >> '{}'\n",
-            open_log.display()
-        ),
-    )
-    .unwrap();
-    let mut perm = std::fs::metadata(&opener).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o755);
-    std::fs::set_permissions(&opener, perm).unwrap();
+    let (opener, open_log) = recording_opener(&root);
 
     let (port, seen) = http_server();
     let config = serde_json::json!({
@@ -650,16 +674,8 @@ fn built_in_modules_stay_inside_their_scopes() {
         .filter(|e| e.file_name().to_string_lossy().starts_with(".moat-write-"))
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
-    // The opener got exactly the two allowed URLs (it runs detached: wait).
-    let mut opened = String::new();
-    for _ in 0..50 {
-        opened = std::fs::read_to_string(&open_log).unwrap_or_default();
-        if opened.lines().count() >= 2 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    let mut lines: Vec<&str> = opened.lines().collect();
+    // The opener got exactly the two allowed URLs.
+    let mut lines = wait_for_lines(&open_log, 2);
     lines.sort();
     assert_eq!(
         lines,

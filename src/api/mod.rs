@@ -13,7 +13,7 @@ mod fs;
 #[cfg(feature = "api-http")]
 mod http;
 #[cfg(feature = "api-shell")]
-mod shell;
+pub(crate) mod shell;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -83,7 +83,10 @@ async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
     })
 }
 
-fn open(api: &Api, raw: &str) -> Result<(), ScopeError> {
+/// Hands `raw` to the system's opener if it is inside `scope.open`. Also
+/// what a `target=_blank` link or `window.open` (from a real click) does
+/// when `shell.open` is allowed.
+pub(crate) fn open(api: &Api, raw: &str) -> Result<(), ScopeError> {
     let url = api.scopes.open.check(raw)?;
     let name = api.opener.display().to_string();
     // The URL as the parser re-serialised it, as one argv entry. It starts
