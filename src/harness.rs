@@ -122,6 +122,7 @@ impl Harness {
                 "--harness-config" | "--harness-opener" => {
                     args.next();
                 }
+                "--harness-console" => {}
                 "--harness-timeout" => {
                     let secs =
                         args.next()
@@ -151,6 +152,12 @@ impl Harness {
     /// `xdg-open`, so a test can see what would have been opened.
     pub(crate) fn opener(&self) -> Option<std::path::PathBuf> {
         arg_value("--harness-opener").map(Into::into)
+    }
+
+    /// `--harness-console`: WebKit writes console messages to stderr, so a
+    /// test can hear a frame no page can receive messages from.
+    pub(crate) fn console(&self) -> bool {
+        std::env::args().any(|a| a == "--harness-console")
     }
 
     /// `--harness-call-timeout-ms`, if given.

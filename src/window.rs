@@ -372,7 +372,7 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     let webview = builder.build(&window);
     let webview = Rc::new(webview.map_err(|e| Error::Platform(format!("webview: {e}")))?);
     #[cfg(feature = "test-harness")]
-    {
+    if harness.console() {
         use webkit2gtk::{SettingsExt, WebViewExt};
         use wry::WebViewExtUnix;
         if let Some(settings) = WebViewExt::settings(&webview.webview()) {

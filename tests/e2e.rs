@@ -453,7 +453,11 @@ fn isolation_document_runs_only_as_a_direct_child_of_the_app() {
         "frame_ancestors.js",
         xdg.path(),
         60,
-        &["--harness-config", config.to_str().unwrap()],
+        &[
+            "--harness-config",
+            config.to_str().unwrap(),
+            "--harness-console",
+        ],
     );
     out.assert_passed(&[
         "isolation document nested below an app page refuses to run",
@@ -654,6 +658,8 @@ fn built_in_modules_stay_inside_their_scopes() {
         "http: a redirect inside the scope is followed",
         "http: a redirect out of the scope is refused",
         "http: credentials in the URL are refused",
+        "http: a Host header cannot pick another virtual host",
+        "http: a header value cannot smuggle another header",
     ]);
     // Nothing was written or touched where the page was refused.
     assert_eq!(

@@ -17,6 +17,57 @@ use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
 
 const MAX_REDIRECTS: usize = 5;
+/// Headers the page may not set, after the Fetch standard's forbidden
+/// request headers: they would let it pick another virtual host on an
+/// allowed address (`Host`), smuggle a second request (`Content-Length`,
+/// `Transfer-Encoding`), or claim an origin or identity it does not have.
+const FORBIDDEN_HEADERS: &[&str] = &[
+    "accept-charset",
+    "accept-encoding",
+    "connection",
+    "content-length",
+    "cookie",
+    "cookie2",
+    "date",
+    "dnt",
+    "expect",
+    "host",
+    "keep-alive",
+    "origin",
+    "referer",
+    "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
+];
+
+/// Refuses forbidden and malformed headers (a CR or LF in a value would
+/// start a header of the page's choosing).
+fn check_headers(headers: &BTreeMap<String, String>) -> Result<(), ScopeError> {
+    for (name, value) in headers {
+        let lower = name.to_ascii_lowercase();
+        let forbidden = FORBIDDEN_HEADERS.contains(&lower.as_str())
+            || lower.starts_with("proxy-")
+            || lower.starts_with("sec-")
+            || lower.starts_with("access-control-request-");
+        let reason = if forbidden {
+            "is a forbidden request header"
+        } else if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            "is not a valid header name"
+        } else if http::HeaderValue::from_str(value).is_err() {
+            "has a value with control characters"
+        } else {
+            continue;
+        };
+        return Err(ScopeError::HeaderDenied {
+            name: name.clone(),
+            reason,
+        });
+    }
+    Ok(())
+}
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 #[derive(Deserialize)]
@@ -47,6 +98,7 @@ pub(super) fn commands(api: &Arc<Api>) -> Commands {
 
 fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
     let mut url = api.scopes.http.check(&x.url)?;
+    check_headers(&x.headers)?;
     let fail = |url: &url::Url, reason: String| ScopeError::Http {
         url: url.to_string(),
         reason,

@@ -50,6 +50,11 @@ pub(crate) enum ScopeError {
         name: String,
         error: std::io::Error,
     },
+    /// A request header the page may not set.
+    HeaderDenied {
+        name: String,
+        reason: &'static str,
+    },
     /// The request was sent and failed (connection, TLS, redirects).
     Http {
         url: String,
@@ -65,7 +70,8 @@ impl ScopeError {
             ScopeError::PathDenied { .. }
             | ScopeError::UrlDenied { .. }
             | ScopeError::ProgramDenied { .. }
-            | ScopeError::ArgDenied { .. } => "scope_denied",
+            | ScopeError::ArgDenied { .. }
+            | ScopeError::HeaderDenied { .. } => "scope_denied",
             ScopeError::NotFound { .. } => "not_found",
             ScopeError::Io { .. } | ScopeError::Spawn { .. } => "io_failed",
             ScopeError::UrlInvalid { .. } => "url_invalid",
@@ -99,6 +105,7 @@ impl ScopeError {
             ScopeError::Spawn { name, error } => {
                 format!("`{name}` could not be started: {}", error.kind())
             }
+            ScopeError::HeaderDenied { name, reason } => format!("header `{name}` {reason}"),
             ScopeError::Http { url, reason } => format!("request to `{url}` failed: {reason}"),
         }
     }

@@ -80,6 +80,10 @@ await rejects('http: deny pattern wins', http.fetch(base + '/ok/secret'), 'scope
 await rejects('http: another host is refused even on the same address', http.fetch(`http://localhost:${T.port}/ok/hello`), 'scope_denied');
 await rejects('http: credentials in the URL are refused', http.fetch(`http://127.0.0.1:${T.port}@evil.example.net/ok/hello`), 'url_invalid');
 await rejects('http: file: is never fetched', http.fetch('file:///etc/passwd'), 'scope_denied');
+await rejects('http: a Host header cannot pick another virtual host', http.fetch(base + '/ok/hello', { headers: { Host: 'internal.example' } }), 'scope_denied', 'forbidden request header');
+await rejects('http: a header value cannot smuggle another header', http.fetch(base + '/ok/hello', { headers: { 'X-A': 'a\r\nX-Injected: 1' } }), 'scope_denied', 'control characters');
+const custom = await http.fetch(base + '/ok/hello', { headers: { 'X-Moat-Test': 'yes' } });
+check('http: an ordinary header is sent', custom.status === 200, custom);
 await rejects('http: an unknown method is refused', http.fetch(base + '/ok/hello', { method: 'TRACE' }), 'url_invalid');
 
 harness.done();
