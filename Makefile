@@ -39,6 +39,9 @@ run: deps
 ## test: unit tests, and the end-to-end tests in the real webview under Xvfb
 test: deps
 	xvfb-run -a $(CARGO) test --locked --features test-harness,$(FEATURES)
+	# The library's unit tests once more with no built-in module compiled in:
+	# allowing one must stop startup, and naming the feature.
+	$(CARGO) test --locked --lib
 
 fmt:
 	$(CARGO) fmt

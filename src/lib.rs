@@ -246,6 +246,39 @@ mod tests {
     }
 
     #[test]
+    fn allowing_a_module_the_binary_lacks_stops_startup_and_says_which_feature() {
+        let b =
+            Builder::new(config(r#","allowlist":{"fs":{"readFile":true}}"#)).frontend(&FRONTEND);
+        if cfg!(feature = "api-fs") {
+            assert!(b.check().is_ok());
+        } else {
+            assert_eq!(
+                err(b),
+                "moat config: allowlist: `fs.read_text_file` is allowed, but this binary was built without the cargo feature `api-fs`; enable the feature or remove it from the allowlist"
+            );
+        }
+    }
+
+    #[test]
+    fn built_in_functions_the_allowlist_turns_on_are_listed() {
+        let c = config(r#","allowlist":{"fs":{"all":true},"http":{"fetch":true}}"#);
+        if cfg!(all(feature = "api-fs", feature = "api-http")) {
+            let on = api::allowed(&c).unwrap();
+            assert_eq!(
+                on,
+                [
+                    "fs.read_text_file",
+                    "fs.write_text_file",
+                    "fs.read_dir",
+                    "fs.remove_file",
+                    "http.fetch"
+                ]
+            );
+        }
+        assert!(api::allowed(&config("")).unwrap().is_empty());
+    }
+
+    #[test]
     fn a_frontend_without_index_stops_startup() {
         assert_eq!(
             err(Builder::new(config(""))),
