@@ -11,6 +11,8 @@ pub enum Error {
     Config(ConfigError),
     /// The same command name was registered more than once.
     DuplicateCommand(String),
+    /// An app command's name has a `.`, which only built-in modules use.
+    ReservedCommandName(String),
     /// `allowlist.commands` names a command that is not registered.
     AllowlistUnknownCommand(String),
     /// A hook named in `isolation.hooks` is not in the hooks directory.
@@ -46,6 +48,10 @@ impl std::fmt::Display for Error {
         match self {
             Error::Config(e) => e.fmt(f),
             Error::DuplicateCommand(n) => write!(f, "command `{n}` is registered twice; rename one"),
+            Error::ReservedCommandName(n) => write!(
+                f,
+                "command `{n}`: names with a '.' are reserved for Moat's built-in modules; rename it"
+            ),
             Error::AllowlistUnknownCommand(n) => write!(
                 f,
                 "moat config: allowlist.commands: `{n}` is not a registered command; register it or remove it"

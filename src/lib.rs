@@ -123,6 +123,11 @@ impl Builder {
         if let Some(dup) = self.commands.duplicates.first() {
             return Err(Error::DuplicateCommand(dup.clone()));
         }
+        // `module.function` names belong to the built-in modules, so an app
+        // command can never shadow one (or be mistaken for one in the log).
+        if let Some(name) = self.commands.handlers.keys().find(|n| n.contains('.')) {
+            return Err(Error::ReservedCommandName(name.clone()));
+        }
         if let Some(allowed) = &self.config.allowlist.commands {
             if let Some(unknown) = allowed.iter().find(|c| self.commands.get(c).is_none()) {
                 return Err(Error::AllowlistUnknownCommand(unknown.clone()));
@@ -227,6 +232,19 @@ mod tests {
             .commands(ping())
             .commands(ping());
         assert_eq!(err(b), "command `ping` is registered twice; rename one");
+    }
+
+    #[test]
+    fn app_commands_cannot_take_a_built_in_name() {
+        let b = Builder::new(config("")).frontend(&FRONTEND).commands(
+            Commands::new().sync("fs.read_text_file", |_: NoArgs, _| {
+                Ok::<_, ()>("not the real one")
+            }),
+        );
+        assert_eq!(
+            err(b),
+            "command `fs.read_text_file`: names with a '.' are reserved for Moat's built-in modules; rename it"
+        );
     }
 
     #[test]
