@@ -248,7 +248,7 @@ const INTERPRETERS: &[&str] = &[
 /// shell entries that take anything, `open` and `http` scopes that allow
 /// unencrypted or any-host URLs. Scopes are compiled against a fixed layout
 /// (`$HOME` = `/home`), so findings do not depend on the machine.
-fn audit_modules(config_name: &str, config: &Config, out: &mut Vec<Finding>) {
+pub(crate) fn audit_modules(config_name: &str, config: &Config, out: &mut Vec<Finding>) {
     let mut add = |severity, code, place: String, message: String| {
         out.push(Finding {
             severity,

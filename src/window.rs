@@ -127,6 +127,17 @@ fn warn_about(config: &Config) {
     for p in &config.permissions {
         tracing::warn!(permission = ?p, "the app grants a web permission to its pages");
     }
+    // The audit's built-in-module findings, at startup too: a scope that
+    // reaches $HOME or a shell entry that takes anything should not need
+    // `moat-demo audit` to be noticed.
+    let mut findings = Vec::new();
+    crate::audit::audit_modules("moat.json", config, &mut findings);
+    for f in findings
+        .iter()
+        .filter(|f| f.severity >= crate::audit::Severity::Medium)
+    {
+        tracing::warn!(code = f.code, place = %f.place, "{}", f.message);
+    }
 }
 
 /// A module the page may call with a scope that allows nothing is almost

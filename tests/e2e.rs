@@ -696,6 +696,9 @@ fn built_in_modules_stay_inside_their_scopes() {
     assert!(seen.contains(&"/ok/redirect-out".to_owned()), "{seen:?}");
     out.assert_logged("scope_denied");
     out.assert_logged("path_invalid");
+    // Risky settings are warned about at startup, not only by the audit:
+    // this config's http scope allows plain http:// (to 127.0.0.1).
+    out.assert_logged("http-insecure-scheme");
     assert!(
         out.stderr.contains("asset request refused"),
         "{}",
