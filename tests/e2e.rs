@@ -530,8 +530,10 @@ fn http_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
             let head = String::from_utf8_lossy(&buf[..n]).to_string();
             let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
             log.lock().unwrap().push(path.clone());
+            let big = "x".repeat(200_000);
             let (status, extra, body) = match path.as_str() {
                 "/ok/hello" => ("200 OK", String::new(), "hello"),
+                "/ok/big" => ("200 OK", String::new(), big.as_str()),
                 "/ok/redirect-in" => ("302 Found", "Location: /ok/hello\r\n".into(), ""),
                 "/ok/redirect-out" => (
                     "302 Found",
@@ -578,6 +580,7 @@ fn built_in_modules_stay_inside_their_scopes() {
         "identifier": "dev.moat.scopes",
         "title": "scopes",
         "isolation": { "hooks": ["validate.js"] },
+        "limits": { "maxMessageBytes": 65536, "callTimeoutMs": 30000 },
         "allowlist": {
             "fs": { "readFile": true, "writeFile": true, "readDir": true },
             "shell": { "execute": true, "open": true },
@@ -660,6 +663,7 @@ fn built_in_modules_stay_inside_their_scopes() {
         "http: credentials in the URL are refused",
         "http: a Host header cannot pick another virtual host",
         "http: a header value cannot smuggle another header",
+        "http: a response over the message limit is refused",
     ]);
     // Nothing was written or touched where the page was refused.
     assert_eq!(

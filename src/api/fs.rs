@@ -129,3 +129,131 @@ fn remove_file(api: &Api, requested: &str) -> Result<(), ScopeError> {
     tracing::info!(path = %entry.real.display(), "fs.remove_file");
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{PathScopeConfig, ScopeConfig};
+    use crate::scope::{BaseDirs, Scopes};
+
+    /// An `Api` whose fs scope is `<root>/home/.local/share/app/**` minus
+    /// `…/secret/**` (`$APPDATA` under `BaseDirs::fixed(root)`).
+    fn api(root: &std::path::Path) -> Api {
+        let config = ScopeConfig {
+            fs: PathScopeConfig {
+                allow: vec!["$APPDATA/**".into()],
+                deny: vec!["$APPDATA/secret/**".into()],
+            },
+            ..ScopeConfig::default()
+        };
+        Api {
+            scopes: Scopes::compile(&config, &BaseDirs::fixed(root)).unwrap(),
+            opener: "true".into(),
+            max_bytes: 1024,
+            timeout: std::time::Duration::from_secs(5),
+        }
+    }
+
+    fn setup() -> (tempfile::TempDir, std::path::PathBuf, Api) {
+        let t = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(t.path()).unwrap();
+        let appdata = root.join("home/.local/share/app");
+        std::fs::create_dir_all(appdata.join("secret")).unwrap();
+        let api = api(&root);
+        (t, appdata, api)
+    }
+
+    fn temp_files(dir: &std::path::Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".moat-write-"))
+            .collect()
+    }
+
+    #[test]
+    fn write_replaces_the_whole_file_and_leaves_no_temp_file() {
+        let (_t, appdata, api) = setup();
+        assert_eq!(
+            write_text_file(&api, "$APPDATA/a.txt", "long contents").unwrap(),
+            13
+        );
+        assert_eq!(write_text_file(&api, "$APPDATA/a.txt", "short").unwrap(), 5);
+        assert_eq!(read_text_file(&api, "$APPDATA/a.txt").unwrap(), "short");
+        assert!(temp_files(&appdata).is_empty());
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_old_state_and_cleans_up() {
+        let (_t, appdata, api) = setup();
+        std::fs::create_dir(appdata.join("dir")).unwrap();
+        std::fs::write(appdata.join("dir/inner"), "keep").unwrap();
+        // Renaming a file over a non-empty directory fails.
+        match write_text_file(&api, "$APPDATA/dir", "x") {
+            Err(ScopeError::Io { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            std::fs::read_to_string(appdata.join("dir/inner")).unwrap(),
+            "keep"
+        );
+        assert!(temp_files(&appdata).is_empty());
+        // A missing parent directory is not created.
+        assert!(matches!(
+            write_text_file(&api, "$APPDATA/nope/a.txt", "x"),
+            Err(ScopeError::NotFound { .. })
+        ));
+    }
+
+    #[test]
+    fn reads_over_the_size_limit_and_non_utf8_are_refused() {
+        let (_t, appdata, api) = setup();
+        std::fs::write(appdata.join("big"), vec![b'a'; 2000]).unwrap();
+        std::fs::write(appdata.join("bin"), [0xff, 0xfe]).unwrap();
+        for (p, want) in [
+            ("$APPDATA/big", "larger than limits.maxMessageBytes"),
+            ("$APPDATA/bin", "is not UTF-8 text"),
+        ] {
+            match read_text_file(&api, p) {
+                Err(ScopeError::PathInvalid { reason, .. }) => {
+                    assert!(reason.contains(want), "{reason}")
+                }
+                other => panic!("{p}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn listing_hides_denied_entries_and_dotfiles() {
+        let (_t, appdata, api) = setup();
+        std::fs::write(appdata.join("a.txt"), "").unwrap();
+        std::fs::write(appdata.join(".env"), "").unwrap();
+        std::fs::write(appdata.join("secret/k"), "").unwrap();
+        let names: Vec<String> = read_dir(&api, "$APPDATA")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        assert_eq!(names, ["a.txt"]);
+        assert!(matches!(
+            read_dir(&api, "$APPDATA/secret"),
+            Err(ScopeError::PathDenied { .. })
+        ));
+    }
+
+    #[test]
+    fn remove_unlinks_a_symlink_not_its_target() {
+        let (_t, appdata, api) = setup();
+        let outside = appdata.join("../outside.txt");
+        std::fs::write(&outside, "keep").unwrap();
+        std::os::unix::fs::symlink(&outside, appdata.join("link")).unwrap();
+        remove_file(&api, "$APPDATA/link").unwrap();
+        assert!(!appdata.join("link").exists());
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
+        assert!(matches!(
+            remove_file(&api, "$APPDATA/secret/k"),
+            Err(ScopeError::PathDenied { .. })
+        ));
+    }
+}

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use soup::gio::prelude::*;
 use soup::prelude::*;
 
 use super::Api;
@@ -127,8 +128,10 @@ fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
             let bytes = glib::Bytes::from(b.as_bytes());
             msg.set_request_body_from_bytes(None, Some(&bytes));
         }
-        let bytes = session
-            .send_and_read(&msg, None::<&soup::gio::Cancellable>)
+        // Headers first; the body is read only for the final response, and
+        // no further than the limit.
+        let stream = session
+            .send(&msg, None::<&soup::gio::Cancellable>)
             .map_err(|e| fail(&url, e.to_string()))?;
         let status = msg.status_code();
         let location = msg.response_headers().and_then(|h| h.one("Location"));
@@ -147,11 +150,21 @@ fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
                 continue;
             }
         }
-        if bytes.len() > api.max_bytes {
-            return Err(fail(
-                &url,
-                "response larger than limits.maxMessageBytes".into(),
-            ));
+        let mut bytes = Vec::new();
+        loop {
+            let chunk = stream
+                .read_bytes(64 << 10, None::<&soup::gio::Cancellable>)
+                .map_err(|e| fail(&url, e.to_string()))?;
+            if chunk.is_empty() {
+                break;
+            }
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > api.max_bytes {
+                return Err(fail(
+                    &url,
+                    "response larger than limits.maxMessageBytes".into(),
+                ));
+            }
         }
         let mut headers = BTreeMap::new();
         if let Some(h) = msg.response_headers() {

@@ -3,12 +3,14 @@
 //!
 //! No shell is ever involved: the program is started directly with the
 //! checked arguments as separate argv entries, stdin closed. A program that
-//! outlives `limits.callTimeoutMs` is killed.
+//! outlives `limits.callTimeoutMs` is killed, and so is one whose output
+//! passes `limits.maxMessageBytes` (read no further than that).
 
 use std::process::Stdio;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use tokio::io::AsyncReadExt;
 
 use super::Api;
 use crate::ipc::command::Commands;
@@ -22,7 +24,7 @@ struct ExecuteArgs {
     args: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Debug, Serialize)]
 struct Output {
     /// Exit code; `None` when a signal ended it.
     code: Option<i32>,
@@ -52,7 +54,7 @@ async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
         name: x.name.clone(),
         error,
     };
-    let child = tokio::process::Command::new(&entry.cmd)
+    let mut child = tokio::process::Command::new(&entry.cmd)
         .args(&x.args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -61,7 +63,32 @@ async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
         .spawn()
         .map_err(spawn_err)?;
     tracing::info!(name = %x.name, cmd = %entry.cmd, args = ?x.args, "shell.execute");
-    let out = match tokio::time::timeout(api.timeout, child.wait_with_output()).await {
+    // Output is read up to the limit and no further, so a program that
+    // writes gigabytes costs the app at most `max_bytes` per stream.
+    let cap = api.max_bytes as u64 + 1;
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(spawn_err(std::io::Error::other("no output pipes")));
+    };
+    let too_large = || {
+        std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            "output larger than limits.maxMessageBytes",
+        )
+    };
+    let run = async {
+        // try_join: the first stream over the cap ends the call (and, on
+        // drop, the program) without waiting for the other one.
+        let out = tokio::try_join!(
+            read_capped(stdout, cap, too_large),
+            read_capped(stderr, cap, too_large)
+        )?;
+        if out.0.len() + out.1.len() > api.max_bytes {
+            return Err(too_large());
+        }
+        let status = child.wait().await?;
+        Ok((status, out))
+    };
+    let (status, out) = match tokio::time::timeout(api.timeout, run).await {
         Ok(r) => r.map_err(spawn_err)?,
         Err(_) => {
             return Err(spawn_err(std::io::Error::new(
@@ -70,17 +97,25 @@ async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
             )))
         }
     };
-    if out.stdout.len() + out.stderr.len() > api.max_bytes {
-        return Err(spawn_err(std::io::Error::new(
-            std::io::ErrorKind::FileTooLarge,
-            "output larger than limits.maxMessageBytes",
-        )));
-    }
     Ok(Output {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&out.0).into_owned(),
+        stderr: String::from_utf8_lossy(&out.1).into_owned(),
     })
+}
+
+/// Reads `r` to its end, failing once it passes `cap - 1` bytes.
+async fn read_capped(
+    r: impl tokio::io::AsyncRead + Unpin,
+    cap: u64,
+    too_large: impl Fn() -> std::io::Error,
+) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    r.take(cap).read_to_end(&mut buf).await?;
+    if buf.len() as u64 >= cap {
+        return Err(too_large());
+    }
+    Ok(buf)
 }
 
 /// Hands `raw` to the system's opener if it is inside `scope.open`. Also
@@ -102,4 +137,99 @@ pub(crate) fn open(api: &Api, raw: &str) -> Result<(), ScopeError> {
     // Reap it without holding the call.
     std::thread::spawn(move || child.wait());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ScopeConfig, ShellEntryConfig};
+    use crate::scope::{BaseDirs, Scopes};
+
+    fn api(entries: &str, timeout_ms: u64) -> Api {
+        let shell: Vec<ShellEntryConfig> = serde_json::from_str(entries).unwrap();
+        let config = ScopeConfig {
+            shell,
+            ..ScopeConfig::default()
+        };
+        Api {
+            scopes: Scopes::compile(&config, &BaseDirs::fixed(std::path::Path::new("/"))).unwrap(),
+            opener: "true".into(),
+            max_bytes: 1024,
+            timeout: std::time::Duration::from_millis(timeout_ms),
+        }
+    }
+
+    fn run(api: &Api, name: &str, args: &[&str]) -> Result<Output, ScopeError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(execute(
+            api,
+            ExecuteArgs {
+                name: name.into(),
+                args: args.iter().map(|s| s.to_string()).collect(),
+            },
+        ))
+    }
+
+    #[test]
+    fn exit_code_and_both_streams_come_back() {
+        let api = api(
+            r#"[{"name":"ls","cmd":"ls","args":[{"validator":"/[a-z]+"}]}]"#,
+            10_000,
+        );
+        let out = run(&api, "ls", &["/nonexistent"]).unwrap();
+        assert_eq!(out.code, Some(2));
+        assert!(out.stdout.is_empty());
+        assert!(out.stderr.contains("nonexistent"), "{}", out.stderr);
+    }
+
+    #[test]
+    fn a_program_past_the_call_timeout_is_killed() {
+        let api = api(
+            r#"[{"name":"sleep","cmd":"sleep","args":[{"validator":"[0-9]+"}]}]"#,
+            200,
+        );
+        match run(&api, "sleep", &["30"]) {
+            Err(ScopeError::Spawn { error, .. }) => {
+                assert_eq!(error.kind(), std::io::ErrorKind::TimedOut)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn output_over_the_message_limit_is_refused() {
+        let api = api(
+            r#"[{"name":"seq","cmd":"seq","args":[{"validator":"[0-9]+"}]}]"#,
+            10_000,
+        );
+        match run(&api, "seq", &["5000"]) {
+            Err(ScopeError::Spawn { error, .. }) => {
+                assert_eq!(error.kind(), std::io::ErrorKind::FileTooLarge)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn endless_output_is_cut_at_the_limit() {
+        // `yes` never ends and never closes stderr: the call must end on
+        // stdout alone, well before the 30 s timeout.
+        let api = api(r#"[{"name":"yes","cmd":"yes"}]"#, 30_000);
+        match run(&api, "yes", &[]) {
+            Err(ScopeError::Spawn { error, .. }) => {
+                assert_eq!(error.kind(), std::io::ErrorKind::FileTooLarge)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_program_is_io_failed() {
+        let api = api(r#"[{"name":"x","cmd":"/nonexistent/prog"}]"#, 10_000);
+        let e = run(&api, "x", &[]).unwrap_err();
+        assert_eq!(e.code(), "io_failed");
+    }
 }

@@ -84,6 +84,7 @@ await rejects('http: a Host header cannot pick another virtual host', http.fetch
 await rejects('http: a header value cannot smuggle another header', http.fetch(base + '/ok/hello', { headers: { 'X-A': 'a\r\nX-Injected: 1' } }), 'scope_denied', 'control characters');
 const custom = await http.fetch(base + '/ok/hello', { headers: { 'X-Moat-Test': 'yes' } });
 check('http: an ordinary header is sent', custom.status === 200, custom);
+await rejects('http: a response over the message limit is refused', http.fetch(base + '/ok/big'), 'http_failed', 'larger than limits.maxMessageBytes');
 await rejects('http: an unknown method is refused', http.fetch(base + '/ok/hello', { method: 'TRACE' }), 'url_invalid');
 
 harness.done();
