@@ -183,6 +183,14 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Findi
             format!("pages may use {p:?}; keep it only if the app needs it"),
         );
     }
+    if config.limits.max_calls_per_second.is_none() {
+        add(
+            Severity::Info,
+            "no-rate-limit",
+            format!("{config_name}: limits.maxCallsPerSecond"),
+            "no limit on calls per second: a compromised page can drive commands as fast as the machine allows".into(),
+        );
+    }
     if config.limits.max_message_bytes > 256 << 20 {
         add(
             Severity::Low,

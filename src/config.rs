@@ -294,6 +294,11 @@ pub struct Limits {
     /// How long the bridge waits for a reply before rejecting with
     /// `timeout`, in milliseconds.
     pub call_timeout_ms: u64,
+    /// Calls the core accepts per second, in bursts of up to this many;
+    /// more are refused with `rate_limited` before their envelope is
+    /// opened. `None`: no limit (an audit finding).
+    #[serde(default)]
+    pub max_calls_per_second: Option<u32>,
 }
 
 impl Default for Limits {
@@ -301,6 +306,7 @@ impl Default for Limits {
         Self {
             max_message_bytes: 64 << 20,
             call_timeout_ms: 30_000,
+            max_calls_per_second: None,
         }
     }
 }
@@ -378,6 +384,12 @@ impl Config {
             return err(
                 "limits.maxMessageBytes".into(),
                 "must be at least 1024 bytes".into(),
+            );
+        }
+        if self.limits.max_calls_per_second == Some(0) {
+            return err(
+                "limits.maxCallsPerSecond".into(),
+                "must be at least 1 (leave it out for no limit)".into(),
             );
         }
         if self.limits.call_timeout_ms == 0 {

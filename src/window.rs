@@ -246,6 +246,10 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
         commands: app.commands.merge(crate::api::commands(&api)),
         allowed: Some(allowed),
         max_envelope_bytes: config.limits.max_message_bytes,
+        rate: config
+            .limits
+            .max_calls_per_second
+            .map(crate::ipc::rate::RateLimit::new),
         ctx: CallContext {
             app: Arc::new(AppPaths { data_dir }),
             window: Arc::from(WINDOW_LABEL),

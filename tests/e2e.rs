@@ -479,6 +479,30 @@ fn isolation_document_runs_only_as_a_direct_child_of_the_app() {
     }
 }
 
+#[test]
+fn calls_past_the_rate_limit_are_refused_before_opening() {
+    let xdg = tempfile::tempdir().unwrap();
+    let config = xdg.path().join("moat.json");
+    std::fs::write(
+        &config,
+        r#"{"identifier":"dev.moat.rate","title":"rate","isolation":{"hooks":["validate.js"]},
+            "limits":{"maxMessageBytes":1048576,"callTimeoutMs":30000,"maxCallsPerSecond":20}}"#,
+    )
+    .unwrap();
+    let out = run_with(
+        "rate.js",
+        xdg.path(),
+        60,
+        &["--harness-config", config.to_str().unwrap()],
+    );
+    out.assert_passed(&[
+        "a burst past the limit is partly refused with rate_limited",
+        "the refusal says the limit",
+        "calls pass again after the bucket refills",
+    ]);
+    out.assert_logged("rate_limited");
+}
+
 /// The demo's scoped-module buttons and its scope attack lab, with the
 /// demo's own moat.json.
 #[test]

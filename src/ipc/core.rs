@@ -31,6 +31,8 @@ pub(crate) struct Core {
     /// `None`: every registered command may be called.
     pub(crate) allowed: Option<BTreeSet<String>>,
     pub(crate) max_envelope_bytes: usize,
+    /// `limits.maxCallsPerSecond`, if set.
+    pub(crate) rate: Option<super::rate::RateLimit>,
     pub(crate) ctx: CallContext,
 }
 
@@ -41,6 +43,13 @@ impl Core {
         routing_id: Option<u64>,
         span: tracing::Span,
     ) -> Result<Vec<u8>, CallError> {
+        if let Some(rate) = &self.rate {
+            if !rate.take() {
+                return Err(CallError::RateLimited {
+                    per_sec: rate.per_sec(),
+                });
+            }
+        }
         let env =
             Envelope::parse(&body, self.max_envelope_bytes).map_err(CallError::NotAnEnvelope)?;
         let plaintext = self.session.open(&env).map_err(|e| match e {
@@ -228,6 +237,7 @@ mod tests {
             commands,
             allowed: None,
             max_envelope_bytes: 1 << 20,
+            rate: None,
             ctx: CallContext {
                 app: Arc::new(AppPaths {
                     data_dir: "/nonexistent".into(),

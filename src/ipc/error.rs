@@ -18,6 +18,10 @@ pub(crate) enum CallError {
     BadOrigin {
         origin: Option<String>,
     },
+    /// More calls than `limits.maxCallsPerSecond` allows.
+    RateLimited {
+        per_sec: u32,
+    },
     /// The body is not an envelope in this format.
     NotAnEnvelope(EnvelopeError),
     /// Not sealed under this page load's key.
@@ -82,6 +86,7 @@ impl CallError {
     pub(crate) fn code(&self) -> &'static str {
         match self {
             CallError::BadOrigin { .. } => "bad_origin",
+            CallError::RateLimited { .. } => "rate_limited",
             CallError::NotAnEnvelope(_) => "not_an_envelope",
             CallError::DecryptFailed => "decrypt_failed",
             CallError::Replayed(_) => "replayed",
@@ -99,6 +104,9 @@ impl CallError {
     fn page_message(&self) -> String {
         match self {
             CallError::BadOrigin { .. } => "request did not come from the app's origin".into(),
+            CallError::RateLimited { per_sec } => {
+                format!("more than {per_sec} calls per second; try again later")
+            }
             CallError::NotAnEnvelope(_) => "request is not a Moat envelope".into(),
             CallError::DecryptFailed => "envelope did not decrypt under this page's key".into(),
             CallError::Replayed(_) => "envelope was already used".into(),

@@ -8,4 +8,5 @@ pub(crate) mod core;
 pub(crate) mod error;
 pub(crate) mod fetch;
 pub(crate) mod post;
+pub(crate) mod rate;
 pub(crate) mod reply;
