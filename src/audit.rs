@@ -303,11 +303,19 @@ pub(crate) fn audit_modules(config_name: &str, config: &Config, out: &mut Vec<Fi
             let place = format!("{key}.allow[{i}]");
             if reaches(&["/etc/passwd", "/usr/bin/env", "/var/log/syslog"]) {
                 add(Severity::High, "scope-reaches-root", place, format!("{pattern:?} reaches system files outside the home directory; scope it to the app's own directories ($APPDATA/**)"));
-            } else if reaches(&[
-                "/home/Documents/taxes.pdf",
-                "/home/notes.txt",
-                "/home/Downloads/x",
-            ]) {
+            } else if reaches(&["/home/notes.txt"])
+                || [
+                    "/home/Documents/x.pdf",
+                    "/home/Downloads/x.zip",
+                    "/home/Pictures/x.png",
+                ]
+                .iter()
+                .filter(|p| scope.allows(Path::new(p)))
+                .count()
+                    >= 2
+            {
+                // A file directly in $HOME, or more than one of the user's
+                // folders: `$DOCUMENT/**` alone is a legitimate scope.
                 add(Severity::High, "scope-reaches-home", place, format!("{pattern:?} reaches the user's whole home directory; scope it to the app's own directories ($APPDATA/**) or one folder"));
             }
         }

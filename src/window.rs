@@ -205,10 +205,15 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     let data_dir = dirs::data_dir()
         .ok_or_else(|| Error::Platform("no data directory: set $HOME or $XDG_DATA_HOME".into()))?
         .join(&config.identifier);
-    // With `fs` on, the app's data directory exists from the start (private
-    // to the user), so `$APPDATA/…` works on a first run. Created before the
-    // variables are resolved: they are canonicalized only if they exist.
-    if app.builtins.iter().any(|b| b.starts_with("fs.")) {
+    // With `fs` or `asset` on, the app's data directory exists from the
+    // start (private to the user), so `$APPDATA/…` works on a first run.
+    // Created before the variables are resolved: they are canonicalized only
+    // if they exist.
+    if app
+        .builtins
+        .iter()
+        .any(|b| b.starts_with("fs.") || *b == "asset")
+    {
         use std::os::unix::fs::DirBuilderExt;
         if let Err(e) = std::fs::DirBuilder::new()
             .recursive(true)

@@ -107,6 +107,7 @@ fn a_bad_app_gets_each_finding_at_its_place() {
     // What is scoped well is not a finding.
     for clean in [
         "moat.json: scope.fs.allow[0]",
+        "moat.json: scope.fs.allow[3]",
         "moat.json: scope.open.allow[0]",
         "moat.json: scope.http.allow[0]",
     ] {
