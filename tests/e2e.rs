@@ -558,6 +558,21 @@ fn http_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
             let (status, extra, body) = match path.as_str() {
                 "/ok/hello" => ("200 OK", String::new(), "hello"),
                 "/ok/big" => ("200 OK", String::new(), big.as_str()),
+                "/ok/auth" => (
+                    "200 OK",
+                    String::new(),
+                    if head.to_ascii_lowercase().contains("\r\nauthorization:") {
+                        "with-auth"
+                    } else {
+                        "no-auth"
+                    },
+                ),
+                "/ok/redirect-other-origin" => (
+                    "302 Found",
+                    format!("Location: http://localhost:{port}/ok/auth\r\n"),
+                    "",
+                ),
+                "/ok/redirect-same-origin" => ("302 Found", "Location: /ok/auth\r\n".into(), ""),
                 "/ok/redirect-in" => ("302 Found", "Location: /ok/hello\r\n".into(), ""),
                 "/ok/redirect-out" => (
                     "302 Found",
@@ -619,7 +634,7 @@ fn built_in_modules_stay_inside_their_scopes() {
                 { "name": "printf", "cmd": "printf", "args": ["%s", { "validator": "[^\\n]*" }] }
             ],
             "open": { "allow": ["https://example.com/**", "mailto:*"] },
-            "http": { "allow": ["http://127.0.0.1:*/ok/**"], "deny": ["http://127.0.0.1:*/ok/secret"] }
+            "http": { "allow": ["http://127.0.0.1:*/ok/**", "http://localhost:*/ok/auth"], "deny": ["http://127.0.0.1:*/ok/secret"] }
         }
     });
     let config_file = root.join("moat.json");
@@ -688,6 +703,8 @@ fn built_in_modules_stay_inside_their_scopes() {
         "http: a Host header cannot pick another virtual host",
         "http: a header value cannot smuggle another header",
         "http: a response over the message limit is refused",
+        "http: Authorization follows a same-origin redirect",
+        "http: Authorization is dropped on a redirect to another origin",
     ]);
     // Nothing was written or touched where the page was refused.
     assert_eq!(

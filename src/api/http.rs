@@ -4,7 +4,8 @@
 //! on the blocking pool with a session per call (no cookies, no cache, no
 //! credentials shared with the webview). Redirects are followed here, not by
 //! libsoup, so each hop is checked against the scope: an allowed URL that
-//! redirects outside it is `scope_denied`, not a way out.
+//! redirects outside it is `scope_denied`, not a way out, and a redirect to
+//! another origin drops the `Authorization` header.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -112,6 +113,7 @@ fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
         });
     }
     let mut body = x.body;
+    let mut headers = x.headers;
     let session = soup::Session::builder()
         .timeout(u32::try_from(api.timeout.as_secs().max(1)).unwrap_or(u32::MAX))
         .build();
@@ -120,7 +122,7 @@ fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
             .map_err(|e| fail(&url, format!("not accepted by the client: {e}")))?;
         msg.add_flags(soup::MessageFlags::NO_REDIRECT);
         if let Some(h) = msg.request_headers() {
-            for (k, v) in &x.headers {
+            for (k, v) in &headers {
                 h.append(k, v);
             }
         }
@@ -141,7 +143,13 @@ fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
                     .join(loc.as_str())
                     .map_err(|e| fail(&url, format!("bad redirect: {e}")))?;
                 tracing::debug!(from = %url, to = %next, "http.fetch redirect");
-                url = api.scopes.http.check(next.as_str())?;
+                let next = api.scopes.http.check(next.as_str())?;
+                // As browsers do: credentials meant for one origin are not
+                // handed to another because its server said so.
+                if next.origin() != url.origin() {
+                    headers.retain(|k, _| !k.eq_ignore_ascii_case("authorization"));
+                }
+                url = next;
                 // 303 (and, as browsers do, 301/302 after POST) turn into GET.
                 if status == 303 || ((status == 301 || status == 302) && method == "POST") {
                     method = "GET".into();
