@@ -609,6 +609,7 @@ fn built_in_modules_stay_inside_their_scopes() {
     // 1×1 PNG.
     const DOT: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa75\x81\x84\0\0\0\0IEND\xaeB`\x82";
     std::fs::write(appdata.join("public/dot.png"), DOT).unwrap();
+    std::fs::write(appdata.join("public/big.bin"), vec![7u8; 100_000]).unwrap();
     std::os::unix::fs::symlink(&outside, appdata.join("link")).unwrap();
     std::os::unix::fs::symlink(outside.join("secret.txt"), appdata.join("public/out.txt")).unwrap();
 
@@ -685,6 +686,10 @@ fn built_in_modules_stay_inside_their_scopes() {
         "asset: a file inside the scope is served",
         "asset: responses are sandboxed and nosniff",
         "asset: a file outside scope.asset is 403",
+        "asset: a byte range is served as 206 with its Content-Range",
+        "asset: a range past the end is 416",
+        "asset: a file over the message limit is not served whole",
+        "asset: an open range of a large file gets one limit-sized part",
         "asset: a symlink out of the scope is 403",
         "asset: <img> loads from asset: (the policy allows it)",
         "shell: an entry runs with valid arguments",

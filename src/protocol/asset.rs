@@ -5,10 +5,12 @@
 //! followed and re-checked; only regular files). What is served can never
 //! act as app code: every response carries `Content-Security-Policy:
 //! sandbox; default-src 'none'` and `nosniff`, so an `.html` or `.svg` file
-//! that reaches a frame runs no script on any origin.
+//! that reaches a frame runs no script on any origin. One byte range per
+//! request is honoured (`206`), at most `limits.maxMessageBytes` of it, so
+//! media larger than that streams instead of failing.
 
 use std::borrow::Cow;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
 
 use http::{HeaderValue, Request, Response, StatusCode};
@@ -38,7 +40,9 @@ impl AssetProtocol {
         );
         res.headers_mut().insert(
             "access-control-expose-headers",
-            HeaderValue::from_static("content-security-policy, x-content-type-options"),
+            HeaderValue::from_static(
+                "content-security-policy, x-content-type-options, content-range, accept-ranges",
+            ),
         );
         res
     }
@@ -46,8 +50,41 @@ impl AssetProtocol {
     fn response(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         let raw = req.uri().path();
         let requested = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
-        match self.read(&requested) {
-            Ok(body) => ok(Cow::Owned(body), &mime_for(&requested), Some(ASSET_CSP)),
+        let range = req
+            .headers()
+            .get(http::header::RANGE)
+            .and_then(|v| v.to_str().ok());
+        match self.read(&requested, range) {
+            Ok(Served::Whole(body)) => {
+                let mut res = ok(Cow::Owned(body), &mime_for(&requested), Some(ASSET_CSP));
+                res.headers_mut().insert(
+                    http::header::ACCEPT_RANGES,
+                    HeaderValue::from_static("bytes"),
+                );
+                res
+            }
+            Ok(Served::Part { body, start, len }) => {
+                let end = start + body.len() as u64 - 1;
+                let mut res = ok(Cow::Owned(body), &mime_for(&requested), Some(ASSET_CSP));
+                *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+                let h = res.headers_mut();
+                h.insert(
+                    http::header::ACCEPT_RANGES,
+                    HeaderValue::from_static("bytes"),
+                );
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes {start}-{end}/{len}")) {
+                    h.insert(http::header::CONTENT_RANGE, v);
+                }
+                res
+            }
+            Ok(Served::Unsatisfiable { len }) => {
+                let mut res =
+                    error_response(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable");
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                    res.headers_mut().insert(http::header::CONTENT_RANGE, v);
+                }
+                res
+            }
             Err(e) => {
                 tracing::warn!(code = e.code(), reason = %e.detail(), "asset request refused");
                 let status = match &e {
@@ -56,33 +93,127 @@ impl AssetProtocol {
                     ScopeError::PathInvalid { .. } => StatusCode::BAD_REQUEST,
                     _ => StatusCode::INTERNAL_SERVER_ERROR,
                 };
-                let mut res = ok(
-                    Cow::Owned(format!("{}: {}", e.code(), e.page_message()).into_bytes()),
-                    "text/plain; charset=utf-8",
-                    Some(ASSET_CSP),
-                );
-                *res.status_mut() = status;
-                res.headers_mut().insert(
-                    http::header::CACHE_CONTROL,
-                    HeaderValue::from_static("no-store"),
-                );
-                res
+                error_response(status, &format!("{}: {}", e.code(), e.page_message()))
             }
         }
     }
 
-    fn read(&self, requested: &str) -> Result<Vec<u8>, ScopeError> {
-        let (file, _real) = self.api.scopes.asset.open_file(requested)?;
-        let mut buf = Vec::new();
-        file.take(self.api.max_bytes as u64 + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| ScopeError::io(requested, e))?;
-        if buf.len() > self.api.max_bytes {
-            return Err(ScopeError::PathInvalid {
-                requested: requested.to_owned(),
-                reason: "is larger than limits.maxMessageBytes".into(),
-            });
+    /// Reads the whole file, or with a `Range` header the part asked for,
+    /// never more than `limits.maxMessageBytes` at once: an open-ended range
+    /// (`bytes=0-`, what media elements send) gets at most that much, and
+    /// the player asks for the rest, so a large video streams.
+    fn read(&self, requested: &str, range: Option<&str>) -> Result<Served, ScopeError> {
+        let (mut file, _real) = self.api.scopes.asset.open_file(requested)?;
+        let io = |e| ScopeError::io(requested, e);
+        let len = file.metadata().map_err(io)?.len();
+        let max = self.api.max_bytes as u64;
+        let Some(range) = range else {
+            if len > max {
+                return Err(ScopeError::PathInvalid {
+                    requested: requested.to_owned(),
+                    reason: "is larger than limits.maxMessageBytes; request it in ranges".into(),
+                });
+            }
+            let mut buf = Vec::with_capacity(len as usize);
+            file.take(max + 1).read_to_end(&mut buf).map_err(io)?;
+            return Ok(Served::Whole(buf));
+        };
+        let Some((start, end)) = parse_range(range, len) else {
+            return Ok(Served::Unsatisfiable { len });
+        };
+        let count = (end - start + 1).min(max);
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        let mut buf = Vec::with_capacity(count as usize);
+        file.take(count).read_to_end(&mut buf).map_err(io)?;
+        if buf.is_empty() {
+            return Ok(Served::Unsatisfiable { len });
         }
-        Ok(buf)
+        Ok(Served::Part {
+            body: buf,
+            start,
+            len,
+        })
+    }
+}
+
+enum Served {
+    Whole(Vec<u8>),
+    Part { body: Vec<u8>, start: u64, len: u64 },
+    Unsatisfiable { len: u64 },
+}
+
+fn error_response(status: StatusCode, text: &str) -> Response<Cow<'static, [u8]>> {
+    let mut res = ok(
+        Cow::Owned(text.as_bytes().to_vec()),
+        "text/plain; charset=utf-8",
+        Some(ASSET_CSP),
+    );
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// One `bytes=` range of RFC 9110 §14.1.2 (`a-b`, `a-`, `-n`), clamped to
+/// the file: the first and last byte, or `None` when it cannot be served
+/// (several ranges, another unit, garbage, or past the end).
+fn parse_range(header: &str, len: u64) -> Option<(u64, u64)> {
+    let spec = header.trim().strip_prefix("bytes=")?.trim();
+    if spec.contains(',') || len == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let num = |s: &str| -> Option<u64> {
+        let s = s.trim();
+        if s.is_empty() || !s.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let (start, end) = if a.trim().is_empty() {
+        let suffix = num(b)?;
+        if suffix == 0 {
+            return None;
+        }
+        (len.saturating_sub(suffix), len - 1)
+    } else {
+        let start = num(a)?;
+        let end = if b.trim().is_empty() {
+            len - 1
+        } else {
+            num(b)?.min(len - 1)
+        };
+        (start, end)
+    };
+    (start <= end && start < len).then_some((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn byte_ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 9)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=-1000", 100), Some((0, 99)));
+        assert_eq!(parse_range("bytes=50-1000", 100), Some((50, 99)));
+        for bad in [
+            "bytes=100-",
+            "bytes=9-0",
+            "bytes=0-1,5-6",
+            "items=0-1",
+            "bytes=a-b",
+            "bytes=-0",
+            "bytes=+1-2",
+            "bytes=",
+            "bytes=-",
+        ] {
+            assert_eq!(parse_range(bad, 100), None, "{bad}");
+        }
+        assert_eq!(parse_range("bytes=0-", 0), None);
     }
 }

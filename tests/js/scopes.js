@@ -43,6 +43,19 @@ check('asset: a file inside the scope is served', pub.status === 200 && (await p
 check('asset: responses are sandboxed and nosniff',
   (pub.headers.get('content-security-policy') || '').startsWith('sandbox') && pub.headers.get('x-content-type-options') === 'nosniff',
   [...pub.headers]);
+const part = await fetch(assetUrl(T.appdata + '/public/hello.txt'), { headers: { Range: 'bytes=1-3' } });
+check('asset: a byte range is served as 206 with its Content-Range',
+  part.status === 206 && (await part.text()) === 'ubl' && part.headers.get('content-range') === 'bytes 1-3/6',
+  { status: part.status, range: part.headers.get('content-range') });
+const whole = await fetch(assetUrl(T.appdata + '/public/big.bin'));
+check('asset: a file over the message limit is not served whole', whole.status === 400, whole.status);
+const head = await fetch(assetUrl(T.appdata + '/public/big.bin'), { headers: { Range: 'bytes=0-' } });
+const headBytes = (await head.arrayBuffer()).byteLength;
+check('asset: an open range of a large file gets one limit-sized part',
+  head.status === 206 && headBytes === 65536 && head.headers.get('content-range') === 'bytes 0-65535/100000',
+  { status: head.status, headBytes, range: head.headers.get('content-range') });
+const past = await fetch(assetUrl(T.appdata + '/public/hello.txt'), { headers: { Range: 'bytes=10-' } });
+check('asset: a range past the end is 416', past.status === 416, past.status);
 const out = await fetch(assetUrl(T.appdata + '/notes.txt'));
 check('asset: a file outside scope.asset is 403', out.status === 403, out.status);
 const viaLink = await fetch(assetUrl(T.appdata + '/public/out.txt'));
