@@ -153,24 +153,41 @@ fn warn_about(config: &Config) {
 /// always a mistake; one that allows something is worth a line in the log.
 fn warn_about_scopes(builtins: &[&str], scopes: &Scopes) {
     let uses = |prefix: &str| builtins.iter().any(|b| b.starts_with(prefix));
-    let checks: [(&str, &str, bool); 5] = [
-        ("fs.", "scope.fs", scopes.fs.is_empty()),
-        ("asset", "scope.asset", scopes.asset.is_empty()),
-        ("http.", "scope.http", scopes.http.allow.is_empty()),
+    // (prefix of the command names, what to call it, its scope key, empty?)
+    let checks: [(&str, &str, &str, bool); 5] = [
+        ("fs.", "fs.*", "scope.fs", scopes.fs.is_empty()),
         (
+            "asset",
+            "the asset: protocol",
+            "scope.asset",
+            scopes.asset.is_empty(),
+        ),
+        (
+            "http.",
+            "http.*",
+            "scope.http",
+            scopes.http.allow.is_empty(),
+        ),
+        (
+            "shell.execute",
             "shell.execute",
             "scope.shell",
             scopes.shell.entries.is_empty(),
         ),
-        ("shell.open", "scope.open", scopes.open.allow.is_empty()),
+        (
+            "shell.open",
+            "shell.open",
+            "scope.open",
+            scopes.open.allow.is_empty(),
+        ),
     ];
-    for (prefix, key, empty) in checks {
+    for (prefix, label, key, empty) in checks {
         if uses(prefix) && empty {
             tracing::warn!(
-                "{prefix}* is allowed but {key} allows nothing: every call will be refused"
+                "{label} is allowed but {key} allows nothing: every call will be refused"
             );
         } else if uses(prefix) {
-            tracing::info!("built-in {prefix}* is on, limited to {key}");
+            tracing::info!("built-in {label} is on, limited to {key}");
         }
     }
 }
