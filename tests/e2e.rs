@@ -18,6 +18,16 @@ struct Outcome {
     stderr: String,
 }
 
+impl From<std::process::Output> for Outcome {
+    fn from(out: std::process::Output) -> Self {
+        Outcome {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 impl Outcome {
     fn results(&self) -> impl Iterator<Item = serde_json::Value> + '_ {
         self.stdout
@@ -96,12 +106,7 @@ fn run_with(script: &str, xdg: &Path, timeout_secs: u32, extra: &[&str]) -> Outc
     );
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
     harness_args(&mut cmd, script, xdg, timeout_secs);
-    let out = cmd.args(extra).output().expect("spawn moat-demo");
-    Outcome {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Outcome::from(cmd.args(extra).output().expect("spawn moat-demo"))
 }
 
 /// Writes `script` (with lib.js prepended) under `xdg` and adds the harness
@@ -517,11 +522,7 @@ fn demo_scope_lab_refuses_every_attack() {
         .env("HOME", home.path())
         .output()
         .expect("spawn moat-demo");
-    let out = Outcome {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let out = Outcome::from(out);
     out.assert_passed(&[
         "demo: notes are written to $APPDATA",
         "demo: notes read back",
@@ -667,11 +668,7 @@ fn built_in_modules_stay_inside_their_scopes() {
         .env_remove("ALL_PROXY")
         .output()
         .expect("spawn moat-demo");
-    let out = Outcome {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let out = Outcome::from(out);
     out.assert_passed(&[
         "fs: write inside the scope",
         "fs: read it back by variable",
