@@ -110,8 +110,9 @@ function parseReply(id, text) {
   }
 }
 
-// Replies to calls the frame posted straight to the core arrive here, run by
-// the core in the main frame: the reply object itself, or its JSON text when
+// Replies to calls the frame posted straight to the core arrive here when
+// they were not in the answer to its post (still running then, or large),
+// run by the core in the main frame: the reply object itself, or its JSON text when
 // it holds a "__proto__" key (see src/ipc/reply.rs). Not writable, not
 // enumerable.
 Object.defineProperty(window, '__moatReply', {
@@ -152,6 +153,18 @@ function onFrameMessage(ev) {
       const err = new MoatError(m.code || 'no_key', m.message || 'the isolation frame has no key', null);
       readyReject(err);
       for (const c of queue.splice(0)) fail(c.id, err.code, err.message);
+    }
+  } else if (m.type === 'replies') {
+    // Replies the core gave in answer to the frame's post: "[[id, reply], …]".
+    let all;
+    try {
+      all = JSON_parse(String(m.text));
+    } catch (e) {
+      return;
+    }
+    if (!Array.isArray(all)) return;
+    for (const r of all) {
+      if (Array.isArray(r) && typeof r[0] === 'number') settleReply(r[0], r[1]);
     }
   } else if (m.type === 'sealed') {
     if (pending.has(m.id)) forward(m.id, m.envelope);

@@ -10,9 +10,12 @@
 // imported non-extractable and its bytes are overwritten; it never leaves
 // this realm.
 //
-// Transport: small envelopes go straight to the core over the script message
-// handler as `moat1:<id>:<base64>` (src/ipc/post.rs); large ones go back to
-// the bridge, which POSTs them to ipc://localhost/ (src/ipc/fetch.rs).
+// Transport: small envelopes go straight to the core over a script message
+// handler as `moat1:<id>:<base64>` (src/ipc/post.rs): `messageHandlers.moat`
+// where the platform has it, whose promise carries the replies of the calls
+// that finished at once (passed on to the bridge), else `messageHandlers.ipc`.
+// Large envelopes go back to the bridge, which POSTs them to ipc://localhost/
+// (src/ipc/fetch.rs). Any other reply reaches the main frame as a script.
 //
 // Envelope (must match src/isolation/envelope.rs):
 //   [0]     version = 1
@@ -33,8 +36,10 @@ const HEADER_LEN = 9;
 // script message handler; larger ones go back to the bridge as a transferred
 // ArrayBuffer and reach the core as a binary fetch body.
 const INLINE_MAX = 32 * 1024;
-const handler = window.webkit && window.webkit.messageHandlers && window.webkit.messageHandlers.ipc;
-const postToCore = handler ? handler.postMessage.bind(handler) : null;
+const handlers = window.webkit && window.webkit.messageHandlers;
+const withReply = handlers && handlers.moat ? handlers.moat.postMessage.bind(handlers.moat) : null;
+const plain = handlers && handlers.ipc ? handlers.ipc.postMessage.bind(handlers.ipc) : null;
+const postToCore = withReply || plain;
 const toBase64 = Uint8Array.prototype.toBase64
   ? (bytes) => bytes.toBase64()
   : (bytes) => {
@@ -148,17 +153,30 @@ async function runHooks(payload) {
 // flight an envelope leaves at once, so a lone call waits for nothing.
 let inFlight = 0;
 const outbox = [];
+const outboxIds = [];
 let flushQueued = false;
 
 function flush() {
   flushQueued = false;
   if (outbox.length === 0) return;
   const text = 'moat1:' + outbox.join(';');
+  const ids = outboxIds.splice(0);
   outbox.length = 0;
-  postToCore(text);
+  if (!withReply) {
+    plain(text);
+    return;
+  }
+  withReply(text).then((replies) => {
+    // "[[id, reply], …]" for the calls that finished at once; the bridge
+    // parses it (the frame only passes it on).
+    if (replies !== '[]') toParent({ type: 'replies', text: replies });
+  }, (e) => {
+    for (const id of ids) toParent({ type: 'error', id, code: 'transport', message: 'the core refused the message: ' + reason(e) });
+  });
 }
 
 function sendToCore(id, envelope) {
+  outboxIds.push(id);
   outbox.push(id + ':' + toBase64(new Uint8Array(envelope)));
   if (inFlight === 0) {
     flush();

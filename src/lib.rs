@@ -21,7 +21,8 @@
 //!     Builder::new(config).frontend(&FRONTEND).hooks(&HOOKS).commands(commands).run()
 //! }
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, unreachable_pub)]
 
 // The scopes compile in every build (config validation and the audit use

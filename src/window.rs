@@ -76,6 +76,54 @@ fn flush_replies() {
     });
 }
 
+/// `window.webkit.messageHandlers.moat`: the isolation frame's way in for
+/// small calls, answered in the promise its `postMessage` returns (see
+/// `ipc::post` for the format, `ipc::webkit_reply` for the binding).
+#[cfg(target_os = "linux")]
+fn register_reply_handler(
+    webview: &wry::WebView,
+    core: &Arc<core::Core>,
+    rt: &tokio::runtime::Handle,
+    sink: &Arc<ReplySink>,
+) -> Result<(), Error> {
+    use glib::object::ObjectExt;
+    use webkit2gtk::WebViewExt;
+    use wry::WebViewExtUnix;
+    let view = webview.webview();
+    let ucm = view
+        .user_content_manager()
+        .ok_or_else(|| Error::Platform("webview has no user content manager".into()))?;
+    let page = view.downgrade();
+    let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
+    let registered = crate::ipc::webkit_reply::register(&ucm, "moat", move |text| {
+        // As for `window.ipc`, the page shown, not the sending frame (which
+        // WebKitGTK does not say).
+        let url = page
+            .upgrade()
+            .and_then(|v| v.uri())
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let handled = post::handle(&core, &rt, &sink, &url, text);
+        let answer = if handled.unrecognised && handled.finished.is_empty() {
+            Err(post::NOT_AN_ENVELOPE.to_owned())
+        } else if let Some(text) = handled.reply_text() {
+            Ok(text)
+        } else {
+            handled.send_to(&sink);
+            Ok("[]".to_owned())
+        };
+        flush_replies();
+        answer
+    });
+    if registered {
+        Ok(())
+    } else {
+        Err(Error::Platform(
+            "cannot register the `moat` script message handler".into(),
+        ))
+    }
+}
+
 /// Main-frame and sub-frame navigation is allowed only to the app's own
 /// schemes (and the frame's initial `about:blank`). Compared as parsed
 /// scheme and authority, never as a string prefix, so `app://localhost.evil`
@@ -353,8 +401,12 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
             if harness_ipc.handle_message(&url, &body, &ipc_proxy) {
                 return;
             }
-            post::handle(&post_core, &post_rt, &post_sink, &url, &body);
+            let handled = post::handle(&post_core, &post_rt, &post_sink, &url, &body);
+            if handled.unrecognised {
+                post_sink.script(post::rejection_script());
+            }
             // Calls answered while handling the message are sent at once.
+            handled.send_to(&post_sink);
             flush_replies();
         })
         .with_navigation_handler(|url| {
@@ -425,6 +477,8 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
             settings.set_enable_write_console_messages_to_stdout(true);
         }
     }
+    #[cfg(target_os = "linux")]
+    register_reply_handler(&webview, &core, rt.handle(), &ui_sink)?;
     UI.with(|ui| *ui.borrow_mut() = Some((Rc::clone(&webview), ui_sink)));
     tracing::info!(identifier = %config.identifier, "moat started");
 

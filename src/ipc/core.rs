@@ -213,12 +213,14 @@ fn finish(span: &tracing::Span, started: Instant, result: Result<Vec<u8>, CallEr
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ipc::command::{AppPaths, NoArgs};
     use crate::isolation::envelope::seal;
 
-    fn core_with_key() -> (Arc<Core>, aes_gcm::Aes256Gcm) {
+    /// A core with `ping` (answers at once), `slow` (answers after 50 ms)
+    /// and `boom` (panics), and the cipher that seals for it.
+    pub(crate) fn core_with_key() -> (Arc<Core>, aes_gcm::Aes256Gcm) {
         let session = Arc::new(Session::new());
         let cipher = session
             .take_key()
@@ -226,6 +228,10 @@ mod tests {
             .cipher();
         let commands = Commands::new()
             .asynchronous("ping", |_: NoArgs, _| async { Ok::<_, ()>("pong") })
+            .asynchronous("slow", |_: NoArgs, _| async {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                Ok::<_, ()>("late")
+            })
             .asynchronous("boom", |_: NoArgs, _| async {
                 if true {
                     panic!("boom");

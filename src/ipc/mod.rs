@@ -10,3 +10,7 @@ pub(crate) mod fetch;
 pub(crate) mod post;
 pub(crate) mod rate;
 pub(crate) mod reply;
+// The crate's only `unsafe`: FFI that webkit2gtk-rs does not bind.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+pub(crate) mod webkit_reply;

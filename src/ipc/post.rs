@@ -1,8 +1,16 @@
 //! Transport for small calls: the isolation frame posts the envelope
-//! straight to the core through WebKit's script message handler
-//! (`window.webkit.messageHandlers.ipc`, which wry exposes to the main frame
-//! as `window.ipc`), as text `moat1:<call id>:<base64 envelope>`. The reply is
-//! evaluated in the main frame as `window.__moatReply(<call id>, <body>)`.
+//! straight to the core through a WebKit script message handler, as text
+//! `moat1:<call id>:<base64 envelope>`. Two handlers take the same text:
+//! - `window.webkit.messageHandlers.moat` (Linux, [`super::webkit_reply`]),
+//!   whose `postMessage` returns a promise: calls that finish while the
+//!   message is handled are answered in it as `[[<id>,<reply body>],…]`, and
+//!   the frame passes them to the bridge;
+//! - `window.webkit.messageHandlers.ipc` (wry's, `window.ipc` in the main
+//!   frame), with no reply of its own.
+//!
+//! Every other reply (a call still running, or replies over
+//! [`SYNC_REPLY_MAX`]) is evaluated in the main frame as
+//! `window.__moatReply(<call id>, <body>)`.
 //!
 //! Why: in WebKitGTK a `MessagePort` hop costs ~125 µs and a custom-protocol
 //! `fetch` ~400 µs, while this path is the one plain wry apps use (see
@@ -19,7 +27,7 @@
 //!   "the sender is the app's origin". A foreign page never gets that far:
 //!   navigation away from the app's schemes is refused.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 
@@ -27,6 +35,15 @@ use super::core::{dispatch_here_first, refuse, Core};
 use super::error::CallError;
 use super::reply::ReplySink;
 use crate::isolation::envelope::EnvelopeError;
+
+/// Replies that finished during the message go in its own reply up to this
+/// many bytes in all; beyond, through the evaluated script, which WebKitGTK
+/// delivers faster for large strings (`docs/webkitgtk.md`).
+pub(crate) const SYNC_REPLY_MAX: usize = 64 * 1024;
+
+/// The message for a posted value that is not in the transport format.
+pub(crate) const NOT_AN_ENVELOPE: &str =
+    "not_an_envelope: script messages are not a way into the core; call window.moat.invoke";
 
 /// The text prefix of envelopes posted over `window.ipc`.
 const PREFIX: &str = "moat1:";
@@ -91,53 +108,103 @@ pub(crate) fn page_is_app(url: &str) -> bool {
     })
 }
 
-/// Handles one `window.ipc` message on the GTK thread. Returns without
-/// blocking; replies go to `sink`.
+/// What one posted message came to.
+#[derive(Default)]
+pub(crate) struct Handled {
+    /// Replies to calls that finished while the message was handled, in the
+    /// order they finished. Calls still running reply later through the sink.
+    pub(crate) finished: Vec<(u64, Vec<u8>)>,
+    /// Some part was not in the transport format (and was logged).
+    pub(crate) unrecognised: bool,
+}
+
+impl Handled {
+    /// The finished replies as `[[<id>,<body>],…]` (each body is JSON), or
+    /// `None` when they are over [`SYNC_REPLY_MAX`] in all.
+    pub(crate) fn reply_text(&self) -> Option<String> {
+        let len: usize = self.finished.iter().map(|(_, b)| b.len() + 24).sum();
+        if len > SYNC_REPLY_MAX {
+            return None;
+        }
+        let mut out = Vec::with_capacity(len + 2);
+        out.push(b'[');
+        for (i, (id, body)) in self.finished.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(format!("[{id},").as_bytes());
+            out.extend_from_slice(body);
+            out.push(b']');
+        }
+        out.push(b']');
+        // Reply bodies are serde_json output, so UTF-8.
+        Some(String::from_utf8_lossy(&out).into_owned())
+    }
+
+    /// Sends every finished reply through `sink` instead.
+    pub(crate) fn send_to(self, sink: &ReplySink) {
+        for (id, body) in self.finished {
+            sink.reply(id, body);
+        }
+    }
+}
+
+/// Handles one posted message on the GTK thread, without blocking. Calls
+/// that finish before it returns are in [`Handled::finished`]; the rest reply
+/// through `sink` when they finish (exactly one of the two, per call).
 pub(crate) fn handle(
     core: &Arc<Core>,
     rt: &tokio::runtime::Handle,
     sink: &Arc<ReplySink>,
     url: &str,
     text: &str,
-) {
+) -> Handled {
+    // `Some` while this function runs; taken at the end, after which a call
+    // finishing on a tokio thread goes to the sink.
+    let collecting = Arc::new(Mutex::new(Some(Vec::new())));
+    let mut unrecognised = false;
     for posted in parse(text, core.max_envelope_bytes) {
-        one(core, rt, sink, url, posted);
-    }
-}
-
-fn one(
-    core: &Arc<Core>,
-    rt: &tokio::runtime::Handle,
-    sink: &Arc<ReplySink>,
-    url: &str,
-    posted: Posted,
-) {
-    match posted {
-        Posted::Unrecognised => {
-            tracing::warn!(
-                code = "not_an_envelope",
-                %url,
-                reason = "raw window.ipc message, not in the moat1: envelope format",
-                "call rejected"
-            );
-            sink.script(rejection_script());
-        }
-        Posted::Malformed { id, why } => {
-            sink.reply(id, refuse(CallError::NotAnEnvelope(why)));
-        }
-        Posted::Envelope { id, envelope } => {
-            if !page_is_app(url) {
-                let body = refuse(CallError::BadOrigin {
-                    origin: Some(url.to_owned()),
-                });
-                sink.reply(id, body);
-                return;
+        let deliver = {
+            let (collecting, sink) = (Arc::clone(&collecting), Arc::clone(sink));
+            move |id: u64, body: Vec<u8>| {
+                let mut c = collecting.lock().unwrap_or_else(|p| p.into_inner());
+                match c.as_mut() {
+                    Some(done) => done.push((id, body)),
+                    None => {
+                        drop(c);
+                        sink.reply(id, body);
+                    }
+                }
             }
-            let sink = Arc::clone(sink);
-            dispatch_here_first(core, rt, envelope, Some(id), move |body| {
-                sink.reply(id, body)
-            });
+        };
+        match posted {
+            Posted::Unrecognised => {
+                tracing::warn!(
+                    code = "not_an_envelope",
+                    %url,
+                    reason = "raw script message, not in the moat1: envelope format",
+                    "call rejected"
+                );
+                unrecognised = true;
+            }
+            Posted::Malformed { id, why } => deliver(id, refuse(CallError::NotAnEnvelope(why))),
+            Posted::Envelope { id, .. } if !page_is_app(url) => {
+                let origin = Some(url.to_owned());
+                deliver(id, refuse(CallError::BadOrigin { origin }));
+            }
+            Posted::Envelope { id, envelope } => {
+                dispatch_here_first(core, rt, envelope, Some(id), move |body| deliver(id, body));
+            }
         }
+    }
+    let finished = collecting
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+        .unwrap_or_default();
+    Handled {
+        finished,
+        unrecognised,
     }
 }
 
@@ -153,6 +220,96 @@ pub(crate) fn rejection_script() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ipc::core::tests::core_with_key;
+    use crate::isolation::envelope::seal;
+
+    fn posted(env: &[u8], id: u64) -> String {
+        format!(
+            "{id}:{}",
+            base64::engine::general_purpose::STANDARD.encode(env)
+        )
+    }
+
+    #[test]
+    fn calls_that_finish_at_once_are_in_the_answer_the_rest_go_to_the_sink() {
+        let (core, c) = core_with_key();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        let sink = Arc::new(ReplySink::new(|| {}));
+        let ping = seal(&c, 1, br#"{"id":1,"cmd":"ping","args":{}}"#);
+        let slow = seal(&c, 2, br#"{"id":2,"cmd":"slow","args":{}}"#);
+        let text = format!("moat1:{};{};7:***", posted(&ping, 1), posted(&slow, 2));
+        let handled = handle(&core, rt.handle(), &sink, "app://localhost/", &text);
+        assert!(!handled.unrecognised);
+        let ids: Vec<u64> = handled.finished.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [1, 7], "ping and the malformed entry, not slow");
+        let answer: serde_json::Value =
+            serde_json::from_str(&handled.reply_text().unwrap()).unwrap();
+        assert_eq!(answer[0][0], 1);
+        assert_eq!(answer[0][1]["ok"], "pong");
+        assert_eq!(answer[1][1]["err"]["code"], "not_an_envelope");
+        // `slow` replies through the sink, once.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let script = loop {
+            if let Some(js) = sink.drain() {
+                break js;
+            }
+            assert!(std::time::Instant::now() < deadline, "slow never replied");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert!(
+            script.contains(r#"__moatReply(2,{"ok":"late"})"#),
+            "{script}"
+        );
+        assert!(!script.contains("(1,"), "{script}");
+    }
+
+    #[test]
+    fn a_post_from_a_foreign_page_or_in_another_format_is_refused() {
+        let (core, c) = core_with_key();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let sink = Arc::new(ReplySink::new(|| {}));
+        let ping = seal(&c, 1, br#"{"id":1,"cmd":"ping","args":{}}"#);
+        let text = format!("moat1:{}", posted(&ping, 1));
+        let handled = handle(&core, rt.handle(), &sink, "isolation://localhost/", &text);
+        let body: serde_json::Value = serde_json::from_slice(&handled.finished[0].1).unwrap();
+        assert_eq!(body["err"]["code"], "bad_origin");
+        let handled = handle(
+            &core,
+            rt.handle(),
+            &sink,
+            "app://localhost/",
+            "{\"cmd\":\"ping\"}",
+        );
+        assert!(handled.unrecognised && handled.finished.is_empty());
+        assert!(sink.drain().is_none(), "nothing is sent for junk");
+    }
+
+    #[test]
+    fn answers_over_the_limit_are_left_for_the_script_path() {
+        let small = Handled {
+            finished: vec![(3, br#"{"ok":"x"}"#.to_vec())],
+            unrecognised: false,
+        };
+        assert_eq!(small.reply_text().unwrap(), r#"[[3,{"ok":"x"}]]"#);
+        assert_eq!(Handled::default().reply_text().unwrap(), "[]");
+        let big = Handled {
+            finished: vec![(4, vec![b'1'; SYNC_REPLY_MAX])],
+            unrecognised: false,
+        };
+        assert!(big.reply_text().is_none());
+        let sink = ReplySink::new(|| {});
+        big.send_to(&sink);
+        assert!(sink
+            .drain()
+            .unwrap()
+            .starts_with("window.__moatReply&&window.__moatReply(4,"));
+    }
 
     const MAX: usize = 1 << 20;
 

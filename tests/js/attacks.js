@@ -23,6 +23,14 @@ window.ipc.postMessage(JSON.stringify({ cmd: 'write_report', args: { contents: '
 const raw = await Promise.race([rawRejected, sleep(5000).then(() => null)]);
 check('raw window.ipc message is rejected', !!raw && raw.code === 'not_an_envelope', raw);
 
+// The frame's own handler (with reply) is open to the page too, and refuses
+// the same things, in the promise its postMessage returns.
+const rawPosted = await postWithReply(JSON.stringify({ cmd: 'write_report', args: { contents: 'pwned by a post' } }));
+check('raw message to the reply handler is refused in its promise', String(rawPosted.error).startsWith('not_an_envelope'), rawPosted);
+const objPosted = await postWithReply({ cmd: 'write_report', args: { contents: 'pwned by an object' } });
+check('non-string message to the reply handler is refused', String(objPosted.error).startsWith('not_an_envelope'), objPosted);
+directRejects('forged envelope posted with reply does not decrypt', postedReply(await postWithReply('moat1:77:' + toB64(forged)), 77), 'decrypt_failed');
+
 // Real envelopes, obtained the way an attacker could: talk to the real frame
 // directly and catch the large envelopes it hands back to the page (the hooks
 // still run on everything it seals).
@@ -53,6 +61,11 @@ const greet = await att.seal('echo', { data: big('replay') });
 const first = await direct(greet.envelope.slice(0));
 check('captured envelope works once', first.ok === big('replay'), first.err);
 directRejects('replayed envelope is rejected', await direct(greet.envelope), 'replayed');
+directRejects('replayed envelope posted with reply is rejected', postedReply(await postWithReply(`moat1:${greet.id}:${toB64(greet.envelope)}`), greet.id), 'replayed');
+const fresh = await att.seal('echo', { data: big('posted') });
+const postedOnce = await postWithReply(`moat1:${fresh.id}:${toB64(fresh.envelope)}`);
+check('captured envelope posted with reply works once', (postedReply(postedOnce, fresh.id) || {}).ok === big('posted'), postedOnce.error);
+directRejects('envelope replayed over the other transport is rejected', await direct(fresh.envelope), 'replayed');
 
 // Replay of a write after the app wrote something newer changes nothing.
 const w = await att.seal('write_report', { contents: big('stale write') });

@@ -24,6 +24,26 @@ async function direct(body) {
   return res.json();
 }
 
+/**
+ * Posts `value` to the isolation frame's own way in, the script message
+ * handler with reply (`messageHandlers.moat`), as any page script can.
+ * Resolves to { replies: [[id, reply], …] } or { error: message }.
+ */
+async function postWithReply(value) {
+  try {
+    const text = await window.webkit.messageHandlers.moat.postMessage(value);
+    return { replies: JSON.parse(text) };
+  } catch (e) {
+    return { error: String(e && e.message || e) };
+  }
+}
+
+/** The reply to call `id` in what `postWithReply` returned, if any. */
+function postedReply(posted, id) {
+  const r = posted.replies && posted.replies.find((x) => x[0] === id);
+  return r ? r[1] : undefined;
+}
+
 function directRejects(name, reply, code) {
   check(name, !!reply && !!reply.err && reply.err.code === code && !('ok' in reply), reply);
 }
