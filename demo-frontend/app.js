@@ -67,6 +67,17 @@ $('raw').addEventListener('click', () => {
   window.addEventListener('moat-ipc-rejected', (ev) => log('raw window.ipc', false, `${ev.detail.code}: ${ev.detail.message}`), { once: true });
   window.ipc.postMessage(JSON.stringify({ cmd: 'write_report', args: { contents: 'pwned' } }));
 });
+// The handler the isolation frame posts envelopes to is reachable from this
+// page too; it refuses anything else in the promise its postMessage returns.
+$('post').addEventListener('click', async () => {
+  const label = 'raw post to messageHandlers.moat';
+  try {
+    const r = await window.webkit.messageHandlers.moat.postMessage(JSON.stringify({ cmd: 'write_report', args: { contents: 'pwned' } }));
+    log(label, true, r);
+  } catch (e) {
+    log(label, false, String(e && e.message || e));
+  }
+});
 $('key').addEventListener('click', () => {
   const frame = document.querySelector('iframe[sandbox]');
   try {

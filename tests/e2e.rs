@@ -539,6 +539,10 @@ fn demo_scope_lab_refuses_every_attack() {
         "demo attack lab: sh is refused with scope_denied",
         "demo attack lab: inject is refused with scope_denied",
         "demo attack lab: open-file is refused with scope_denied",
+        "demo attack lab: forge is refused with decrypt_failed",
+        "demo attack lab: empty is refused with not_an_envelope",
+        "demo attack lab: raw is refused with not_an_envelope",
+        "demo attack lab: post is refused with not_an_envelope",
     ]);
     assert!(xdg.path().join(APP_ID).join("notes.txt").exists());
     assert!(!out.stdout.contains("PRIVATE KEY"));

@@ -23,4 +23,9 @@ for (const [id, code] of [['ssh', 'scope_denied'], ['dotdot', 'path_invalid'], [
   const r = await click(id);
   check(`demo attack lab: ${id} is refused with ${code}`, !r.ok && r.text.includes(`error: ${code}:`), r);
 }
+// The core-side attack lab: each is refused, with its code in the log.
+for (const [id, code] of [['forge', 'decrypt_failed'], ['empty', 'not_an_envelope'], ['raw', 'not_an_envelope'], ['post', 'not_an_envelope']]) {
+  const r = await click(id);
+  check(`demo attack lab: ${id} is refused with ${code}`, !!r && !r.ok && r.text.includes(`error: ${code}:`), r);
+}
 harness.done();
