@@ -352,9 +352,9 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     // Replies finished on a tokio thread wake the GTK thread directly through
     // GLib, not through tao's event loop, which adds ~30 µs per event here.
     // On the GTK thread itself nothing is woken: `invoke` would run the flush
-    // at once, one script per reply, and the only producer there, the
-    // `window.ipc` handler, flushes everything its message produced when it
-    // returns.
+    // at once, one script per reply, and the only producers there, the
+    // script message handlers, flush everything their message produced when
+    // they return.
     let sink = Arc::new(ReplySink::new(|| {
         if !on_ui_thread() {
             glib::MainContext::default().invoke(flush_replies);

@@ -2,7 +2,7 @@
 //!
 //! Order of checks, each refusing with its own code: envelope shape →
 //! decryption under this page load's key → replay window → call shape (and,
-//! for `window.ipc`, the routing id matches the sealed call id) → command
+//! for a script message, the routing id matches the sealed call id) → command
 //! registered → allowlist → argument types → handler. There is no path to a
 //! handler that skips opening an envelope: an empty body is
 //! `not_an_envelope`, never "a call with no arguments" (a Tauri bug). The

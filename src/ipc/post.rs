@@ -45,7 +45,7 @@ pub(crate) const SYNC_REPLY_MAX: usize = 64 * 1024;
 pub(crate) const NOT_AN_ENVELOPE: &str =
     "not_an_envelope: script messages are not a way into the core; call window.moat.invoke";
 
-/// The text prefix of envelopes posted over `window.ipc`.
+/// The text prefix of envelopes posted to a script message handler.
 const PREFIX: &str = "moat1:";
 /// Separates envelopes the frame sends together (not in the base64 alphabet).
 const SEPARATOR: char = ';';

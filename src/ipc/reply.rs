@@ -1,7 +1,9 @@
 //! Replies evaluated in the main frame, batched.
 //!
 //! `window.__moatReply(id, body)` is how the core answers calls that came
-//! over `window.ipc`, and large replies to `fetch` calls (a custom-protocol
+//! over a script message and were not answered in the message's own reply
+//! (still running then, or over its size limit; see [`super::post`]), and
+//! large replies to `fetch` calls (a custom-protocol
 //! response body reaches the page in small chunks, each a trip through the
 //! GTK main loop; one `evaluate_script` is a single message). Replies that
 //! finish while the GTK thread is busy are joined into one script, so a burst

@@ -30,7 +30,7 @@ pub(crate) const TAG_LEN: usize = 16;
 /// page-facing code `not_an_envelope`; the variant goes only to the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum EnvelopeError {
-    /// The `window.ipc` text form did not decode as base64.
+    /// The script-message text form did not decode as base64.
     BadEncoding,
     Empty,
     TooShort {
