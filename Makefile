@@ -26,19 +26,25 @@ deps:
 	fi
 	@command -v $(CARGO) >/dev/null 2>&1 || { echo "moat: cargo not found; install Rust (rustup) first" >&2; exit 1; }
 
+# Xvfb resets itself whenever its last client disconnects, and a client that
+# connects during the reset is refused: with test processes starting and
+# exiting side by side, GTK then fails to open the display about once in
+# twenty-five connections (docs/webkitgtk.md). -noreset keeps it up.
+XVFB_RUN := xvfb-run -a -s "-screen 0 1280x1024x24 -noreset"
+
 ## run: build and open the demo (under Xvfb, and saying so, when there is no display)
 run: deps
 	$(CARGO) build --locked --features $(FEATURES) --bin moat-demo
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
 	  echo "moat: no display found; running the demo under Xvfb (invisible; Ctrl-C to stop)"; \
-	  xvfb-run -a $(DEMO); \
+	  $(XVFB_RUN) $(DEMO); \
 	else \
 	  $(DEMO); \
 	fi
 
 ## test: unit tests, and the end-to-end tests in the real webview under Xvfb
 test: deps
-	xvfb-run -a $(CARGO) test --locked --features test-harness,$(FEATURES)
+	$(XVFB_RUN) $(CARGO) test --locked --features test-harness,$(FEATURES)
 	# The library's unit tests once more with no built-in module compiled in:
 	# allowing one must stop startup, and naming the feature.
 	$(CARGO) test --locked --lib
@@ -56,4 +62,4 @@ lint:
 
 ## bench: Moat vs the bare-wry floor in the real webview, release build (see ../shared/bench/PROTOCOL.md)
 bench: deps
-	xvfb-run -a $(CARGO) bench --locked --features test-harness,$(FEATURES) --bench ipc
+	$(XVFB_RUN) $(CARGO) bench --locked --features test-harness,$(FEATURES) --bench ipc
