@@ -132,13 +132,18 @@ impl Handled {
             if i > 0 {
                 out.push(b',');
             }
-            out.extend_from_slice(format!("[{id},").as_bytes());
+            out.push(b'[');
+            out.extend_from_slice(id.to_string().as_bytes());
+            out.push(b',');
             out.extend_from_slice(body);
             out.push(b']');
         }
         out.push(b']');
-        // Reply bodies are serde_json output, so UTF-8.
-        Some(String::from_utf8_lossy(&out).into_owned())
+        // Reply bodies are serde_json output, so UTF-8: no second copy.
+        Some(
+            String::from_utf8(out)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        )
     }
 
     /// Sends every finished reply through `sink` instead.
@@ -163,6 +168,8 @@ pub(crate) fn handle(
     // finishing on a tokio thread goes to the sink.
     let collecting = Arc::new(Mutex::new(Some(Vec::new())));
     let mut unrecognised = false;
+    // Every entry of one message comes from the same page.
+    let from_app = page_is_app(url);
     for posted in parse(text, core.max_envelope_bytes) {
         let deliver = {
             let (collecting, sink) = (Arc::clone(&collecting), Arc::clone(sink));
@@ -188,7 +195,7 @@ pub(crate) fn handle(
                 unrecognised = true;
             }
             Posted::Malformed { id, why } => deliver(id, refuse(CallError::NotAnEnvelope(why))),
-            Posted::Envelope { id, .. } if !page_is_app(url) => {
+            Posted::Envelope { id, .. } if !from_app => {
                 let origin = Some(url.to_owned());
                 deliver(id, refuse(CallError::BadOrigin { origin }));
             }
