@@ -4,6 +4,13 @@
 //! page script as the Moat subject, with the same `window.moat.invoke` and
 //! `harness` names and the same output lines, so `benches/ipc.rs` can compare
 //! the two line by line.
+//!
+//! It serves the demo's own page (`demo-frontend/`: HTML, stylesheet, module
+//! script) as Moat does, so `startup_ms` compares the same page over two
+//! transports, not the demo page against an empty one (which would charge
+//! the page's own load, script and first rendering to isolation). The demo's
+//! script runs here too; its start-up `greet` call gets "unknown command",
+//! a round trip all the same.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -41,6 +48,10 @@ const INIT: &str = r#"(() => {
   else run();
 })();"#;
 
+/// The demo's page, served as Moat serves it (path `/` is `index.html`).
+static DEMO: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/demo-frontend");
+
 enum UserEvent {
     Eval(String),
     Exit(i32),
@@ -73,13 +84,21 @@ fn main() {
     let (passed, failed) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
     let builder = WebViewBuilder::new()
         .with_url("app://localhost/")
-        .with_custom_protocol("app".into(), |_, _| {
-            http::Response::builder()
-                .header("content-type", "text/html")
-                .body(Cow::Borrowed(
-                    &b"<!doctype html><html><body>baseline</body></html>"[..],
-                ))
-                .expect("static response")
+        .with_custom_protocol("app".into(), |_, req| {
+            let path = req.uri().path().trim_start_matches('/');
+            let path = if path.is_empty() { "index.html" } else { path };
+            match DEMO.get_file(path) {
+                Some(f) => http::Response::builder()
+                    .header(
+                        "content-type",
+                        mime_guess::from_path(path).first_or_octet_stream().as_ref(),
+                    )
+                    .body(Cow::Borrowed(f.contents())),
+                None => http::Response::builder()
+                    .status(404)
+                    .body(Cow::Borrowed(&b""[..])),
+            }
+            .expect("static response")
         })
         .with_initialization_script(INIT.replace("{script}", &script))
         .with_ipc_handler(move |req| {
