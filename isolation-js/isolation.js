@@ -29,6 +29,7 @@ const encrypt = subtle.encrypt.bind(subtle);
 const importKey = subtle.importKey.bind(subtle);
 const encoder = new TextEncoder();
 const stringify = JSON.stringify;
+const parse = JSON.parse;
 const parent = window.parent;
 const VERSION = 1;
 const HEADER_LEN = 9;
@@ -131,18 +132,72 @@ function reason(e) {
   return 'rejected by an isolation hook';
 }
 
-/** Runs the hook chain; returns the payload to seal, or throws the reason. */
-async function runHooks(payload) {
-  let p = payload;
+/** A call refused before it is sealed, with the code the caller gets. */
+class Refusal extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const isArray = Array.isArray;
+const freeze = Object.freeze;
+const keys = Object.keys;
+const getPrototypeOf = Object.getPrototypeOf;
+const ObjectPrototype = Object.prototype;
+
+/** Freezes a parsed JSON value and everything in it. */
+function deepFreeze(v) {
+  if (v !== null && typeof v === 'object') {
+    freeze(v);
+    for (const k of keys(v)) deepFreeze(v[k]);
+  }
+  return v;
+}
+
+/**
+ * The one form of a call's arguments that the hooks see and the core gets:
+ * what `JSON.stringify` makes of them, parsed back in this realm and frozen.
+ * So a hook's `typeof` checks and the sealed bytes agree (a `new String('x')`
+ * is the string "x" for both), and the arguments are an object with named
+ * keys (an array would slip past a hook that checks `args.path`, and serde
+ * would still fill a struct from it). Returns `{ args, text }`.
+ */
+function canonical(args) {
+  let text;
+  try {
+    text = stringify(args === undefined ? {} : args);
+  } catch (e) {
+    throw new Refusal('bad_args', 'arguments are not JSON-serialisable: ' + reason(e));
+  }
+  const value = text === undefined ? undefined : parse(text);
+  if (value === null || typeof value !== 'object' || isArray(value) || getPrototypeOf(value) !== ObjectPrototype) {
+    throw new Refusal('bad_args', 'arguments must be an object with named keys, e.g. {"name": …}, not an array or a single value');
+  }
+  return { args: deepFreeze(value), text };
+}
+
+/**
+ * Runs the hook chain on the canonical payload; returns what to seal (`text`
+ * is the arguments' JSON), or throws. A hook's rewrite is made canonical
+ * again before the next hook, or the seal, sees it.
+ */
+async function runHooks(cmd, args) {
+  let p = { cmd, ...canonical(args) };
   for (const hook of hooks) {
-    const r = await hook(p, ctx);
-    if (r === false) throw new Error('rejected by an isolation hook');
+    let r;
+    try {
+      r = await hook(freeze({ cmd: p.cmd, args: p.args }), ctx);
+    } catch (e) {
+      throw new Refusal('rejected_by_hook', reason(e));
+    }
+    if (r === false) throw new Refusal('rejected_by_hook', 'rejected by an isolation hook');
     if (r === undefined || r === true) continue;
     if (r && typeof r === 'object' && typeof r.cmd === 'string') {
-      p = { cmd: r.cmd, args: r.args === undefined ? {} : r.args };
+      p = { cmd: r.cmd, ...canonical(r.args) };
       continue;
     }
-    throw new Error('an isolation hook returned neither a payload nor false');
+    throw new Refusal('rejected_by_hook', 'an isolation hook returned neither a payload nor false');
   }
   return p;
 }
@@ -214,18 +269,13 @@ async function onCall(m) {
 async function sealAndSend(id, m) {
   let p;
   try {
-    p = await runHooks({ cmd: m.cmd, args: m.args === undefined ? {} : m.args });
+    p = await runHooks(m.cmd, m.args);
   } catch (e) {
-    toParent({ type: 'error', id, code: 'rejected_by_hook', message: reason(e) });
+    toParent({ type: 'error', id, code: e instanceof Refusal ? e.code : 'rejected_by_hook', message: reason(e) });
     return;
   }
-  let plaintext;
-  try {
-    plaintext = encoder.encode(stringify({ id, cmd: p.cmd, args: p.args }));
-  } catch (e) {
-    toParent({ type: 'error', id, code: 'bad_args', message: 'arguments are not JSON-serialisable: ' + reason(e) });
-    return;
-  }
+  // The arguments' text is the one the hooks' value was parsed from.
+  const plaintext = encoder.encode('{"id":' + id + ',"cmd":' + stringify(p.cmd) + ',"args":' + p.text + '}');
   const envelope = await seal(plaintext);
   if (postToCore && envelope.byteLength <= INLINE_MAX) {
     inFlight -= 1; // this call is sealed; only the others hold the batch open

@@ -26,6 +26,8 @@ export interface Moat {
   /**
    * Calls a Rust command through the isolation frame. Argument keys are sent
    * verbatim (no case conversion); unknown keys are refused with `bad_args`.
+   * `args` travels as JSON and must be an object with named keys (an array
+   * is refused with `bad_args`).
    */
   invoke<T = unknown>(cmd: string, args?: Record<string, unknown>): Promise<T>;
   /** Settles when the isolation frame has its key and hooks (rejects with a MoatError if it never will). */
@@ -61,11 +63,20 @@ declare global {
   }
 }
 
-/** What a hook receives and may return. */
+/**
+ * What a hook receives and may return. The arguments a hook receives are
+ * plain JSON (what `JSON.stringify` makes of the caller's value, parsed back
+ * in the frame) and deeply frozen: exactly what is sealed if the call passes.
+ * To change them, return a new `Call`; it is made JSON again before the next
+ * hook sees it. `args` is always an object with named keys, never an array.
+ */
 export interface Call {
-  cmd: string;
-  args: Record<string, unknown>;
+  readonly cmd: string;
+  readonly args: { readonly [key: string]: JsonValue };
 }
+
+/** A JSON value, as a hook sees one. */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
 /** Trusted facts about the call, set by Moat, not by the page. */
 export interface HookContext {

@@ -36,6 +36,11 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 pub(crate) static TEST_PAGES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/pages");
 
+/// `tests/hooks/`, mounted in the hooks directory at `__test__/` in this
+/// build only, so a test config can list `__test__/<hook>.js`.
+pub(crate) static TEST_HOOKS: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/hooks");
+
 #[derive(Clone)]
 pub(crate) struct Harness {
     inner: Option<Arc<Inner>>,

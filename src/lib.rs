@@ -134,12 +134,17 @@ impl Builder {
                 return Err(Error::AllowlistUnknownCommand(unknown.clone()));
             }
         }
+        #[allow(unused_mut)]
+        let mut hook_mounts = vec![("", self.hooks)];
+        #[cfg(feature = "test-harness")]
+        hook_mounts.push(("__test__/", &harness::TEST_HOOKS));
+        let hooks = protocol::Mounts::new(hook_mounts);
         if let Some(missing) = self
             .config
             .isolation
             .hooks
             .iter()
-            .find(|h| self.hooks.get_file(h.as_str()).is_none())
+            .find(|h| hooks.file(h.as_str()).is_none())
         {
             return Err(Error::MissingHook(missing.clone()));
         }
@@ -157,11 +162,11 @@ impl Builder {
         let mut mounts = vec![("", self.frontend)];
         #[cfg(feature = "test-harness")]
         mounts.push(("__test__/", &harness::TEST_PAGES));
-        let app_protocol = protocol::app::AppProtocol::new(mounts, &csp)?;
+        let app_protocol = protocol::app::AppProtocol::new(protocol::Mounts::new(mounts), &csp)?;
         Ok(window::Checked {
             config: self.config,
             app_protocol,
-            hooks: self.hooks,
+            hooks,
             commands: self.commands,
             builtins,
         })

@@ -14,8 +14,6 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use include_dir::Dir;
-
 use crate::protocol::app::AppProtocol;
 use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
@@ -38,7 +36,7 @@ const WINDOW_LABEL: &str = "main";
 pub(crate) struct Checked {
     pub(crate) config: Config,
     pub(crate) app_protocol: AppProtocol,
-    pub(crate) hooks: &'static Dir<'static>,
+    pub(crate) hooks: crate::protocol::Mounts,
     pub(crate) commands: Commands,
     /// Built-in functions the allowlist turns on.
     pub(crate) builtins: Vec<&'static str>,

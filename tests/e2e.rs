@@ -762,3 +762,42 @@ fn built_in_modules_stay_inside_their_scopes() {
         out.tail()
     );
 }
+
+/// Arguments reach the hooks in the one form that is sealed (canonical
+/// JSON, an object with named keys), whatever the page passed.
+#[test]
+fn hooks_see_exactly_what_is_sealed() {
+    let xdg = tempfile::tempdir().unwrap();
+    let appdata = xdg.path().join("dev.moat.shapes");
+    std::fs::create_dir_all(&appdata).unwrap();
+    std::fs::write(appdata.join("secret.txt"), "TOPSECRET").unwrap();
+    std::fs::write(appdata.join("public.txt"), "public").unwrap();
+    let config = xdg.path().join("moat.json");
+    std::fs::write(
+        &config,
+        r#"{"identifier":"dev.moat.shapes","title":"shapes",
+            "isolation":{"hooks":["validate.js","__test__/shape.js"]},
+            "allowlist":{"commands":["greet","read_report","echo_json"],"fs":{"readFile":true}},
+            "scope":{"fs":{"allow":["$APPDATA/**"]}}}"#,
+    )
+    .unwrap();
+    let out = run_with(
+        "shapes.js",
+        xdg.path(),
+        60,
+        &["--harness-config", config.to_str().unwrap()],
+    );
+    out.assert_passed(&[
+        "array args for a built-in are bad_args",
+        "array args for an app command are bad_args",
+        "args as a String object are bad_args",
+        "a String object is a string to the hook",
+        "the hook sees typeof \"string\" for a String object",
+        "a hook rewriting the args to an array is refused",
+        "the payload a hook receives is frozen",
+        "attacker: array args are refused by the frame",
+        "attacker: a String object is checked by the hooks as a string",
+        "an object with named keys works",
+    ]);
+    assert!(!out.stdout.contains("TOPSECRET"), "{}", out.stdout);
+}

@@ -5,17 +5,26 @@
 //! refused even if the type forgot `#[serde(deny_unknown_fields)]`: a typo
 //! that silently drops an argument is how a "safe default" gets used by
 //! accident.
+//!
+//! Arguments are an object with named keys, and so is every struct inside
+//! them ([`super::named`]): the shape the hooks inspected is the shape the
+//! command receives.
 
 use serde::de::{self, DeserializeOwned, Visitor};
 use serde::forward_to_deserialize_any;
 
 use super::error::ArgsError;
+use super::named::Named;
 
-/// Decodes `json` into `A`, refusing unknown keys at any depth.
+/// Decodes `json` into `A`, refusing unknown keys at any depth, arguments
+/// that are not an object, and structs given as arrays.
 pub(crate) fn decode<A: DeserializeOwned>(json: &str) -> Result<A, ArgsError> {
+    if !json.trim_start().starts_with('{') {
+        return Err(ArgsError::NotAnObject);
+    }
     let mut unknown: Option<String> = None;
     let mut de = serde_json::Deserializer::from_str(json);
-    let value: A = serde_ignored::deserialize(&mut de, |path| {
+    let value: A = serde_ignored::deserialize(Named(&mut de), |path| {
         if unknown.is_none() {
             unknown = Some(path.to_string());
         }
@@ -134,6 +143,27 @@ mod tests {
             decode::<Greet>("{}").unwrap_err().to_string(),
             "missing field `name`"
         );
+    }
+
+    #[test]
+    fn arguments_must_be_an_object_with_named_keys() {
+        for json in [r#"["Ada"]"#, "null", r#""Ada""#, "5", " [ ]"] {
+            assert_eq!(
+                decode::<Greet>(json).unwrap_err().to_string(),
+                "arguments must be an object with named keys, e.g. {\"name\": …}, not an array or a single value",
+                "{json}"
+            );
+        }
+        let e = decode::<Nested>(r#"{"inner":["a"]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("invalid type: sequence, expected an object with named keys"),
+            "{e}"
+        );
+        // A map-typed command still takes an object.
+        let m = decode::<std::collections::BTreeMap<String, u8>>(r#"{"a":1}"#).unwrap();
+        assert_eq!(m["a"], 1);
     }
 
     #[test]

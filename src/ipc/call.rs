@@ -14,8 +14,11 @@ pub(crate) struct Call<'a> {
     pub(crate) id: u64,
     #[serde(borrow)]
     pub(crate) cmd: std::borrow::Cow<'a, str>,
-    #[serde(borrow, default)]
-    pub(crate) args: Option<&'a RawValue>,
+    /// Always present: the frame seals an object (`{}` for none). A
+    /// missing `args` is a malformed call, not "no arguments", and `null`
+    /// is not an object, so the command refuses it.
+    #[serde(borrow)]
+    pub(crate) args: &'a RawValue,
 }
 
 impl<'a> Call<'a> {
@@ -23,9 +26,9 @@ impl<'a> Call<'a> {
         serde_json::from_slice(plaintext).map_err(|e| CallError::BadCall(e.to_string()))
     }
 
-    /// The arguments as JSON text; a call without `args` means `{}`.
+    /// The arguments as JSON text.
     pub(crate) fn args_json(&self) -> &str {
-        self.args.map(RawValue::get).unwrap_or("{}")
+        self.args.get()
     }
 }
 
@@ -55,10 +58,13 @@ mod tests {
     }
 
     #[test]
-    fn missing_args_mean_empty_object() {
+    fn a_call_without_args_is_malformed() {
+        assert!(Call::parse(br#"{"id":1,"cmd":"x"}"#).is_err());
         assert_eq!(
-            Call::parse(br#"{"id":1,"cmd":"x"}"#).unwrap().args_json(),
-            "{}"
+            Call::parse(br#"{"id":1,"cmd":"x","args":null}"#)
+                .unwrap()
+                .args_json(),
+            "null"
         );
     }
 

@@ -291,6 +291,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn sealed_arguments_that_are_not_an_object_are_bad_args() {
+        // Only a hook can seal these (the frame refuses them from the page):
+        // the core refuses them all the same.
+        let (core, c) = core_with_key();
+        for (n, args) in ["[]", "null", "\"x\"", "[{}]"].iter().enumerate() {
+            let id = n as u64 + 1;
+            let plain = format!(r#"{{"id":{id},"cmd":"ping","args":{args}}}"#);
+            let env = seal(&c, id, plain.as_bytes());
+            assert_eq!(run(&core, env, None)["err"]["code"], "bad_args", "{args}");
+        }
+    }
+
+    #[test]
     fn empty_body_never_reaches_a_handler() {
         let (core, _) = core_with_key();
         assert_eq!(

@@ -56,6 +56,8 @@ pub(crate) enum ArgsError {
         field: String,
         expected: Vec<&'static str>,
     },
+    /// An array or a single value where an object with named keys belongs.
+    NotAnObject,
     Invalid(String),
 }
 
@@ -76,6 +78,9 @@ impl std::fmt::Display for ArgsError {
                     list.join(", ")
                 )
             }
+            ArgsError::NotAnObject => f.write_str(
+                "arguments must be an object with named keys, e.g. {\"name\": …}, not an array or a single value",
+            ),
             ArgsError::Invalid(m) => f.write_str(m),
         }
     }

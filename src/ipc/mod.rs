@@ -7,6 +7,7 @@ pub(crate) mod command;
 pub(crate) mod core;
 pub(crate) mod error;
 pub(crate) mod fetch;
+pub(crate) mod named;
 pub(crate) mod post;
 pub(crate) mod rate;
 pub(crate) mod reply;

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use http::{Request, Response};
 use include_dir::{Dir, DirEntry};
 
-use super::{embedded_path, mime_for, not_found, ok};
+use super::{embedded_path, mime_for, not_found, ok, Mounts};
 use crate::csp::{Csp, Document};
 use crate::error::Error;
 
@@ -19,7 +19,7 @@ use crate::error::Error;
 /// reachable through this scheme.
 pub(crate) struct AppProtocol {
     /// Directories by URL path prefix (`""` is the app's frontend).
-    mounts: Vec<(&'static str, &'static Dir<'static>)>,
+    mounts: Mounts,
     documents: HashMap<String, Document>,
 }
 
@@ -42,12 +42,9 @@ fn html_files(dir: &'static Dir<'static>, out: &mut Vec<&'static include_dir::Fi
 impl AppProtocol {
     /// Prepares every HTML file, or says which one cannot be served.
     /// `mounts` maps URL path prefixes (ending in `/`, or `""`) to directories.
-    pub(crate) fn new(
-        mounts: Vec<(&'static str, &'static Dir<'static>)>,
-        csp: &Csp,
-    ) -> Result<Self, Error> {
+    pub(crate) fn new(mounts: Mounts, csp: &Csp) -> Result<Self, Error> {
         let mut documents = HashMap::new();
-        for (prefix, dir) in &mounts {
+        for (prefix, dir) in mounts.dirs() {
             let mut files = Vec::new();
             html_files(dir, &mut files);
             for f in files {
@@ -63,15 +60,7 @@ impl AppProtocol {
     }
 
     fn file(&self, path: &str) -> Option<&'static include_dir::File<'static>> {
-        // Longest prefix first, so a mount shadows the frontend below it.
-        self.mounts
-            .iter()
-            .filter_map(|(prefix, dir)| {
-                path.strip_prefix(prefix)
-                    .map(|rest| (prefix.len(), dir, rest))
-            })
-            .max_by_key(|(len, _, _)| *len)
-            .and_then(|(_, dir, rest)| dir.get_file(rest))
+        self.mounts.file(path)
     }
 
     pub(crate) fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
@@ -105,7 +94,7 @@ mod tests {
     #[test]
     fn external_script_without_integrity_stops_startup_with_file_and_line() {
         let Err(Error::Html { file, message }) =
-            AppProtocol::new(vec![("", &BAD)], &Csp::new(None, true, false))
+            AppProtocol::new(Mounts::new(vec![("", &BAD)]), &Csp::new(None, true, false))
         else {
             panic!("accepted an external script without integrity");
         };
@@ -118,7 +107,11 @@ mod tests {
 
     #[test]
     fn html_gets_a_policy_and_no_store_other_files_get_nosniff() {
-        let app = AppProtocol::new(vec![("t/", &PAGES)], &Csp::new(None, true, false)).unwrap();
+        let app = AppProtocol::new(
+            Mounts::new(vec![("t/", &PAGES)]),
+            &Csp::new(None, true, false),
+        )
+        .unwrap();
         let get = |p: &str| {
             app.respond(
                 &Request::builder()

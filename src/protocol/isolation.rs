@@ -16,7 +16,7 @@ use http::header::CACHE_CONTROL;
 use http::{HeaderValue, Request, Response, StatusCode};
 use include_dir::{include_dir, Dir};
 
-use super::{embedded_path, mime_for, not_found, ok, APP_ORIGIN, ISOLATION_ORIGIN};
+use super::{embedded_path, mime_for, not_found, ok, Mounts, APP_ORIGIN, ISOLATION_ORIGIN};
 use crate::csp::{html::sha256_source, isolation_policy};
 use crate::isolation::{document, session::Session};
 
@@ -25,7 +25,7 @@ pub(crate) static ISOLATION_JS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR
 
 pub(crate) struct IsolationProtocol {
     session: Arc<Session>,
-    hooks: &'static Dir<'static>,
+    hooks: Mounts,
     /// Absolute URLs of the configured hooks, in order.
     hook_urls: Vec<String>,
     window: String,
@@ -44,7 +44,7 @@ fn isolation_script() -> &'static str {
 impl IsolationProtocol {
     pub(crate) fn new(
         session: Arc<Session>,
-        hooks: &'static Dir<'static>,
+        hooks: Mounts,
         hook_names: &[String],
         window: &str,
     ) -> Self {
@@ -69,7 +69,7 @@ impl IsolationProtocol {
         };
         let file = rel
             .strip_prefix("hooks/")
-            .and_then(|hook| self.hooks.get_file(hook));
+            .and_then(|hook| self.hooks.file(hook));
         match file {
             Some(f) => {
                 let mut res = ok(Cow::Borrowed(f.contents()), &mime_for(&rel), None);
@@ -127,7 +127,12 @@ mod tests {
     use super::*;
 
     fn protocol() -> IsolationProtocol {
-        IsolationProtocol::new(Arc::new(Session::new()), &ISOLATION_JS, &[], "main")
+        IsolationProtocol::new(
+            Arc::new(Session::new()),
+            Mounts::new(vec![("", &ISOLATION_JS)]),
+            &[],
+            "main",
+        )
     }
 
     fn get(

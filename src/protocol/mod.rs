@@ -29,6 +29,37 @@ pub(crate) const ASSET_ORIGIN: &str = "asset://localhost";
 pub(crate) const IPC_ORIGIN: &str = "ipc://localhost";
 pub(crate) const IPC_URL: &str = "ipc://localhost/";
 
+/// Embedded directories by path prefix (ending in `/`, or `""` for the
+/// root): the app's own, and in the test-harness build its test files
+/// mounted under `__test__/`.
+#[derive(Clone)]
+pub(crate) struct Mounts(Vec<(&'static str, &'static include_dir::Dir<'static>)>);
+
+impl Mounts {
+    pub(crate) fn new(mounts: Vec<(&'static str, &'static include_dir::Dir<'static>)>) -> Self {
+        Self(mounts)
+    }
+
+    pub(crate) fn dirs(
+        &self,
+    ) -> impl Iterator<Item = &(&'static str, &'static include_dir::Dir<'static>)> {
+        self.0.iter()
+    }
+
+    /// The file at `path`; the longest matching prefix wins, so a mount
+    /// shadows the directory below it.
+    pub(crate) fn file(&self, path: &str) -> Option<&'static include_dir::File<'static>> {
+        self.0
+            .iter()
+            .filter_map(|(prefix, dir)| {
+                path.strip_prefix(prefix)
+                    .map(|rest| (prefix.len(), dir, rest))
+            })
+            .max_by_key(|(len, _, _)| *len)
+            .and_then(|(_, dir, rest)| dir.get_file(rest))
+    }
+}
+
 /// Maps a request path onto an embedded file's path: strips the leading `/`,
 /// serves `index.html` for `/`, refuses `..`, empty and hidden segments and
 /// backslashes (none of which an embedded tree needs).
