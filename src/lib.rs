@@ -45,6 +45,7 @@ mod error;
 mod harness;
 mod ipc;
 mod isolation;
+mod log;
 mod protocol;
 #[cfg_attr(
     not(all(

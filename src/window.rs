@@ -139,25 +139,6 @@ pub(crate) fn navigation_allowed(url: &str) -> bool {
     )
 }
 
-/// Default: `moat=info`, where refusals and warnings are logged (each inside
-/// its call's `ipc.call` span, so with the command and call id) but a call
-/// that succeeds prints nothing: a line per call cost the UI thread tens of
-/// microseconds of formatting and a `write` on every call. With `RUST_LOG`
-/// set, every call's span is printed when it closes, with its outcome and
-/// duration.
-fn init_tracing() {
-    use tracing_subscriber::{fmt::format::FmtSpan, EnvFilter};
-    let (filter, spans) = match EnvFilter::try_from_default_env() {
-        Ok(f) => (f, FmtSpan::CLOSE),
-        Err(_) => (EnvFilter::new("moat=info"), FmtSpan::NONE),
-    };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_span_events(spans)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 fn bridge_script(call_timeout_ms: u64) -> String {
     let settings = serde_json::json!({
         "isolationUrl": "isolation://localhost/",
@@ -241,7 +222,7 @@ fn warn_about_scopes(builtins: &[&str], scopes: &Scopes) {
 pub(crate) fn run(app: Checked) -> Result<(), Error> {
     #[cfg(feature = "test-harness")]
     let harness = crate::harness::Harness::from_args()?;
-    init_tracing();
+    crate::log::init();
 
     let config = app.config;
     #[allow(unused_mut)]

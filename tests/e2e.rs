@@ -801,3 +801,32 @@ fn hooks_see_exactly_what_is_sealed() {
     ]);
     assert!(!out.stdout.contains("TOPSECRET"), "{}", out.stdout);
 }
+
+/// Nothing the page sends can forge a log line, reach the terminal as an
+/// escape sequence, or make a line longer than a few fields' worth.
+#[test]
+fn page_text_in_the_log_is_escaped_and_bounded() {
+    let xdg = tempfile::tempdir().unwrap();
+    let out = run("logs.js", xdg.path(), 60);
+    out.assert_passed(&[
+        "a command name with control characters is unknown_command",
+        "a 1 MiB command name is unknown_command",
+        "a path with control characters is not_found",
+    ]);
+    out.assert_logged("unknown_command");
+    let forged: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("FORGED"))
+        .collect();
+    assert!(forged.len() >= 3, "{}", out.tail());
+    for line in &forged {
+        assert!(line.contains(r"x\u{a}FORGED"), "unescaped: {line}");
+        assert!(line.contains(r"\u{1b}[2J\u{202e}"), "unescaped: {line}");
+    }
+    for bad in ['\x1b', '\r', '\u{202e}'] {
+        assert!(!out.stderr.contains(bad), "{bad:?} reached the log");
+    }
+    let longest = out.stderr.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 8 * 1024, "a log line of {longest} bytes");
+}
