@@ -623,6 +623,11 @@ fn built_in_modules_stay_inside_their_scopes() {
     std::fs::write(appdata.join("public/big.bin"), vec![7u8; 100_000]).unwrap();
     std::os::unix::fs::symlink(&outside, appdata.join("link")).unwrap();
     std::os::unix::fs::symlink(outside.join("secret.txt"), appdata.join("public/out.txt")).unwrap();
+    std::fs::hard_link(
+        outside.join("secret.txt"),
+        appdata.join("public/linked.txt"),
+    )
+    .unwrap();
 
     let (opener, open_log) = recording_opener(&root);
 
@@ -688,6 +693,11 @@ fn built_in_modules_stay_inside_their_scopes() {
         "fs: `**` does not reach dotfiles",
         "fs: `..` is refused before anything is opened",
         "fs: glob characters in a path are literal",
+        "fs: every probe outside the scope gets one answer, existing or not",
+        "fs: a hard link to a file outside is not read",
+        "asset: a missing file outside scope.asset is 403 too",
+        "asset: a missing file inside scope.asset is 404",
+        "asset: a hard link to a file outside is 403",
         "fs: writing through a symlink out is refused",
         "fs: a function the allowlist leaves off is not_allowed",
         "asset: a file inside the scope is served",
@@ -728,6 +738,14 @@ fn built_in_modules_stay_inside_their_scopes() {
         "key"
     );
     assert!(!outside.join("evil.txt").exists());
+    assert!(!out.stdout.contains("outside secret"), "{}", out.stdout);
+    // Nothing was created by a refused write.
+    let created: Vec<_> = std::fs::read_dir(&outside)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(created, ["secret.txt"], "{created:?}");
     for f in ["PWNED", "PWNED2", "PWNED3"] {
         assert!(!root.join(f).exists(), "{f} was created: a shell ran");
     }

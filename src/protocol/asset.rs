@@ -1,8 +1,10 @@
 //! `asset://localhost/<absolute path, percent-encoded>`: files from disk
 //! inside `scope.asset`, for `<img>`, `<video>` and `fetch`.
 //!
-//! Same rules as `fs` (opened first, then the real path checked; symlinks
-//! followed and re-checked; only regular files). What is served can never
+//! Same rules as `fs` (the name checked before anything is opened, so a
+//! path outside the scope is 403 whether it exists or not; then the real
+//! path of what was opened checked again; symlinks followed and re-checked;
+//! only regular files with one link). What is served can never
 //! act as app code: every response carries `Content-Security-Policy:
 //! sandbox; default-src 'none'` and `nosniff`, so an `.html` or `.svg` file
 //! that reaches a frame runs no script on any origin. One byte range per
@@ -49,7 +51,15 @@ impl AssetProtocol {
 
     fn response(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         let raw = req.uri().path();
-        let requested = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        // Not lossy: a replacement character would name another file than
+        // the one asked for.
+        let Ok(requested) = percent_encoding::percent_decode_str(raw).decode_utf8() else {
+            tracing::warn!(path = raw, "asset request refused: not UTF-8 once decoded");
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "path_invalid: the path is not UTF-8 once percent-decoded",
+            );
+        };
         let range = req
             .headers()
             .get(http::header::RANGE)
@@ -89,7 +99,9 @@ impl AssetProtocol {
                 tracing::warn!(code = e.code(), reason = %e.detail(), "asset request refused");
                 let status = match &e {
                     ScopeError::NotFound { .. } => StatusCode::NOT_FOUND,
-                    ScopeError::PathDenied { .. } => StatusCode::FORBIDDEN,
+                    ScopeError::PathDenied { .. } | ScopeError::HardLinked { .. } => {
+                        StatusCode::FORBIDDEN
+                    }
                     ScopeError::PathInvalid { .. } => StatusCode::BAD_REQUEST,
                     _ => StatusCode::INTERNAL_SERVER_ERROR,
                 };

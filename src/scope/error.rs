@@ -21,6 +21,14 @@ pub(crate) enum ScopeError {
         requested: String,
         real: PathBuf,
     },
+    /// A regular file with more than one hard link: its other names may
+    /// be anywhere on the file system.
+    HardLinked {
+        module: &'static str,
+        requested: String,
+        real: PathBuf,
+        links: u64,
+    },
     NotFound {
         requested: String,
     },
@@ -68,6 +76,7 @@ impl ScopeError {
         match self {
             ScopeError::PathInvalid { .. } => "path_invalid",
             ScopeError::PathDenied { .. }
+            | ScopeError::HardLinked { .. }
             | ScopeError::UrlDenied { .. }
             | ScopeError::ProgramDenied { .. }
             | ScopeError::ArgDenied { .. }
@@ -88,6 +97,11 @@ impl ScopeError {
             ScopeError::PathDenied {
                 module, requested, ..
             } => format!("path `{requested}` is outside the {module} scope"),
+            ScopeError::HardLinked {
+                module, requested, ..
+            } => format!(
+                "path `{requested}` has more than one hard link; its other names may be outside the {module} scope, so it is not read"
+            ),
             ScopeError::NotFound { requested } => format!("`{requested}` does not exist"),
             ScopeError::Io { requested, error } => {
                 format!("`{requested}`: {}", error.kind())
@@ -118,6 +132,12 @@ impl ScopeError {
                 requested,
                 real,
             } => format!("{requested:?} resolves to {real:?}, outside the {module} scope"),
+            ScopeError::HardLinked {
+                module,
+                requested,
+                real,
+                links,
+            } => format!("{requested:?} ({real:?}) has {links} hard links; not read through the {module} scope"),
             ScopeError::Io { requested, error } => format!("{requested:?}: {error}"),
             ScopeError::Spawn { name, error } => format!("{name:?}: {error}"),
             other => other.page_message(),

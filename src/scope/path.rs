@@ -5,17 +5,31 @@
 //! never match a leading `.` (so `$HOME/**` does not reach `~/.ssh`); `**`
 //! matches any number of whole segments. Deny wins over allow.
 //!
-//! Threat: a path that passes a check and is then swapped (a symlink
-//! planted between `canonicalize` and `open`). So nothing is checked before
-//! it is opened: the file (or, to create or remove, its parent directory)
-//! is opened first, and the check runs on the path the kernel reports for
-//! that open descriptor (`/proc/self/fd/N`). Symlinks anywhere in the path
-//! are thereby followed and re-checked. Creating, replacing and removing go
-//! through the directory descriptor, so the directory cannot be swapped
-//! either. Linux-only, like the runtime.
+//! Two checks, in this order:
+//! 1. **By name, before anything touches the file system.** The expanded
+//!    path must lie inside the scope as written, or the call is
+//!    `scope_denied` with the same message whether it exists or not.
+//!    Threat: a page that probes the disk (`~/.ssh/id_rsa` exists? which
+//!    users are under `/home`?) by telling "denied" from "not found", and
+//!    the effect of opening something outside the scope at all (a device
+//!    node, an automounter, access times).
+//! 2. **On what was opened.** A path that passes by name may still be
+//!    swapped after the check (a symlink planted between `canonicalize` and
+//!    `open`). So the file (or, to create or remove, its parent directory)
+//!    is opened, and the check runs again on the path the kernel reports
+//!    for that open descriptor (`/proc/self/fd/N`). Symlinks anywhere in the
+//!    path are thereby followed and re-checked. Creating, replacing and
+//!    removing go through the directory descriptor, so the directory cannot
+//!    be swapped either. Linux-only, like the runtime.
+//!
+//! A hard link is a second name for the same file, and nothing tells where
+//! the other names are: a link inside the scope to `~/.ssh/id_rsa` reads
+//! the key whatever the real path says. So a regular file with more than one
+//! link is not read (`scope_denied`). Writes replace the name (temp file,
+//! rename) and removals unlink it, so neither reaches the other names.
 
 use std::fs::File;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
@@ -106,7 +120,9 @@ impl PathScope {
             return Err(invalid("contains a NUL byte".into()));
         }
         match self.dirs.expand_path(requested) {
-            Ok(Some(p)) => Ok(p),
+            // One spelling per path: `a//b` and `a/b/` are `a/b`, as the
+            // kernel reads them, so the name check judges what is opened.
+            Ok(Some(p)) => Ok(p.components().collect()),
             Ok(None) => Err(invalid(
                 "starts with a variable that has no directory on this machine".into(),
             )),
@@ -114,10 +130,27 @@ impl PathScope {
         }
     }
 
+    /// Refuses a path that is outside the scope as written, before any
+    /// system call names it.
+    fn check_name(&self, requested: &str, path: &Path, dir: bool) -> Result<(), ScopeError> {
+        let ok = if dir {
+            self.allows_dir(path)
+        } else {
+            self.allows(path)
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(self.denied(requested, path.to_owned()))
+        }
+    }
+
     /// Opens an existing regular file for reading, then checks where it
-    /// really is. FIFOs and devices are opened non-blocking and refused.
+    /// really is. FIFOs and devices are opened non-blocking and refused; so
+    /// is a file with more than one hard link.
     pub(crate) fn open_file(&self, requested: &str) -> Result<(File, PathBuf), ScopeError> {
         let path = self.expand(requested)?;
+        self.check_name(requested, &path, false)?;
         let file = std::fs::OpenOptions::new()
             .read(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
@@ -131,12 +164,21 @@ impl PathScope {
                 reason: "is not a regular file".into(),
             });
         }
+        if meta.nlink() > 1 {
+            return Err(ScopeError::HardLinked {
+                module: self.module,
+                requested: requested.to_owned(),
+                real,
+                links: meta.nlink(),
+            });
+        }
         Ok((file, real))
     }
 
     /// Opens an existing directory, then checks that it may be listed.
     pub(crate) fn open_dir(&self, requested: &str) -> Result<OpenDir, ScopeError> {
         let path = self.expand(requested)?;
+        self.check_name(requested, &path, true)?;
         let dir = open_directory(&path).map_err(|e| dir_error(requested, e))?;
         let real = self.check_fd(requested, &dir, true)?;
         Ok(OpenDir { dir, real })
@@ -157,6 +199,7 @@ impl PathScope {
                 })
             }
         };
+        self.check_name(requested, &path, false)?;
         let parent = path.parent().unwrap_or(Path::new("/"));
         let dir = open_directory(parent).map_err(|e| dir_error(requested, e))?;
         let real_parent = fd_path(&dir).map_err(|e| ScopeError::io(requested, e))?;
@@ -348,6 +391,106 @@ mod tests {
             s.open_entry(&format!("{}/in/link/new", root.display())),
             Err(ScopeError::PathDenied { .. })
         ));
+    }
+
+    /// Watches `dir` for opens (inotify), to prove that a refused path was
+    /// never opened. Returns a function that lists what was opened since.
+    #[allow(unsafe_code)]
+    fn watch_opens(dir: &Path) -> impl Fn() -> Vec<String> {
+        use std::os::unix::ffi::OsStrExt;
+        // SAFETY: no pointers; returns a new descriptor or -1.
+        let fd = unsafe { libc::inotify_init1(libc::IN_NONBLOCK | libc::IN_CLOEXEC) };
+        assert!(fd >= 0, "inotify_init1");
+        let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).unwrap();
+        // SAFETY: `path` is a valid NUL-terminated string for the call.
+        let wd = unsafe { libc::inotify_add_watch(fd, path.as_ptr(), libc::IN_OPEN) };
+        assert!(wd >= 0, "inotify_add_watch");
+        move || {
+            let mut buf = vec![0u8; 64 * 1024];
+            // SAFETY: `buf` is writable for its whole length.
+            let n = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+            let mut names = Vec::new();
+            let mut at = 0usize;
+            let header = std::mem::size_of::<libc::inotify_event>();
+            while n > 0 && at + header <= n as usize {
+                // Layout: wd (i32), mask, cookie, len (u32), then `len` name bytes.
+                let len = u32::from_ne_bytes(buf[at + 12..at + 16].try_into().unwrap()) as usize;
+                let name = &buf[at + header..at + header + len];
+                let name = String::from_utf8_lossy(name)
+                    .trim_end_matches('\0')
+                    .to_owned();
+                names.push(if name.is_empty() { ".".into() } else { name });
+                at += header + len;
+            }
+            names
+        }
+    }
+
+    #[test]
+    fn outside_the_scope_is_refused_by_name_before_anything_is_opened() {
+        let (_t, root) = real_tmp();
+        std::fs::create_dir_all(root.join("in")).unwrap();
+        std::fs::create_dir_all(root.join("out/dir")).unwrap();
+        std::fs::write(root.join("out/secret"), "s").unwrap();
+        let s = scope(&root, &[&format!("{}/in/**", root.display())], &[]);
+        let opened = watch_opens(&root.join("out"));
+        let mut messages = Vec::new();
+        for p in [
+            "out/secret",
+            "out/missing",
+            "out/dir",
+            "out/nodir/x",
+            "in/../out/secret",
+            "out//secret",
+        ] {
+            let requested = format!("{}/{p}", root.display());
+            for result in [
+                s.open_file(&requested).map(|_| ()),
+                s.open_dir(&requested).map(|_| ()),
+                s.open_entry(&requested).map(|_| ()),
+            ] {
+                match result {
+                    Err(e @ ScopeError::PathDenied { .. }) => {
+                        messages.push(e.page_message().replace(p, "<p>"))
+                    }
+                    Err(ScopeError::PathInvalid { .. }) if p.contains("..") => {}
+                    other => panic!("{p}: {other:?}"),
+                }
+            }
+        }
+        assert_eq!(opened(), Vec::<String>::new(), "a refused path was opened");
+        messages.dedup();
+        assert_eq!(
+            messages,
+            [format!(
+                "path `{}/<p>` is outside the fs scope",
+                root.display()
+            )],
+            "existing and missing paths must read the same"
+        );
+        // Control: the watch does see an open.
+        let _ = std::fs::File::open(root.join("out/secret")).unwrap();
+        assert_eq!(opened(), ["secret"]);
+    }
+
+    #[test]
+    fn a_hard_link_into_the_scope_is_not_read() {
+        let (_t, root) = real_tmp();
+        std::fs::create_dir_all(root.join("in")).unwrap();
+        std::fs::write(root.join("key"), "PRIVATE").unwrap();
+        std::fs::hard_link(root.join("key"), root.join("in/innocent.txt")).unwrap();
+        std::fs::write(root.join("in/plain.txt"), "plain").unwrap();
+        let s = scope(&root, &[&format!("{}/in/*", root.display())], &[]);
+        match s.open_file(&format!("{}/in/innocent.txt", root.display())) {
+            Err(e @ ScopeError::HardLinked { links: 2, .. }) => {
+                assert_eq!(e.code(), "scope_denied");
+                assert!(e.page_message().contains("more than one hard link"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(s
+            .open_file(&format!("{}/in/plain.txt", root.display()))
+            .is_ok());
     }
 
     #[test]

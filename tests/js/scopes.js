@@ -37,6 +37,30 @@ await rejects('fs: writing into a denied directory is refused', fs.writeTextFile
 await rejects('fs: a function the allowlist leaves off is not_allowed', fs.removeFile('$APPDATA/notes.txt'), 'not_allowed');
 await rejects('fs: unknown argument keys are refused', invoke('fs.read_text_file', { path: '$APPDATA/notes.txt', follow: true }), 'bad_args');
 
+// fs: outside the scope by name, refused before anything is opened, with the
+// same answer whether the path exists or not (no probing the disk).
+const probes = [
+  T.outside + '/secret.txt', T.outside + '/missing.txt', T.outside + '/nodir/x.txt', T.outside,
+  '/root/.ssh/id_rsa', '/root/.ssh/nope', '/etc/shadow', '/etc/nope', '/home', '/nonexistent/dir/x',
+  T.appdata + '//secret/key.txt', T.appdata + '/secret//key.txt', '$APPDATA/secret/key.txt', '$APPDATA/secret/missing.txt',
+  '$APPDATA/.hidden', '$APPDATA/.missing', '$HOME/.bashrc',
+];
+const probeAnswers = new Set();
+for (const p of probes) {
+  for (const [what, call, named] of [['read', () => fs.readTextFile(p), p], ['list', () => fs.readDir(p), p], ['write', () => fs.writeTextFile(p + '.new', 'x'), p + '.new']]) {
+    try {
+      await call();
+      check(`fs: ${what} of ${p} is refused by name`, false, 'resolved');
+    } catch (e) {
+      if (e.code !== 'scope_denied') check(`fs: ${what} of ${p} is refused by name`, false, { code: e.code, message: e.message });
+      probeAnswers.add(String(e.message).split(named).join('<path>'));
+    }
+  }
+}
+check('fs: every probe outside the scope gets one answer, existing or not',
+  probeAnswers.size === 1 && [...probeAnswers][0] === 'path `<path>` is outside the fs scope', [...probeAnswers]);
+await rejects('fs: a hard link to a file outside is not read', fs.readTextFile('$APPDATA/public/linked.txt'), 'scope_denied', 'more than one hard link');
+
 // asset: served inside scope.asset only, and never as active content.
 const pub = await fetch(assetUrl(T.appdata + '/public/hello.txt'));
 check('asset: a file inside the scope is served', pub.status === 200 && (await pub.text()) === 'public', pub.status);
@@ -58,6 +82,16 @@ const past = await fetch(assetUrl(T.appdata + '/public/hello.txt'), { headers: {
 check('asset: a range past the end is 416', past.status === 416, past.status);
 const out = await fetch(assetUrl(T.appdata + '/notes.txt'));
 check('asset: a file outside scope.asset is 403', out.status === 403, out.status);
+const outMissing = await fetch(assetUrl(T.appdata + '/nope.txt'));
+check('asset: a missing file outside scope.asset is 403 too', outMissing.status === 403, outMissing.status);
+const inMissing = await fetch(assetUrl(T.appdata + '/public/nope.txt'));
+check('asset: a missing file inside scope.asset is 404', inMissing.status === 404, inMissing.status);
+for (const p of ['/etc/passwd', '/etc/nope', '/root/.ssh/id_rsa']) {
+  const r = await fetch(assetUrl(p));
+  check(`asset: ${p} is 403`, r.status === 403, r.status);
+}
+const hard = await fetch(assetUrl(T.appdata + '/public/linked.txt'));
+check('asset: a hard link to a file outside is 403', hard.status === 403 && !(await hard.text()).includes('outside secret'), hard.status);
 const viaLink = await fetch(assetUrl(T.appdata + '/public/out.txt'));
 check('asset: a symlink out of the scope is 403', viaLink.status === 403, viaLink.status);
 const img = new Image();
