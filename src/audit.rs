@@ -15,6 +15,7 @@ use crate::csp::html::is_external;
 use crate::csp::policy::Policy;
 use crate::csp::DEFAULT_APP_POLICY;
 use crate::scope::path::PathScope;
+use crate::scope::url::address::Reach;
 use crate::scope::url::{Kind, UrlScope};
 use crate::scope::BaseDirs;
 
@@ -376,7 +377,7 @@ pub(crate) fn audit_modules(config_name: &str, config: &Config, out: &mut Vec<Fi
         for (i, pattern) in list.iter().enumerate() {
             let one = UrlScopeConfig {
                 allow: vec![pattern.clone()],
-                deny: Vec::new(),
+                ..UrlScopeConfig::default()
             };
             let Ok(scope) = UrlScope::compile(key, &one, kind) else {
                 continue;
@@ -388,7 +389,7 @@ pub(crate) fn audit_modules(config_name: &str, config: &Config, out: &mut Vec<Fi
             if p.scheme == "http" {
                 // Plain http to this machine (a local service) cannot be
                 // read on the wire; anywhere else it can.
-                let severity = if p.host_is_loopback() {
+                let severity = if p.host_reach() == Some(Reach::Loopback) {
                     Severity::Medium
                 } else {
                     Severity::High
@@ -404,11 +405,32 @@ pub(crate) fn audit_modules(config_name: &str, config: &Config, out: &mut Vec<Fi
                 add(
                     Severity::High,
                     any_host,
-                    place,
+                    place.clone(),
                     format!("{pattern:?} allows every host; list the hosts the app needs"),
                 );
             }
+            if let Some(reach) = p.host_reach().filter(|r| *r != Reach::Public) {
+                let (severity, what) = if p.port_is_any() {
+                    (Severity::Medium, "every port of")
+                } else {
+                    (Severity::Low, "")
+                };
+                add(
+                    severity,
+                    "url-local-address",
+                    place,
+                    format!("{pattern:?} lets the page reach {what} {}: name one port and the paths the app needs", reach.describe()).replace("  ", " "),
+                );
+            }
         }
+    }
+    if config.scope.http.private_network {
+        add(
+            Severity::Medium,
+            "http-private-network",
+            "scope.http.privateNetwork".into(),
+            "host names may resolve to private network addresses: an allowed name whose DNS the page can influence reaches the user's network; name the private addresses in allow patterns instead".into(),
+        );
     }
 }
 

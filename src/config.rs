@@ -232,7 +232,7 @@ pub struct PathScopeConfig {
 
 /// URL patterns, `https://host[:port]/path-glob`. Deny wins.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct UrlScopeConfig {
     /// Patterns that allow.
     #[serde(default)]
@@ -240,6 +240,12 @@ pub struct UrlScopeConfig {
     /// Patterns that deny, even what `allow` allows.
     #[serde(default)]
     pub deny: Vec<String>,
+    /// `scope.http` only: host names may resolve to private network
+    /// addresses (RFC 1918, `fc00::/7`). Off: a name that resolves to one is
+    /// refused unless a pattern names the address itself. Never loopback or
+    /// link-local. Logged at startup and an audit finding.
+    #[serde(default)]
+    pub private_network: bool,
 }
 
 /// A program the page may run by `name`.

@@ -104,6 +104,17 @@ fn a_bad_app_gets_each_finding_at_its_place() {
         "http-insecure-scheme",
         "moat.json: scope.http.allow[3]",
     );
+    has("low", "url-local-address", "moat.json: scope.http.allow[3]");
+    has(
+        "medium",
+        "url-local-address",
+        "moat.json: scope.http.allow[4]",
+    );
+    has(
+        "medium",
+        "http-private-network",
+        "moat.json: scope.http.privateNetwork",
+    );
     // What is scoped well is not a finding.
     for clean in [
         "moat.json: scope.fs.allow[0]",

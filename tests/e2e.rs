@@ -848,3 +848,233 @@ fn page_text_in_the_log_is_escaped_and_bounded() {
     let longest = out.stderr.lines().map(str::len).max().unwrap_or(0);
     assert!(longest < 8 * 1024, "a log line of {longest} bytes");
 }
+
+/// What a recording server saw: the request line's path and the peer.
+#[derive(Debug, Clone)]
+struct Seen {
+    path: String,
+    peer: std::net::SocketAddr,
+}
+
+/// An HTTP/1.1 server on every local address (`[::]`, dual-stack), so that
+/// any spelling of this machine reaches it. `/pub/…` answers
+/// `public:<path as received>`; `/drip` sends headers and then a byte every
+/// 100 ms until the client goes away, and records (in `closed`) how long
+/// the connection lived; anything else answers `LEAKED`.
+fn recording_server() -> (
+    u16,
+    std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+    std::sync::mpsc::Receiver<std::time::Duration>,
+) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("[::]:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    let (closed_tx, closed) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let accepted = std::time::Instant::now();
+            let peer = s.peer_addr().unwrap();
+            let mut buf = vec![0u8; 8192];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
+            log.lock().unwrap().push(Seen {
+                path: path.clone(),
+                peer,
+            });
+            if path == "/pub/drip" {
+                let tx = closed_tx.clone();
+                std::thread::spawn(move || {
+                    let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+                    while s.write_all(b"x").and_then(|()| s.flush()).is_ok() {
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                        if accepted.elapsed() > std::time::Duration::from_secs(30) {
+                            break;
+                        }
+                    }
+                    let _ = tx.send(accepted.elapsed());
+                });
+                continue;
+            }
+            let body = if path.starts_with("/pub/") {
+                format!("public:{path}")
+            } else {
+                "LEAKED".to_owned()
+            };
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, seen, closed)
+}
+
+/// Writes `config` and the script `name` with `const T = prelude;` in front.
+fn scripted(
+    root: &Path,
+    name: &str,
+    config: &serde_json::Value,
+    prelude: &serde_json::Value,
+) -> (PathBuf, PathBuf) {
+    let config_file = root.join(format!("{name}.moat.json"));
+    std::fs::write(&config_file, config.to_string()).unwrap();
+    let script = root.join(format!("{name}.prelude.js"));
+    std::fs::write(
+        &script,
+        format!(
+            "const T = {prelude};\n{}",
+            std::fs::read_to_string(js(name)).unwrap()
+        ),
+    )
+    .unwrap();
+    (config_file, script)
+}
+
+/// `http.fetch` and `shell.open` judge the canonical form of a URL and act
+/// on exactly that form: no spelling of a denied path or of this machine
+/// reaches the server, and the opener gets only what the scope allows.
+#[test]
+fn url_scopes_judge_the_form_that_is_sent() {
+    let xdg = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(xdg.path()).unwrap();
+    let (opener, open_log) = recording_opener(&root);
+    let (port, seen, _) = recording_server();
+    let config = serde_json::json!({
+        "identifier": "dev.moat.urls",
+        "title": "urls",
+        "isolation": { "hooks": ["validate.js"] },
+        "allowlist": { "http": { "fetch": true }, "shell": { "open": true } },
+        "scope": {
+            "http": {
+                "allow": ["http://127.0.0.1:*/pub/**", "http://*:*/any/**"],
+                "deny": ["http://127.0.0.1:*/pub/admin/**"]
+            },
+            "open": {
+                "allow": ["https://example.com/**", "http://*/**", "mailto:*@example.com", "tel:+1555*"],
+                "deny": ["https://example.com/private/**"]
+            }
+        }
+    });
+    let (config_file, script) = scripted(
+        &root,
+        "urls.js",
+        &config,
+        &serde_json::json!({ "port": port }),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, script.to_str().unwrap(), xdg.path(), 90);
+    let out = Outcome::from(
+        cmd.arg("--harness-config")
+            .arg(&config_file)
+            .arg("--harness-opener")
+            .arg(&opener)
+            .output()
+            .expect("spawn moat-demo"),
+    );
+    out.assert_passed(&[
+        "http: the allowed path is fetched",
+        "http: unreserved escapes are sent decoded",
+        "http: a space and a ; are sent encoded, as judged",
+        "http: /pub/%61dmin/secret is denied",
+        "http: /pub/ADMIN/secret is denied",
+        "http: /pub/admin is denied",
+        "http: /pub//admin/secret is ambiguous",
+        "http: /pub/admin%2Fsecret is ambiguous",
+        "http: /pub/x/%252e%252e/admin/secret is ambiguous",
+        "http: /pub/%2e%2e/secret is outside the scope",
+        "http: [::ffff:127.0.0.1]:PORT is refused as this machine"
+            .replace("PORT", &port.to_string())
+            .as_str(),
+        "http: localhost.:PORT is refused as this machine"
+            .replace("PORT", &port.to_string())
+            .as_str(),
+        "http: 0.0.0.0:PORT is refused as this machine"
+            .replace("PORT", &port.to_string())
+            .as_str(),
+        "http: 127.0.0.2:PORT is refused as this machine"
+            .replace("PORT", &port.to_string())
+            .as_str(),
+        "http: link-local (metadata) is refused",
+        "http: the IPv4-mapped spelling of the named address is that address",
+        "open: mailto:someone@example.com?attach=/root/.ssh/id_rsa is refused",
+        "open: mailto:evil@attacker.net,someone@example.com is refused",
+        "open: http://[::ffff:7f00:1]/ is refused",
+        "open: https://example.com/%70rivate/x is denied",
+    ]);
+    // The server saw only the allowed paths, each in its canonical form.
+    let seen = seen.lock().unwrap().clone();
+    let paths: Vec<&str> = seen.iter().map(|s| s.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/pub/hello",
+            "/pub/hello",
+            "/pub/my%20file%3Bv=1",
+            "/pub/mapped"
+        ],
+        "{seen:?}"
+    );
+    assert!(seen
+        .iter()
+        .all(|s| s.peer.ip().to_canonical().is_loopback()));
+    // The opener got the canonical forms of the three allowed URLs, nothing else.
+    let mut opened = wait_for_lines(&open_log, 3);
+    opened.sort();
+    assert_eq!(
+        opened,
+        [
+            "http://example.org/a/b",
+            "mailto:Someone@example.com?subject=Hi%20there",
+            "tel:+15550100199",
+        ]
+    );
+    out.assert_logged("scope_denied");
+    out.assert_logged("url_invalid");
+}
+
+/// A response that drips is cut when its call ends: the connection closes
+/// at the call timeout, not when the body is complete.
+#[test]
+fn a_slow_response_is_cut_when_its_call_ends() {
+    let xdg = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(xdg.path()).unwrap();
+    let (port, _seen, closed) = recording_server();
+    let config = serde_json::json!({
+        "identifier": "dev.moat.drip",
+        "title": "drip",
+        "isolation": { "hooks": ["validate.js"] },
+        "allowlist": { "http": { "fetch": true } },
+        "scope": { "http": { "allow": ["http://127.0.0.1:*/pub/**"] } }
+    });
+    let (config_file, script) = scripted(
+        &root,
+        "drip.js",
+        &config,
+        &serde_json::json!({ "port": port }),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, script.to_str().unwrap(), xdg.path(), 60);
+    let out = Outcome::from(
+        cmd.arg("--harness-config")
+            .arg(&config_file)
+            .arg("--harness-call-timeout-ms")
+            .arg("1000")
+            .output()
+            .expect("spawn moat-demo"),
+    );
+    out.assert_passed(&["http: a dripping response ends with the call"]);
+    // The page waited 4 s after its call ended before the app exited; the
+    // connection must have closed long before that.
+    let lived = closed
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the server never saw the connection close");
+    assert!(
+        lived < std::time::Duration::from_millis(2500),
+        "the response was read for {lived:?} after a 1 s call timeout"
+    );
+}

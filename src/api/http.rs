@@ -1,23 +1,43 @@
 //! `http.fetch`: an HTTP request to a URL inside `scope.http`.
 //!
-//! The client is libsoup, which WebKitGTK already links, used synchronously
-//! on the blocking pool with a session per call (no cookies, no cache, no
-//! credentials shared with the webview). Redirects are followed here, not by
-//! libsoup, so each hop is checked against the scope: an allowed URL that
-//! redirects outside it is `scope_denied`, not a way out, and a redirect to
-//! another origin drops the `Authorization` header.
+//! Every hop (the first request and each redirect, which Moat follows
+//! itself) goes through the same steps, in this order:
+//! 1. the URL in its canonical form, inside the scope by its parts
+//!    ([`crate::scope::url`]); that form is what is sent;
+//! 2. the host resolved here, and every address it resolves to checked
+//!    (loopback, private, link-local and reserved addresses only where the
+//!    scope names them): a name cannot resolve around a deny;
+//! 3. a connection only to those checked addresses: the client's resolver
+//!    answers with exactly them (so a second lookup cannot rebind the
+//!    name), and TLS is verified against the host name;
+//! 4. one deadline for the whole call (`limits.callTimeoutMs`): the lookup,
+//!    the connection, the headers and the body together. A response that
+//!    drips is cut, and its connection closed, when the caller's call would
+//!    time out, not read on after the page has given up.
+//!
+//! An allowed URL that redirects outside the scope is `scope_denied`, not a
+//! way out, and a redirect to another origin drops the `Authorization`
+//! header. The client (ureq, with rustls and the system's certificates)
+//! keeps no cookies or cache, shares nothing with the webview, and never
+//! uses a proxy: a proxy would resolve names where Moat cannot check the
+//! addresses.
 
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use soup::gio::prelude::*;
-use soup::prelude::*;
 
 use super::Api;
 use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
+use crate::scope::url::canonical::{Canonical, Host};
 
+/// Redirects followed before the call fails: enough for the usual
+/// `http → https → /login → /` chains, few enough that a redirect loop
+/// ends quickly.
 const MAX_REDIRECTS: usize = 5;
 /// Headers the page may not set, after the Fetch standard's forbidden
 /// request headers: they would let it pick another virtual host on an
@@ -86,8 +106,8 @@ struct FetchArgs {
 
 #[derive(Serialize)]
 struct Response {
-    status: u32,
-    /// The URL that answered, after redirects.
+    status: u16,
+    /// The URL that answered, after redirects, in canonical form.
     url: String,
     headers: BTreeMap<String, String>,
     body: String,
@@ -99,12 +119,9 @@ pub(super) fn commands(api: &Arc<Api>) -> Commands {
 }
 
 fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
+    let deadline = Instant::now() + api.timeout;
     let mut url = api.scopes.http.check(&x.url)?;
     check_headers(&x.headers)?;
-    let fail = |url: &url::Url, reason: String| ScopeError::Http {
-        url: url.to_string(),
-        reason,
-    };
     let mut method = x.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
     if !METHODS.contains(&method.as_str()) {
         return Err(ScopeError::UrlInvalid {
@@ -114,39 +131,23 @@ fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
     }
     let mut body = x.body;
     let mut headers = x.headers;
-    let session = soup::Session::builder()
-        .timeout(u32::try_from(api.timeout.as_secs().max(1)).unwrap_or(u32::MAX))
-        .build();
     for _ in 0..=MAX_REDIRECTS {
-        let msg = soup::Message::new(&method, url.as_str())
-            .map_err(|e| fail(&url, format!("not accepted by the client: {e}")))?;
-        msg.add_flags(soup::MessageFlags::NO_REDIRECT);
-        if let Some(h) = msg.request_headers() {
-            for (k, v) in &headers {
-                h.append(k, v);
-            }
-        }
-        if let Some(b) = &body {
-            let bytes = glib::Bytes::from(b.as_bytes());
-            msg.set_request_body_from_bytes(None, Some(&bytes));
-        }
-        // Headers first; the body is read only for the final response, and
-        // no further than the limit.
-        let stream = session
-            .send(&msg, None::<&soup::gio::Cancellable>)
-            .map_err(|e| fail(&url, e.to_string()))?;
-        let status = msg.status_code();
-        let location = msg.response_headers().and_then(|h| h.one("Location"));
+        let addrs = resolve(&url, deadline)?;
+        let ips: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
+        api.scopes.http.check_addresses(&url, &ips)?;
+        let res = send(&url, addrs, deadline, &method, &headers, body.as_deref())?;
+        let status = res.status();
         if (300..400).contains(&status) && status != 304 {
-            if let Some(loc) = location {
+            if let Some(loc) = res.header("location") {
                 let next = url
-                    .join(loc.as_str())
-                    .map_err(|e| fail(&url, format!("bad redirect: {e}")))?;
-                tracing::debug!(from = %url, to = %next, "http.fetch redirect");
+                    .url
+                    .join(loc)
+                    .map_err(|e| failed(&url, format!("bad redirect: {e}")))?;
+                tracing::debug!(from = %url.url, to = %next, "http.fetch redirect");
                 let next = api.scopes.http.check(next.as_str())?;
                 // As browsers do: credentials meant for one origin are not
                 // handed to another because its server said so.
-                if next.origin() != url.origin() {
+                if next.url.origin() != url.url.origin() {
                     headers.retain(|k, _| !k.eq_ignore_ascii_case("authorization"));
                 }
                 url = next;
@@ -158,35 +159,121 @@ fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
                 continue;
             }
         }
-        let mut bytes = Vec::new();
-        loop {
-            let chunk = stream
-                .read_bytes(64 << 10, None::<&soup::gio::Cancellable>)
-                .map_err(|e| fail(&url, e.to_string()))?;
-            if chunk.is_empty() {
-                break;
-            }
-            bytes.extend_from_slice(&chunk);
-            if bytes.len() > api.max_bytes {
-                return Err(fail(
-                    &url,
-                    "response larger than limits.maxMessageBytes".into(),
-                ));
-            }
-        }
         let mut headers = BTreeMap::new();
-        if let Some(h) = msg.response_headers() {
-            h.foreach(|k, v| {
-                headers.insert(k.to_ascii_lowercase(), v.to_owned());
-            });
+        for name in res.headers_names() {
+            headers.insert(name.to_ascii_lowercase(), res.all(&name).join(", "));
         }
-        tracing::info!(url = %url, status, "http.fetch");
+        let mut bytes = Vec::new();
+        // The reader keeps the deadline: a body that drips fails at it.
+        res.into_reader()
+            .take(api.max_bytes as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| failed(&url, io_reason(&e)))?;
+        if bytes.len() > api.max_bytes {
+            return Err(failed(
+                &url,
+                "response larger than limits.maxMessageBytes".into(),
+            ));
+        }
+        tracing::info!(url = %url.url, status, "http.fetch");
         return Ok(Response {
             status,
-            url: url.to_string(),
+            url: url.url.to_string(),
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
         });
     }
-    Err(fail(&url, format!("more than {MAX_REDIRECTS} redirects")))
+    Err(failed(&url, format!("more than {MAX_REDIRECTS} redirects")))
+}
+
+fn failed(url: &Canonical, reason: String) -> ScopeError {
+    ScopeError::Http {
+        url: url.url.to_string(),
+        reason,
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::TimedOut {
+        "no complete response within limits.callTimeoutMs".into()
+    } else {
+        e.to_string()
+    }
+}
+
+/// The socket addresses of `url`'s host, looked up once, before the
+/// deadline. A lookup cannot be cancelled; one that outlives the deadline
+/// is left to finish on its own thread and the call fails.
+fn resolve(url: &Canonical, deadline: Instant) -> Result<Vec<SocketAddr>, ScopeError> {
+    let port = url.url.port_or_known_default().unwrap_or(80);
+    let name = match &url.host {
+        Some(Host::Ip(ip)) => return Ok(vec![SocketAddr::new(*ip, port)]),
+        Some(Host::Name(n)) => n.clone(),
+        None => return Err(failed(url, "has no host".into())),
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("moat-resolve".into())
+        .spawn(move || {
+            let _ = tx.send(
+                (name.as_str(), port)
+                    .to_socket_addrs()
+                    .map(Iterator::collect::<Vec<_>>),
+            );
+        })
+        .map_err(|e| failed(url, format!("cannot resolve the host: {e}")))?;
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(remaining) {
+        Ok(Ok(addrs)) if !addrs.is_empty() => Ok(addrs),
+        Ok(Ok(_)) => Err(failed(url, "the host has no address".into())),
+        Ok(Err(e)) => Err(failed(url, format!("cannot resolve the host: {e}"))),
+        Err(_) => Err(failed(
+            url,
+            "no address for the host within limits.callTimeoutMs".into(),
+        )),
+    }
+}
+
+/// One request to `url`, connecting only to `addrs`.
+fn send(
+    url: &Canonical,
+    addrs: Vec<SocketAddr>,
+    deadline: Instant,
+    method: &str,
+    headers: &BTreeMap<String, String>,
+    body: Option<&str>,
+) -> Result<ureq::Response, ScopeError> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    if remaining.is_zero() {
+        return Err(failed(
+            url,
+            "no response within limits.callTimeoutMs".into(),
+        ));
+    }
+    let agent = ureq::AgentBuilder::new()
+        .redirects(0)
+        .timeout(remaining.max(Duration::from_millis(1)))
+        // The checked addresses, whatever the client asks for.
+        .resolver(move |_: &str| Ok(addrs.clone()))
+        .build();
+    let mut req = agent.request(method, url.url.as_str());
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    let result = match body {
+        Some(b) => req.send_bytes(b.as_bytes()),
+        None => req.call(),
+    };
+    match result {
+        Ok(res) | Err(ureq::Error::Status(_, res)) => Ok(res),
+        Err(ureq::Error::Transport(t)) => {
+            let reason = match t.kind() {
+                ureq::ErrorKind::Io if t.to_string().to_ascii_lowercase().contains("timed out") => {
+                    "no response within limits.callTimeoutMs".to_owned()
+                }
+                _ => t.to_string(),
+            };
+            Err(failed(url, reason))
+        }
+    }
 }

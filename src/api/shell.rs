@@ -122,7 +122,8 @@ async fn read_capped(
 /// what a `target=_blank` link or `window.open` (from a real click) does
 /// when `shell.open` is allowed.
 pub(crate) fn open(api: &Api, raw: &str) -> Result<(), ScopeError> {
-    let url = api.scopes.open.check(raw)?;
+    // The canonical form is what was judged and what the opener gets.
+    let url = api.scopes.open.check(raw)?.url;
     let name = api.opener.display().to_string();
     // The URL as the parser re-serialised it, as one argv entry. It starts
     // with its scheme, so the opener cannot take it for an option.

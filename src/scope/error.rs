@@ -44,6 +44,23 @@ pub(crate) enum ScopeError {
         module: &'static str,
         url: String,
     },
+    /// A part of the URL Moat never passes (a `mailto:` list or `attach`,
+    /// a `file:` scheme, …).
+    UrlPartDenied {
+        module: &'static str,
+        url: String,
+        reason: String,
+    },
+    /// The host reaches an address the scope does not allow (loopback,
+    /// private, link-local, reserved), or one a deny pattern names.
+    AddressDenied {
+        module: &'static str,
+        url: String,
+        addr: std::net::IpAddr,
+        reach: &'static str,
+        /// A deny pattern names the address (rather than no allow pattern).
+        denied: bool,
+    },
     /// No `scope.shell` entry has this name.
     ProgramDenied {
         name: String,
@@ -78,6 +95,8 @@ impl ScopeError {
             ScopeError::PathDenied { .. }
             | ScopeError::HardLinked { .. }
             | ScopeError::UrlDenied { .. }
+            | ScopeError::UrlPartDenied { .. }
+            | ScopeError::AddressDenied { .. }
             | ScopeError::ProgramDenied { .. }
             | ScopeError::ArgDenied { .. }
             | ScopeError::HeaderDenied { .. } => "scope_denied",
@@ -110,6 +129,17 @@ impl ScopeError {
             ScopeError::UrlDenied { module, url } => {
                 format!("URL `{url}` is outside the {module} scope")
             }
+            ScopeError::UrlPartDenied {
+                module,
+                url,
+                reason,
+            } => format!("URL `{url}` is refused by the {module} scope: {reason}"),
+            ScopeError::AddressDenied {
+                module,
+                url,
+                reach,
+                ..
+            } => format!("URL `{url}` reaches {reach}, which the {module} scope does not allow"),
             ScopeError::ProgramDenied { name } => {
                 format!("no program named `{name}` in the shell scope")
             }
@@ -139,6 +169,20 @@ impl ScopeError {
                 links,
             } => format!("{requested:?} ({real:?}) has {links} hard links; not read through the {module} scope"),
             ScopeError::Io { requested, error } => format!("{requested:?}: {error}"),
+            ScopeError::AddressDenied {
+                module,
+                url,
+                addr,
+                reach,
+                denied,
+            } => format!(
+                "{url:?} connects to {addr} ({reach}); {}",
+                if *denied {
+                    format!("a {module} deny pattern names it")
+                } else {
+                    format!("no {module} allow pattern names it")
+                }
+            ),
             ScopeError::Spawn { name, error } => format!("{name:?}: {error}"),
             other => other.page_message(),
         }
