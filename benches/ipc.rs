@@ -18,9 +18,16 @@ const FIELDS: [&str; 8] = [
     "rss_kb",
 ];
 
-fn run(subject: &str, exe: &str, script: &str, data: &std::path::Path) -> Vec<f64> {
+fn run(
+    subject: &str,
+    exe: &str,
+    script: &str,
+    data: &std::path::Path,
+    extra: &[String],
+) -> Vec<f64> {
     let out = Command::new(exe)
         .args(["--harness-script", script, "--harness-timeout", "240"])
+        .args(extra)
         .env("XDG_DATA_HOME", data)
         .env("RUST_LOG", "moat=warn")
         .output()
@@ -74,14 +81,27 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/workload.js");
     let data = std::env::temp_dir().join(format!("moat-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&data).expect("bench data directory");
+    // The demo's own config, with the call rate limit raised past what the
+    // workload makes (it is on by default at 1000/s; the workload runs
+    // tens of thousands per second). The check itself stays on the path.
+    let mut config: serde_json::Value =
+        serde_json::from_str(include_str!("../moat.json")).expect("moat.json");
+    config["limits"]["maxCallsPerSecond"] = serde_json::json!(10_000_000);
+    let config_file = data.join("bench.moat.json");
+    std::fs::write(&config_file, config.to_string()).expect("write bench config");
+    let moat_args = vec![
+        "--harness-config".to_owned(),
+        config_file.display().to_string(),
+    ];
     let subjects = [
-        ("moat", env!("CARGO_BIN_EXE_moat-demo")),
-        ("baseline", env!("CARGO_BIN_EXE_moat-baseline")),
+        ("moat", env!("CARGO_BIN_EXE_moat-demo"), moat_args),
+        ("baseline", env!("CARGO_BIN_EXE_moat-baseline"), Vec::new()),
     ];
     let mut all: Vec<Vec<Vec<f64>>> = vec![Vec::new(), Vec::new()];
     for r in 1..=RUNS {
-        for (i, (subject, exe)) in subjects.iter().enumerate() {
-            let figs = run(subject, exe, script, &data);
+        for (i, (subject, exe, extra)) in subjects.iter().enumerate() {
+            let figs = run(subject, exe, script, &data, extra);
             let mut line = serde_json::Map::new();
             line.insert("subject".into(), (*subject).into());
             line.insert("run".into(), r.into());

@@ -10,7 +10,10 @@ use std::rc::Rc;
 use lol_html::{element, rewrite_str, RewriteStrSettings};
 use serde::Serialize;
 
-use crate::config::{Config, PathScopeConfig, ShellArg, ShellArgs, UrlScopeConfig};
+use crate::config::{
+    Config, PathScopeConfig, ShellArg, ShellArgs, UrlScopeConfig, DEFAULT_CALLS_PER_SECOND,
+    DEFAULT_EXECUTES_PER_MINUTE, DEFAULT_OPENS_PER_MINUTE,
+};
 use crate::csp::html::is_external;
 use crate::csp::policy::Policy;
 use crate::csp::DEFAULT_APP_POLICY;
@@ -184,14 +187,6 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Findi
             format!("pages may use {p:?}; keep it only if the app needs it"),
         );
     }
-    if config.limits.max_calls_per_second.is_none() {
-        add(
-            Severity::Info,
-            "no-rate-limit",
-            format!("{config_name}: limits.maxCallsPerSecond"),
-            "no limit on calls per second: a compromised page can drive commands as fast as the machine allows".into(),
-        );
-    }
     if config.limits.max_message_bytes > 256 << 20 {
         add(
             Severity::Low,
@@ -200,6 +195,7 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Findi
             "over 256 MiB per call: a page can make the core hold that much memory per call".into(),
         );
     }
+    audit_limits(config_name, &config, &mut out);
 
     audit_modules(config_name, &config, &mut out);
 
@@ -226,6 +222,74 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Findi
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
 }
+
+/// Rate limits that are off, or raised above their defaults.
+pub(crate) fn audit_limits(config_name: &str, config: &Config, out: &mut Vec<Finding>) {
+    let a = &config.allowlist;
+    let l = &config.limits;
+    for (key, value, default, applies, what) in [
+        (
+            "maxCallsPerSecond",
+            l.max_calls_per_second,
+            DEFAULT_CALLS_PER_SECOND,
+            true,
+            "a compromised page can drive commands as fast as the machine allows",
+        ),
+        (
+            "maxOpensPerMinute",
+            l.max_opens_per_minute,
+            DEFAULT_OPENS_PER_MINUTE,
+            a.shell.all || a.shell.open,
+            "a compromised page can open the browser or mail client in a loop",
+        ),
+        (
+            "maxExecutesPerMinute",
+            l.max_executes_per_minute,
+            DEFAULT_EXECUTES_PER_MINUTE,
+            a.shell.all || a.shell.execute,
+            "a compromised page can start programs in a loop",
+        ),
+    ] {
+        if !applies {
+            continue;
+        }
+        let place = format!("{config_name}: limits.{key}");
+        match value {
+            None => out.push(Finding {
+                severity: Severity::Medium,
+                code: "no-rate-limit",
+                place,
+                message: format!(
+                    "the limit is off: {what}; remove the null to get the default of {default}"
+                ),
+            }),
+            Some(n) if n > default => out.push(Finding {
+                severity: Severity::Low,
+                code: "rate-limit-raised",
+                place,
+                message: format!("raised from the default {default} to {n}: {what} at that pace"),
+            }),
+            Some(_) => {}
+        }
+    }
+}
+
+/// Variables that make a program load code of the variable's choosing.
+const LOADER_VARIABLES: &[&str] = &[
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "LD_AUDIT",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PERL5LIB",
+    "PERL5OPT",
+    "RUBYLIB",
+    "RUBYOPT",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "BASH_ENV",
+    "ENV",
+];
 
 /// Programs that run whatever their arguments say: with an argument that is
 /// not fixed, an entry for one is a shell for the page.
@@ -361,6 +425,13 @@ pub(crate) fn audit_modules(config_name: &str, config: &Config, out: &mut Vec<Fi
             ShellArgs::Any(any) => *any,
             ShellArgs::List(list) => list.iter().any(|a| matches!(a, ShellArg::Validator { .. })),
         };
+        for name in entry
+            .env
+            .keys()
+            .filter(|k| LOADER_VARIABLES.contains(&k.as_str()) || k.as_str() == "PATH")
+        {
+            add(Severity::Medium, "shell-env-loader", format!("{place}.env.{name}"), format!("`{name}` decides what code or which programs `{}` loads; leave it to Moat's minimal environment unless the program needs it", entry.cmd));
+        }
         if interpreter && takes_input {
             add(Severity::High, "shell-interpreter", format!("{place}.cmd"), format!("`{}` runs whatever its arguments say, and the page chooses an argument; run a dedicated program or make every argument fixed", entry.cmd));
         }

@@ -254,12 +254,19 @@ pub struct UrlScopeConfig {
 pub struct ShellEntryConfig {
     /// What the page calls it.
     pub name: String,
-    /// Absolute path, or a name looked up in `PATH`.
+    /// Absolute path, or a name looked up in `PATH` once, at startup (the
+    /// app does not start when it is missing).
     pub cmd: String,
     /// `false` (default): no arguments; `true`: any (audited); a list: one
     /// rule per argument, exactly as many as given.
     #[serde(default)]
     pub args: ShellArgs,
+    /// Environment variables the program gets on top of Moat's minimal
+    /// environment (`PATH=/usr/local/bin:/usr/bin:/bin`, `LANG=C.UTF-8`).
+    /// A value that starts with a base-directory variable (`$HOME`,
+    /// `$APPDATA/…`) is expanded; any other is taken literally.
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 /// The arguments a shell entry takes.
@@ -298,13 +305,45 @@ pub struct Limits {
     /// Largest envelope the core opens, in bytes.
     pub max_message_bytes: usize,
     /// How long the bridge waits for a reply before rejecting with
-    /// `timeout`, in milliseconds.
+    /// `timeout`, in milliseconds; also the deadline of a built-in's work
+    /// (a request, a program).
     pub call_timeout_ms: u64,
     /// Calls the core accepts per second, in bursts of up to this many;
     /// more are refused with `rate_limited` before their envelope is
-    /// opened. `None`: no limit (an audit finding).
-    #[serde(default)]
+    /// opened. Default 1000; `null` turns the limit off (a warning at
+    /// startup and an audit finding).
+    #[serde(default = "default_calls_per_second")]
     pub max_calls_per_second: Option<u32>,
+    /// `shell.open` calls per minute (links from real clicks included), in
+    /// bursts of up to this many; more are `rate_limited`. Default 10;
+    /// `null` turns it off (warned and audited).
+    #[serde(default = "default_opens_per_minute")]
+    pub max_opens_per_minute: Option<u32>,
+    /// `shell.execute` runs per minute, in bursts of up to this many; more
+    /// are `rate_limited`. Default 60; `null` turns it off (warned and
+    /// audited).
+    #[serde(default = "default_executes_per_minute")]
+    pub max_executes_per_minute: Option<u32>,
+}
+
+/// The default of `limits.maxCallsPerSecond`: far above what an app driven
+/// by a person makes, far below what a page looping on a command can.
+pub(crate) const DEFAULT_CALLS_PER_SECOND: u32 = 1000;
+/// The default of `limits.maxOpensPerMinute`: a person following links.
+pub(crate) const DEFAULT_OPENS_PER_MINUTE: u32 = 10;
+/// The default of `limits.maxExecutesPerMinute`.
+pub(crate) const DEFAULT_EXECUTES_PER_MINUTE: u32 = 60;
+
+fn default_calls_per_second() -> Option<u32> {
+    Some(DEFAULT_CALLS_PER_SECOND)
+}
+
+fn default_opens_per_minute() -> Option<u32> {
+    Some(DEFAULT_OPENS_PER_MINUTE)
+}
+
+fn default_executes_per_minute() -> Option<u32> {
+    Some(DEFAULT_EXECUTES_PER_MINUTE)
 }
 
 impl Default for Limits {
@@ -312,7 +351,9 @@ impl Default for Limits {
         Self {
             max_message_bytes: 64 << 20,
             call_timeout_ms: 30_000,
-            max_calls_per_second: None,
+            max_calls_per_second: default_calls_per_second(),
+            max_opens_per_minute: default_opens_per_minute(),
+            max_executes_per_minute: default_executes_per_minute(),
         }
     }
 }
@@ -392,11 +433,17 @@ impl Config {
                 "must be at least 1024 bytes".into(),
             );
         }
-        if self.limits.max_calls_per_second == Some(0) {
-            return err(
-                "limits.maxCallsPerSecond".into(),
-                "must be at least 1 (leave it out for no limit)".into(),
-            );
+        for (key, value) in [
+            ("maxCallsPerSecond", self.limits.max_calls_per_second),
+            ("maxOpensPerMinute", self.limits.max_opens_per_minute),
+            ("maxExecutesPerMinute", self.limits.max_executes_per_minute),
+        ] {
+            if value == Some(0) {
+                return err(
+                    format!("limits.{key}"),
+                    "must be at least 1 (null turns the limit off)".into(),
+                );
+            }
         }
         if self.limits.call_timeout_ms == 0 {
             return err("limits.callTimeoutMs".into(), "must be more than 0".into());
@@ -480,6 +527,42 @@ mod tests {
             let json = format!(r#"{{"identifier":"a.b","title":"T","scope":{scope}}}"#);
             assert_eq!(Config::from_json(&json).unwrap_err().path, path, "{scope}");
         }
+    }
+
+    #[test]
+    fn rate_limits_are_on_unless_set_to_null() {
+        let c = Config::from_json(MIN).unwrap();
+        assert_eq!(
+            c.limits.max_calls_per_second,
+            Some(DEFAULT_CALLS_PER_SECOND)
+        );
+        assert_eq!(
+            c.limits.max_opens_per_minute,
+            Some(DEFAULT_OPENS_PER_MINUTE)
+        );
+        assert_eq!(
+            c.limits.max_executes_per_minute,
+            Some(DEFAULT_EXECUTES_PER_MINUTE)
+        );
+        let c = Config::from_json(
+            r#"{"identifier":"a.b","title":"T","limits":{"maxMessageBytes":2048,"callTimeoutMs":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.limits.max_calls_per_second,
+            Some(DEFAULT_CALLS_PER_SECOND)
+        );
+        let c = Config::from_json(
+            r#"{"identifier":"a.b","title":"T","limits":{"maxMessageBytes":2048,"callTimeoutMs":1,"maxCallsPerSecond":null,"maxOpensPerMinute":null}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.limits.max_calls_per_second, None);
+        assert_eq!(c.limits.max_opens_per_minute, None);
+        let e = Config::from_json(
+            r#"{"identifier":"a.b","title":"T","limits":{"maxMessageBytes":2048,"callTimeoutMs":1,"maxExecutesPerMinute":0}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "limits.maxExecutesPerMinute");
     }
 
     #[test]

@@ -168,6 +168,7 @@ fn warn_about(config: &Config) {
     // `moat-demo audit` to be noticed.
     let mut findings = Vec::new();
     crate::audit::audit_modules("moat.json", config, &mut findings);
+    crate::audit::audit_limits("moat.json", config, &mut findings);
     for f in findings
         .iter()
         .filter(|f| f.severity >= crate::audit::Severity::Medium)
@@ -270,17 +271,32 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     let base_dirs = BaseDirs::for_app(&config.identifier);
     let scopes = Scopes::compile(&config.scope, &base_dirs)?;
     warn_about_scopes(&app.builtins, &scopes);
+    // Found once, like the shell scope's programs: a file planted on PATH
+    // later is never the opener.
     #[allow(unused_mut)]
-    let mut opener = std::path::PathBuf::from("xdg-open");
+    let mut opener = match base_dirs.find_program("xdg-open") {
+        Ok(p) => Some(p),
+        Err(e) if app.builtins.contains(&"shell.open") => {
+            tracing::warn!(
+                "shell.open is allowed but {e}; every shell.open will fail with io_failed"
+            );
+            None
+        }
+        Err(_) => None,
+    };
     #[cfg(feature = "test-harness")]
     if let Some(o) = harness.opener() {
-        opener = o;
+        opener = Some(o);
     }
+    let per_minute =
+        |n: u32| crate::ipc::rate::RateLimit::new(n, std::time::Duration::from_secs(60));
     let api = Arc::new(crate::api::Api {
         scopes,
         opener,
         max_bytes: config.limits.max_message_bytes,
         timeout: std::time::Duration::from_millis(call_timeout_ms),
+        open_rate: config.limits.max_opens_per_minute.map(per_minute),
+        execute_rate: config.limits.max_executes_per_minute.map(per_minute),
     });
     // The page may call the app's commands (all, or those listed) and the
     // built-in functions the allowlist turns on; a compiled-in built-in it
@@ -298,7 +314,7 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
         rate: config
             .limits
             .max_calls_per_second
-            .map(crate::ipc::rate::RateLimit::new),
+            .map(|n| crate::ipc::rate::RateLimit::new(n, std::time::Duration::from_secs(1))),
         ctx: CallContext {
             app: Arc::new(AppPaths { data_dir }),
             window: Arc::from(WINDOW_LABEL),

@@ -62,6 +62,21 @@ fn a_bad_app_gets_each_finding_at_its_place() {
     has("low", "allowlist-all", "moat.json: allowlist.commands");
     has("low", "permission-granted", "moat.json: permissions");
     has("low", "large-messages", "moat.json: limits.maxMessageBytes");
+    has(
+        "medium",
+        "no-rate-limit",
+        "moat.json: limits.maxCallsPerSecond",
+    );
+    has(
+        "low",
+        "rate-limit-raised",
+        "moat.json: limits.maxOpensPerMinute",
+    );
+    has(
+        "medium",
+        "shell-env-loader",
+        "moat.json: scope.shell[1].env.LD_PRELOAD",
+    );
     // Built-in modules.
     has(
         "high",

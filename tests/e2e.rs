@@ -1078,3 +1078,108 @@ fn a_slow_response_is_cut_when_its_call_ends() {
         "the response was read for {lived:?} after a 1 s call timeout"
     );
 }
+
+/// A program is the one found at startup, with the minimal environment and
+/// the fixed working directory; a file planted on PATH afterwards never runs.
+#[test]
+fn programs_run_with_no_more_than_their_entry_names() {
+    use std::os::unix::fs::PermissionsExt;
+    let xdg = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(xdg.path()).unwrap();
+    let (early, late) = (root.join("bin-early"), root.join("bin-late"));
+    std::fs::create_dir_all(&early).unwrap();
+    std::fs::create_dir_all(&late).unwrap();
+    let marker = root.join("PLANTED-RAN");
+    // The real tool plants an impostor earlier on PATH when it first runs.
+    let tool = late.join("tool");
+    std::fs::write(
+        &tool,
+        format!(
+            "#!/bin/sh\necho real\nprintf '#!/bin/sh\\necho planted\\ntouch {}\\n' > '{}/tool'\nchmod 755 '{}/tool'\n",
+            marker.display(),
+            early.display(),
+            early.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = serde_json::json!({
+        "identifier": "dev.moat.programs",
+        "title": "programs",
+        "isolation": { "hooks": ["validate.js"] },
+        "allowlist": { "shell": { "execute": true } },
+        "scope": { "shell": [
+            { "name": "tool", "cmd": "tool" },
+            { "name": "env", "cmd": "env", "env": { "EXTRA": "yes" } },
+            { "name": "pwd", "cmd": "pwd" }
+        ] }
+    });
+    let (config_file, script) = scripted(&root, "programs.js", &config, &serde_json::json!({}));
+    let path = format!("{}:{}:/usr/bin:/bin", early.display(), late.display());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, script.to_str().unwrap(), xdg.path(), 60);
+    let out = Outcome::from(
+        cmd.arg("--harness-config")
+            .arg(&config_file)
+            .env("PATH", &path)
+            .env("MOAT_TEST_SECRET", "hunter2")
+            .current_dir(&root)
+            .output()
+            .expect("spawn moat-demo"),
+    );
+    out.assert_passed(&[
+        "shell: the program found at startup runs",
+        "shell: a program planted on PATH later does not run instead",
+        "shell: the environment is the minimal one plus the entry's own",
+        "shell: the app's secrets are not inherited",
+        "shell: the working directory is fixed",
+    ]);
+    assert!(early.join("tool").exists(), "the impostor was planted");
+    assert!(!marker.exists(), "the planted program ran");
+
+    // A program that is missing at startup stops the app, naming the key.
+    let missing = serde_json::json!({
+        "identifier": "dev.moat.programs",
+        "title": "programs",
+        "allowlist": { "shell": { "execute": true } },
+        "scope": { "shell": [{ "name": "x", "cmd": "no-such-tool-anywhere" }] }
+    });
+    std::fs::write(&config_file, missing.to_string()).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, script.to_str().unwrap(), xdg.path(), 30);
+    let out = Outcome::from(
+        cmd.arg("--harness-config")
+            .arg(&config_file)
+            .output()
+            .expect("spawn moat-demo"),
+    );
+    assert_eq!(out.code, Some(2), "{}", out.tail());
+    assert!(
+        out.stderr
+            .contains("scope.shell[0].cmd: \"no-such-tool-anywhere\" was not found on PATH"),
+        "{}",
+        out.tail()
+    );
+}
+
+/// With the demo's own config, the built-ins that act outside the app and
+/// calls in general are rate limited.
+#[test]
+fn side_effects_are_rate_limited_by_default() {
+    let xdg = tempfile::tempdir().unwrap();
+    let (opener, open_log) = recording_opener(xdg.path());
+    let out = run_with(
+        "side_effects.js",
+        xdg.path(),
+        60,
+        &["--harness-opener", opener.to_str().unwrap()],
+    );
+    out.assert_passed(&[
+        "open: a burst of 200 opens launches the opener 10 times",
+        "open: the refusal says the limit",
+        "calls: a burst past 1000 per second is partly refused",
+    ]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(wait_for_lines(&open_log, 10).len(), 10);
+    out.assert_logged("rate_limited");
+}

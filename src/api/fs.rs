@@ -148,9 +148,11 @@ mod tests {
         };
         Api {
             scopes: Scopes::compile(&config, &BaseDirs::fixed(root)).unwrap(),
-            opener: "true".into(),
+            opener: None,
             max_bytes: 1024,
             timeout: std::time::Duration::from_secs(5),
+            open_rate: None,
+            execute_rate: None,
         }
     }
 

@@ -21,19 +21,42 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::error::Error;
 use crate::ipc::command::Commands;
+use crate::ipc::rate::RateLimit;
 use crate::scope::Scopes;
 
 /// What the built-in commands share.
 #[derive(Debug)]
 pub(crate) struct Api {
     pub(crate) scopes: Scopes,
-    /// The program `shell.open` hands URLs to.
-    pub(crate) opener: PathBuf,
+    /// The program `shell.open` hands URLs to, found at startup; `None`
+    /// when there is none (every `shell.open` is then `io_failed`).
+    pub(crate) opener: Option<PathBuf>,
     /// Cap on a file read, a program's output and a response body: the
     /// reply must fit the same limit as a call.
     pub(crate) max_bytes: usize,
     /// How long a program or request may take.
     pub(crate) timeout: std::time::Duration,
+    /// `limits.maxOpensPerMinute`, if on.
+    pub(crate) open_rate: Option<RateLimit>,
+    /// `limits.maxExecutesPerMinute`, if on.
+    pub(crate) execute_rate: Option<RateLimit>,
+}
+
+impl Api {
+    /// Takes one of `function`'s tokens, or refuses with `rate_limited`.
+    #[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
+    pub(crate) fn take(
+        rate: &Option<RateLimit>,
+        function: &'static str,
+    ) -> Result<(), crate::scope::error::ScopeError> {
+        match rate {
+            Some(r) if !r.take() => Err(crate::scope::error::ScopeError::RateLimited {
+                function,
+                per_minute: r.limit(),
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Every function of every module: (command name, cargo feature, compiled

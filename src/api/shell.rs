@@ -15,6 +15,7 @@ use tokio::io::AsyncReadExt;
 use super::Api;
 use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
+use crate::scope::shell::{BASE_ENV, WORKING_DIR};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,19 +51,26 @@ pub(super) fn commands(api: &Arc<Api>) -> Commands {
 
 async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
     let entry = api.scopes.shell.check(&x.name, &x.args)?;
+    Api::take(&api.execute_rate, "shell.execute")?;
     let spawn_err = |error| ScopeError::Spawn {
         name: x.name.clone(),
         error,
     };
-    let mut child = tokio::process::Command::new(&entry.cmd)
+    // The program found at startup, with the minimal environment and the
+    // fixed working directory (see `scope::shell`).
+    let mut child = tokio::process::Command::new(&entry.program)
         .args(&x.args)
+        .env_clear()
+        .envs(BASE_ENV.iter().copied())
+        .envs(&entry.env)
+        .current_dir(WORKING_DIR)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .map_err(spawn_err)?;
-    tracing::info!(name = %x.name, cmd = %entry.cmd, args = ?x.args, "shell.execute");
+    tracing::info!(name = %x.name, program = %entry.program.display(), args = ?x.args, "shell.execute");
     // Output is read up to the limit and no further, so a program that
     // writes gigabytes costs the app at most `max_bytes` per stream.
     let cap = api.max_bytes as u64 + 1;
@@ -124,10 +132,22 @@ async fn read_capped(
 pub(crate) fn open(api: &Api, raw: &str) -> Result<(), ScopeError> {
     // The canonical form is what was judged and what the opener gets.
     let url = api.scopes.open.check(raw)?.url;
-    let name = api.opener.display().to_string();
-    // The URL as the parser re-serialised it, as one argv entry. It starts
-    // with its scheme, so the opener cannot take it for an option.
-    let mut child = std::process::Command::new(&api.opener)
+    Api::take(&api.open_rate, "shell.open")?;
+    let Some(opener) = &api.opener else {
+        return Err(ScopeError::Spawn {
+            name: "xdg-open".into(),
+            error: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no system opener (xdg-open) was found on PATH at startup",
+            ),
+        });
+    };
+    let name = opener.display().to_string();
+    // The canonical URL, as one argv entry. It starts with its scheme, so
+    // the opener cannot take it for an option. The opener (found at
+    // startup) keeps the app's environment: it needs the session's display
+    // and bus to reach the user's browser or mail client.
+    let mut child = std::process::Command::new(opener)
         .arg(url.as_str())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -152,11 +172,20 @@ mod tests {
             shell,
             ..ScopeConfig::default()
         };
+        let dirs = BaseDirs::fixed(std::path::Path::new("/")).with_program_path(&[
+            std::path::Path::new("/usr/bin"),
+            std::path::Path::new("/bin"),
+        ]);
         Api {
-            scopes: Scopes::compile(&config, &BaseDirs::fixed(std::path::Path::new("/"))).unwrap(),
-            opener: "true".into(),
+            scopes: Scopes::compile(&config, &dirs).unwrap(),
+            opener: Some("/bin/true".into()),
             max_bytes: 1024,
             timeout: std::time::Duration::from_millis(timeout_ms),
+            open_rate: None,
+            execute_rate: Some(crate::ipc::rate::RateLimit::new(
+                3,
+                std::time::Duration::from_secs(60),
+            )),
         }
     }
 
@@ -228,9 +257,51 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_program_is_io_failed() {
-        let api = api(r#"[{"name":"x","cmd":"/nonexistent/prog"}]"#, 10_000);
+    fn a_program_removed_after_startup_is_io_failed() {
+        let t = tempfile::tempdir().unwrap();
+        let prog = t.path().join("prog");
+        std::fs::copy("/bin/true", &prog).unwrap();
+        let api = api(
+            &format!(r#"[{{"name":"x","cmd":"{}"}}]"#, prog.display()),
+            10_000,
+        );
+        std::fs::remove_file(&prog).unwrap();
         let e = run(&api, "x", &[]).unwrap_err();
         assert_eq!(e.code(), "io_failed");
+    }
+
+    #[test]
+    fn programs_run_with_the_minimal_environment_in_the_fixed_directory() {
+        let api = api(
+            r#"[{"name":"env","cmd":"env","env":{"EXTRA":"1"}},{"name":"pwd","cmd":"pwd"}]"#,
+            10_000,
+        );
+        // The test process's own environment (HOME, PATH, CARGO_*, …) is
+        // not passed on.
+        let out = run(&api, "env", &[]).unwrap();
+        let mut lines: Vec<&str> = out.stdout.lines().collect();
+        lines.sort();
+        assert_eq!(
+            lines,
+            [
+                "EXTRA=1",
+                "LANG=C.UTF-8",
+                "PATH=/usr/local/bin:/usr/bin:/bin"
+            ]
+        );
+        assert_eq!(run(&api, "pwd", &[]).unwrap().stdout, "/\n");
+    }
+
+    #[test]
+    fn runs_past_the_limit_are_rate_limited() {
+        let api = api(r#"[{"name":"t","cmd":"true"}]"#, 10_000);
+        for _ in 0..3 {
+            assert!(run(&api, "t", &[]).is_ok());
+        }
+        let e = run(&api, "t", &[]).unwrap_err();
+        assert_eq!(e.code(), "rate_limited");
+        assert!(e
+            .page_message()
+            .contains("more than 3 shell.execute calls per minute"));
     }
 }

@@ -46,7 +46,7 @@ impl Core {
         if let Some(rate) = &self.rate {
             if !rate.take() {
                 return Err(CallError::RateLimited {
-                    per_sec: rate.per_sec(),
+                    per_sec: rate.limit(),
                 });
             }
         }

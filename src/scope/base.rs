@@ -38,10 +38,24 @@ pub(crate) const VARIABLES: &[&str] = &[
 ];
 
 /// Where each variable points; `None` when this machine has no such
-/// directory (a pattern using it matches nothing, with a warning).
+/// directory (a pattern using it matches nothing, with a warning). Also
+/// where programs named without a path are found.
 #[derive(Debug, Clone)]
 pub(crate) struct BaseDirs {
     dirs: BTreeMap<&'static str, Option<PathBuf>>,
+    programs: Programs,
+}
+
+/// Where a program named without a path is found.
+#[derive(Debug, Clone)]
+enum Programs {
+    /// The absolute directories of `PATH` when the app started, in order.
+    /// Relative entries (an empty one means the working directory) are
+    /// skipped: they would make the program depend on where the app runs.
+    Search(Vec<PathBuf>),
+    /// No file system: `name` is `/usr/bin/name`, an absolute path is taken
+    /// as given (config validation and the audit).
+    Fixed,
 }
 
 /// A path or pattern that does not start the way it must.
@@ -109,11 +123,17 @@ impl BaseDirs {
             ("TEMP", Some(std::env::temp_dir())),
             ("CWD", std::env::current_dir().ok()),
         ];
+        let path = std::env::var_os("PATH").unwrap_or_default();
         Self {
             dirs: pairs
                 .into_iter()
                 .map(|(k, v)| (k, v.filter(|p| p.is_absolute()).map(real)))
                 .collect(),
+            programs: Programs::Search(
+                std::env::split_paths(&path)
+                    .filter(|d| d.is_absolute())
+                    .collect(),
+            ),
         }
     }
 
@@ -153,7 +173,50 @@ impl BaseDirs {
         ];
         Self {
             dirs: pairs.into_iter().map(|(k, v)| (k, Some(v))).collect(),
+            programs: Programs::Fixed,
         }
+    }
+
+    /// The same directories, with programs found in `path` (for tests).
+    #[cfg(test)]
+    pub(crate) fn with_program_path(mut self, path: &[&Path]) -> Self {
+        self.programs = Programs::Search(path.iter().map(|p| p.to_path_buf()).collect());
+        self
+    }
+
+    /// The absolute path of the program `cmd` (absolute, or a name looked up
+    /// in `PATH`), which must be an executable regular file. Looked up once,
+    /// at startup: a file planted on `PATH` later does not change it.
+    pub(crate) fn find_program(&self, cmd: &str) -> Result<PathBuf, String> {
+        use std::os::unix::fs::PermissionsExt;
+        let executable = |p: &Path| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        };
+        let dirs = match &self.programs {
+            Programs::Fixed if cmd.starts_with('/') => return Ok(PathBuf::from(cmd)),
+            Programs::Fixed => return Ok(Path::new("/usr/bin").join(cmd)),
+            Programs::Search(dirs) => dirs,
+        };
+        if cmd.starts_with('/') {
+            return if executable(Path::new(cmd)) {
+                Ok(PathBuf::from(cmd))
+            } else {
+                Err(format!(
+                    "{cmd:?} does not exist or is not an executable file"
+                ))
+            };
+        }
+        dirs.iter()
+            .map(|d| d.join(cmd))
+            .find(|p| executable(p))
+            .ok_or_else(|| {
+                format!(
+                    "{cmd:?} was not found on PATH ({}); install it or give its absolute path",
+                    std::env::join_paths(dirs)
+                        .map(|p| p.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                )
+            })
     }
 
     /// Where `$name` points, if anywhere.

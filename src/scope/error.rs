@@ -80,6 +80,12 @@ pub(crate) enum ScopeError {
         name: String,
         reason: &'static str,
     },
+    /// More calls of a built-in that acts outside the app than its limit
+    /// allows (`limits.maxOpensPerMinute`, `limits.maxExecutesPerMinute`).
+    RateLimited {
+        function: &'static str,
+        per_minute: u32,
+    },
     /// The request was sent and failed (connection, TLS, redirects).
     Http {
         url: String,
@@ -103,6 +109,7 @@ impl ScopeError {
             ScopeError::NotFound { .. } => "not_found",
             ScopeError::Io { .. } | ScopeError::Spawn { .. } => "io_failed",
             ScopeError::UrlInvalid { .. } => "url_invalid",
+            ScopeError::RateLimited { .. } => "rate_limited",
             ScopeError::Http { .. } => "http_failed",
         }
     }
@@ -150,6 +157,10 @@ impl ScopeError {
                 format!("`{name}` could not be started: {}", error.kind())
             }
             ScopeError::HeaderDenied { name, reason } => format!("header `{name}` {reason}"),
+            ScopeError::RateLimited {
+                function,
+                per_minute,
+            } => format!("more than {per_minute} {function} calls per minute; try again later"),
             ScopeError::Http { url, reason } => format!("request to `{url}` failed: {reason}"),
         }
     }

@@ -36,7 +36,7 @@ impl Scopes {
             asset: path::PathScope::compile("scope.asset", &config.asset, dirs)?,
             http: url::UrlScope::compile("scope.http", &config.http, url::Kind::Http)?,
             open: url::UrlScope::compile("scope.open", &config.open, url::Kind::Open)?,
-            shell: shell::ShellScope::compile("scope.shell", &config.shell)?,
+            shell: shell::ShellScope::compile("scope.shell", &config.shell, dirs)?,
         })
     }
 }

@@ -8,18 +8,47 @@
 //! *whole* argument (it is anchored here; an unanchored `[a-z]+` would
 //! otherwise pass `a; rm -rf ~`), and the count must be exact. `args: true`
 //! passes anything and is a finding of the audit.
+//!
+//! The program runs with no more than the entry names. Threats: a name
+//! looked up in `PATH` at every run runs whatever was planted on `PATH`
+//! since (a writable `~/.local/bin` early in it); an inherited environment
+//! hands the program the app's secrets and a `LD_PRELOAD` or `PYTHONPATH`
+//! of someone else's choosing; an inherited working directory makes
+//! relative paths mean whatever the app was started in. So each `cmd` is
+//! resolved to an absolute path once, at startup (missing: the app does
+//! not start), and the program runs with [`BASE_ENV`] plus the entry's own
+//! `env`, in [`WORKING_DIR`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use regex::Regex;
 
+use super::base::BaseDirs;
 use super::error::ScopeError;
 use crate::config::{ConfigError, ShellArg, ShellArgs, ShellEntryConfig};
+
+/// The whole environment of a program the page runs, before the entry's
+/// own `env`: system directories only on `PATH` (never the user's), and
+/// UTF-8 output.
+pub(crate) const BASE_ENV: &[(&str, &str)] = &[
+    ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+    ("LANG", "C.UTF-8"),
+];
+
+/// Where every program the page runs starts: the same for every run,
+/// whatever directory the app was started in.
+pub(crate) const WORKING_DIR: &str = "/";
 
 /// One compiled entry.
 #[derive(Debug, Clone)]
 pub(crate) struct ShellEntry {
     pub(crate) name: String,
-    pub(crate) cmd: String,
+    /// The program found at startup; what runs.
+    pub(crate) program: PathBuf,
     pub(crate) args: Args,
+    /// The entry's own variables, expanded, added to [`BASE_ENV`].
+    pub(crate) env: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -61,7 +90,13 @@ impl Arg {
 }
 
 impl ShellScope {
-    pub(crate) fn compile(key: &str, config: &[ShellEntryConfig]) -> Result<Self, ConfigError> {
+    /// Compiles the entries, finding each program through `dirs` (on a real
+    /// machine: it must exist now).
+    pub(crate) fn compile(
+        key: &str,
+        config: &[ShellEntryConfig],
+        dirs: &BaseDirs,
+    ) -> Result<Self, ConfigError> {
         let mut entries: Vec<ShellEntry> = Vec::new();
         for (i, e) in config.iter().enumerate() {
             let err = |field: &str, message: String| ConfigError {
@@ -112,10 +147,36 @@ impl ShellScope {
                         .collect::<Result<_, _>>()?,
                 ),
             };
+            let program = dirs.find_program(&e.cmd).map_err(|m| err(".cmd", m))?;
+            let mut env = BTreeMap::new();
+            for (k, v) in &e.env {
+                let at = format!(".env.{k}");
+                if k.is_empty() || k.contains(['=', '\0']) || v.contains('\0') {
+                    return Err(err(
+                        &at,
+                        "names and values must be non-empty text without '=' (in names) or NUL"
+                            .into(),
+                    ));
+                }
+                let value = if v.starts_with('$') {
+                    match dirs.expand_path(v) {
+                        Ok(Some(p)) => p.to_string_lossy().into_owned(),
+                        Ok(None) => {
+                            tracing::warn!("{key}[{i}]{at}: {v:?} has no directory on this machine; the variable is left out");
+                            continue;
+                        }
+                        Err(x) => return Err(err(&at, format!("{v:?} {x}"))),
+                    }
+                } else {
+                    v.clone()
+                };
+                env.insert(k.clone(), value);
+            }
             entries.push(ShellEntry {
                 name: e.name.clone(),
-                cmd: e.cmd.clone(),
+                program,
                 args,
+                env,
             });
         }
         Ok(Self { entries })
@@ -172,7 +233,69 @@ mod tests {
 
     fn scope(json: &str) -> Result<ShellScope, ConfigError> {
         let cfg: Vec<ShellEntryConfig> = serde_json::from_str(json).unwrap();
-        ShellScope::compile("scope.shell", &cfg)
+        ShellScope::compile(
+            "scope.shell",
+            &cfg,
+            &BaseDirs::fixed(std::path::Path::new("/r")),
+        )
+    }
+
+    fn executable(path: &std::path::Path) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(path, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[test]
+    fn programs_are_found_once_at_startup_and_must_exist() {
+        let t = tempfile::tempdir().unwrap();
+        let (first, second) = (t.path().join("first"), t.path().join("second"));
+        std::fs::create_dir_all(&first).unwrap();
+        std::fs::create_dir_all(&second).unwrap();
+        executable(&second.join("tool"));
+        std::fs::write(first.join("tool"), "not executable").unwrap();
+        let dirs = BaseDirs::fixed(t.path()).with_program_path(&[&first, &second]);
+        let cfg: Vec<ShellEntryConfig> = serde_json::from_str(
+            r#"[{"name":"t","cmd":"tool","env":{"HOME":"$HOME","MODE":"fast"}}]"#,
+        )
+        .unwrap();
+        let s = ShellScope::compile("scope.shell", &cfg, &dirs).unwrap();
+        assert_eq!(s.entries[0].program, second.join("tool"));
+        assert_eq!(
+            s.entries[0].env["HOME"],
+            t.path().join("home").to_string_lossy()
+        );
+        assert_eq!(s.entries[0].env["MODE"], "fast");
+        // Planted later, earlier on PATH: the entry keeps what was found.
+        std::fs::remove_file(first.join("tool")).unwrap();
+        executable(&first.join("tool"));
+        assert_eq!(s.entries[0].program, second.join("tool"));
+        for (json, path) in [
+            (
+                r#"[{"name":"t","cmd":"missing-tool"}]"#,
+                "scope.shell[0].cmd",
+            ),
+            (
+                r#"[{"name":"t","cmd":"/nonexistent/tool"}]"#,
+                "scope.shell[0].cmd",
+            ),
+            (
+                r#"[{"name":"t","cmd":"tool","env":{"A=B":"x"}}]"#,
+                "scope.shell[0].env.A=B",
+            ),
+            (
+                r#"[{"name":"t","cmd":"tool","env":{"X":"$NOPE/x"}}]"#,
+                "scope.shell[0].env.X",
+            ),
+        ] {
+            let cfg: Vec<ShellEntryConfig> = serde_json::from_str(json).unwrap();
+            let e = ShellScope::compile("scope.shell", &cfg, &dirs).unwrap_err();
+            assert_eq!(e.path, path, "{json}");
+        }
+        let cfg: Vec<ShellEntryConfig> =
+            serde_json::from_str(r#"[{"name":"t","cmd":"missing-tool"}]"#).unwrap();
+        let e = ShellScope::compile("scope.shell", &cfg, &dirs).unwrap_err();
+        assert!(e.message.contains("was not found on PATH"), "{}", e.message);
     }
 
     #[test]
