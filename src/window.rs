@@ -356,10 +356,8 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
         }
     }));
     let (fetch_sink, post_sink, ui_sink) = (Arc::clone(&sink), Arc::clone(&sink), sink);
-    let rt_handle = rt.handle().clone();
     let post_rt = rt.handle().clone();
     let post_core = Arc::clone(&core);
-    let ipc_core = Arc::clone(&core);
     #[cfg(feature = "test-harness")]
     let ipc_proxy = proxy.clone();
     let load_session = Arc::clone(&session);
@@ -371,9 +369,6 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
         .with_custom_protocol("app".into(), move |_, req| app_protocol.respond(&req))
         .with_custom_protocol("isolation".into(), move |_, req| {
             isolation_protocol.respond(&req)
-        })
-        .with_asynchronous_custom_protocol("ipc".into(), move |_, req, responder| {
-            fetch::handle(&ipc_core, &rt_handle, &fetch_sink, req, responder)
         })
         .with_initialization_script_for_main_only(bridge_script(call_timeout_ms), true);
     #[cfg(feature = "api-asset")]
@@ -474,6 +469,17 @@ pub(crate) fn run(app: Checked) -> Result<(), Error> {
     }
     #[cfg(target_os = "linux")]
     register_reply_handler(&webview, &core, rt.handle(), &ui_sink)?;
+    #[cfg(target_os = "linux")]
+    {
+        use webkit2gtk::WebViewExt;
+        use wry::WebViewExtUnix;
+        // Before the main loop first runs, so before any page script.
+        let context = webview
+            .webview()
+            .context()
+            .ok_or_else(|| Error::Platform("webview has no web context".into()))?;
+        fetch::register(&context, Arc::clone(&core), rt.handle().clone(), fetch_sink)?;
+    }
     UI.with(|ui| *ui.borrow_mut() = Some((Rc::clone(&webview), ui_sink)));
     tracing::info!(identifier = %config.identifier, "moat started");
 

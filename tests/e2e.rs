@@ -1183,3 +1183,53 @@ fn side_effects_are_rate_limited_by_default() {
     assert_eq!(wait_for_lines(&open_log, 10).len(), 10);
     out.assert_logged("rate_limited");
 }
+
+/// A body far over `limits.maxMessageBytes` sent to `ipc://` is refused
+/// without Moat holding it: beyond what WebKit itself keeps for any request
+/// body (measured with `app://`, which reads none), the peak RSS grows by
+/// no more than the limit. (The test's policy lets the page POST to
+/// `app://`, which the default policy does not.)
+#[test]
+fn an_oversized_ipc_body_is_refused_before_it_is_buffered() {
+    let xdg = tempfile::tempdir().unwrap();
+    let config = xdg.path().join("moat.json");
+    std::fs::write(
+        &config,
+        r#"{"identifier":"dev.moat.big","title":"big","isolation":{"hooks":["validate.js"]},
+            "csp":"default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ipc://localhost; frame-src isolation://localhost",
+            "limits":{"maxMessageBytes":1048576,"callTimeoutMs":30000}}"#,
+    )
+    .unwrap();
+    let out = run_with(
+        "oversized.js",
+        xdg.path(),
+        90,
+        &["--harness-config", config.to_str().unwrap()],
+    );
+    out.assert_passed(&[
+        "an oversized body to ipc:// is not_an_envelope",
+        "the app still answers",
+    ]);
+    let rss = |name: &str| out.result(name).unwrap()["rss_kb"].as_f64().unwrap();
+    let before = rss("rss: before");
+    let floor = rss("rss: after a body nobody reads");
+    let refused = rss("an oversized body to ipc:// is not_an_envelope");
+    let body_kb = 128.0 * 1024.0;
+    // WebKit keeps two copies of a request body before any handler runs
+    // (WebKitGTK 2.50). With wry reading bodies too (its `linux-body`), the
+    // same POST cost three.
+    assert!(
+        floor - before < 2.5 * body_kb,
+        "a body nobody reads raised the peak RSS from {before} to {floor} kB"
+    );
+    // Reading the whole body into memory would add it once more.
+    assert!(
+        refused - floor < 32.0 * 1024.0,
+        "peak RSS {floor} kB after WebKit's own copies, {refused} kB after the refusal"
+    );
+    assert!(
+        out.stderr.contains("is over the limit of 1048576 bytes"),
+        "{}",
+        out.tail()
+    );
+}

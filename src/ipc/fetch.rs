@@ -10,34 +10,82 @@
 //!
 //! The request's `Origin` header must be exactly `app://localhost`; anything
 //! else (a missing header, `null` from a sandboxed frame, a look-alike host)
-//! is `bad_origin` before any byte of the body is looked at.
+//! is `bad_origin` before any byte of the body is read.
+//!
+//! Threat: a page that posts a body of hundreds of megabytes to make the
+//! core hold it. So the body is never read past `limits.maxMessageBytes`: a
+//! declared `Content-Length` over the limit is refused before the body is
+//! read, and otherwise the body is read in bounded chunks and refused the
+//! moment it passes the limit. wry's own custom-protocol handler reads a whole body
+//! into memory before the app sees it, so Moat registers this scheme with
+//! WebKit itself ([`register`]) and wry reads no bodies at all (its
+//! `linux-body` feature is off).
 //!
 //! ## Platform-specific
-//! - **Linux:** wry's async responder is not `Send`; the reply is handed back
-//!   to the GTK thread with `glib::MainContext::invoke` in a `ThreadGuard`.
-//!   The body arrives only with wry's `linux-body` feature. The POST carries
-//!   no custom header and no `Content-Type`, so WebKit sends no preflight.
+//! - **Linux:** WebKit calls the scheme handler on the GTK thread, and the
+//!   request must be finished there: a reply made on a tokio worker is
+//!   handed back with `glib::MainContext::invoke` in a `ThreadGuard`, which
+//!   works because the GTK thread owns the default main context (it runs
+//!   the tao event loop). The body stream is read asynchronously on that
+//!   context, so a large body never blocks it. The POST carries no custom
+//!   header and no `Content-Type`, so WebKit sends no preflight.
+//! - **WebKitGTK 2.50:** WebKit itself holds two copies of any request body
+//!   a page sends to a custom scheme, in the UI process, before the handler
+//!   runs (and sends no `Content-Length`); Moat cannot refuse before that.
+//!   What it bounds is its own copy (`docs/webkitgtk.md`).
 
 use std::sync::Arc;
 
-use http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use http::{HeaderMap, HeaderValue, Request, Response};
+use glib::thread_guard::ThreadGuard;
+use webkit2gtk::gio;
+use webkit2gtk::{
+    SecurityManagerExt, URISchemeRequest, URISchemeRequestExt, URISchemeResponse,
+    URISchemeResponseExt, WebContextExt,
+};
 
 use super::core::{dispatch, refuse, Core};
 use super::error::CallError;
 use super::reply::ReplySink;
+use crate::error::Error;
+use crate::isolation::envelope::EnvelopeError;
 use crate::protocol::APP_ORIGIN;
 
 /// Replies larger than this go through [`ReplySink`] when the call id is known.
 const INLINE_REPLY_MAX: usize = 64 * 1024;
 
+/// The most a single read of a request body asks for: large enough that a
+/// 10 MiB envelope takes a handful of main-loop turns, small enough that a
+/// refused body costs at most this much past the limit.
+const READ_CHUNK: usize = 1 << 20;
+
+/// The scheme, as the bridge's `ipcUrl` names it.
+const SCHEME: &str = "ipc";
+
+/// Registers `ipc://` on the webview's context. Call it before the main
+/// loop first runs, so no page can request the scheme before it exists.
+pub(crate) fn register(
+    context: &webkit2gtk::WebContext,
+    core: Arc<Core>,
+    rt: tokio::runtime::Handle,
+    sink: Arc<ReplySink>,
+) -> Result<(), Error> {
+    // As wry does for its schemes: a secure context may fetch from it.
+    context
+        .security_manager()
+        .ok_or_else(|| Error::Platform("webview context has no security manager".into()))?
+        .register_uri_scheme_as_secure(SCHEME);
+    context.register_uri_scheme(SCHEME, move |request| {
+        handle(&core, &rt, &sink, request);
+    });
+    Ok(())
+}
+
 /// `Origin` must be the app's, byte for byte.
-fn check_origin(headers: &HeaderMap) -> Result<(), CallError> {
-    let origin = headers.get(http::header::ORIGIN);
+fn check_origin(origin: Option<&str>) -> Result<(), CallError> {
     match origin {
-        Some(o) if o.as_bytes() == APP_ORIGIN.as_bytes() => Ok(()),
+        Some(o) if o == APP_ORIGIN => Ok(()),
         _ => Err(CallError::BadOrigin {
-            origin: origin.map(|o| String::from_utf8_lossy(o.as_bytes()).into_owned()),
+            origin: origin.map(str::to_owned),
         }),
     }
 }
@@ -47,67 +95,166 @@ fn routing_id(path: &str) -> Option<u64> {
     path.strip_prefix('/').and_then(|p| p.parse().ok())
 }
 
-/// Entry point from wry, on the GTK thread.
-pub(crate) fn handle(
+/// A request's one reply, sendable from any thread.
+struct Responder(ThreadGuard<URISchemeRequest>);
+
+impl Responder {
+    fn send(self, body: Vec<u8>) {
+        let guard = self.0;
+        glib::MainContext::default().invoke(move || finish(&guard.into_inner(), body));
+    }
+}
+
+/// Entry point from WebKit, on the GTK thread.
+fn handle(
     core: &Arc<Core>,
     rt: &tokio::runtime::Handle,
     sink: &Arc<ReplySink>,
-    req: Request<Vec<u8>>,
-    responder: wry::RequestAsyncResponder,
+    request: &URISchemeRequest,
 ) {
-    let responder = glib::thread_guard::ThreadGuard::new(responder);
-    let send = move |body: Vec<u8>| {
-        glib::MainContext::default().invoke(move || {
-            responder.into_inner().respond(reply(body));
-        });
-    };
-    if req.method() == http::Method::OPTIONS {
+    let respond = Responder(ThreadGuard::new(request.clone()));
+    let headers = request.http_headers();
+    let method = request
+        .http_method()
+        .map(|m| m.to_string())
+        .unwrap_or_default();
+    if method == "OPTIONS" {
         // Not used by the bridge (its POST is a CORS "simple request"), but
         // answered plainly rather than left hanging.
-        send(Vec::new());
+        respond.send(Vec::new());
         return;
     }
-    if let Err(e) = check_origin(req.headers()) {
-        send(refuse(e));
+    let origin = headers.as_ref().and_then(|h| h.one("Origin"));
+    if let Err(e) = check_origin(origin.as_deref()) {
+        respond.send(refuse(e));
         return;
     }
-    let id = routing_id(req.uri().path());
-    let sink = Arc::clone(sink);
-    dispatch(core, rt, req.into_body(), id, move |body| match id {
-        Some(id) if body.len() > INLINE_REPLY_MAX => {
-            sink.reply(id, body);
-            send(br#"{"via":"script"}"#.to_vec());
-        }
-        _ => send(body),
-    });
+    let max = core.max_envelope_bytes;
+    let declared = headers.as_ref().map_or(0, |h| h.content_length());
+    if usize::try_from(declared).is_ok_and(|len| len > max) {
+        respond.send(refuse(too_large(declared as usize, max)));
+        return;
+    }
+    let id = request
+        .uri()
+        .and_then(|u| u.parse::<http::Uri>().ok())
+        .and_then(|u| routing_id(u.path()));
+    let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
+    let done = move |body: Result<Vec<u8>, CallError>| match body {
+        Err(e) => respond.send(refuse(e)),
+        Ok(body) => dispatch(&core, &rt, body, id, move |reply| match id {
+            Some(id) if reply.len() > INLINE_REPLY_MAX => {
+                sink.reply(id, reply);
+                respond.send(br#"{"via":"script"}"#.to_vec());
+            }
+            _ => respond.send(reply),
+        }),
+    };
+    match request.http_body() {
+        // No body: an empty envelope, which the core refuses as such.
+        None => done(Ok(Vec::new())),
+        Some(stream) => read_body(stream, max, Vec::new(), done),
+    }
 }
 
-fn reply(body: Vec<u8>) -> Response<Vec<u8>> {
-    let mut res = Response::new(body);
-    let h = res.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
+/// Reads `stream` to its end on the GTK thread's main context, one bounded
+/// chunk per turn, and refuses it the moment it passes `max` bytes.
+fn read_body(
+    stream: gio::InputStream,
+    max: usize,
+    mut body: Vec<u8>,
+    done: impl FnOnce(Result<Vec<u8>, CallError>) + 'static,
+) {
+    use gio::prelude::InputStreamExt;
+    // One byte past the limit is enough to know it was passed.
+    let want = (max + 1 - body.len()).min(READ_CHUNK);
+    let next = stream.clone();
+    stream.read_bytes_async(
+        want,
+        glib::Priority::DEFAULT,
+        None::<&gio::Cancellable>,
+        move |chunk| match chunk {
+            Ok(chunk) if chunk.is_empty() => done(Ok(body)),
+            Ok(chunk) if body.len() + chunk.len() > max => {
+                let _ = next.close(None::<&gio::Cancellable>);
+                done(Err(too_large(body.len() + chunk.len(), max)))
+            }
+            Ok(chunk) => {
+                body.extend_from_slice(&chunk);
+                read_body(next, max, body, done);
+            }
+            Err(e) => done(Err(CallError::NotAnEnvelope(EnvelopeError::Unreadable(
+                e.to_string(),
+            )))),
+        },
     );
-    h.insert(
-        "access-control-allow-origin",
-        HeaderValue::from_static(APP_ORIGIN),
-    );
-    res
 }
 
+/// Finishes `request` with a JSON `body` and the headers every reply has.
+fn finish(request: &URISchemeRequest, body: Vec<u8>) {
+    let len = body.len() as i64;
+    let stream = gio::MemoryInputStream::from_bytes(&glib::Bytes::from_owned(body));
+    let response = URISchemeResponse::new(&stream, len);
+    response.set_status(200, None);
+    response.set_content_type("application/json");
+    let headers = soup::MessageHeaders::new(soup::MessageHeadersType::Response);
+    headers.append("Cache-Control", "no-store");
+    headers.append("X-Content-Type-Options", "nosniff");
+    headers.append("Access-Control-Allow-Origin", APP_ORIGIN);
+    response.set_http_headers(headers);
+    request.finish_with_response(&response);
+}
+
+fn too_large(len: usize, max: usize) -> CallError {
+    CallError::NotAnEnvelope(EnvelopeError::TooLarge { len, max })
+}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gio::prelude::Cast;
 
-    fn headers(origin: Option<&str>) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        if let Some(o) = origin {
-            h.insert("origin", HeaderValue::from_str(o).unwrap());
-        }
-        h
+    /// Runs `read_body` on `body` with a main context of its own; returns
+    /// the outcome and how far into the stream it read.
+    fn read(body: Vec<u8>, max: usize) -> (Result<usize, String>, i64) {
+        use gio::prelude::SeekableExt;
+        let ctx = glib::MainContext::new();
+        ctx.with_thread_default(|| {
+            let stream = gio::MemoryInputStream::from_bytes(&glib::Bytes::from_owned(body));
+            let out = std::rc::Rc::new(std::cell::RefCell::new(None));
+            let slot = std::rc::Rc::clone(&out);
+            read_body(stream.clone().upcast(), max, Vec::new(), move |r| {
+                *slot.borrow_mut() = Some(r.map(|b| b.len()).map_err(|e| e.detail()));
+            });
+            while out.borrow().is_none() {
+                ctx.iteration(true);
+            }
+            let result = out.borrow_mut().take().unwrap();
+            (result, stream.tell())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_body_is_read_whole_up_to_the_limit() {
+        assert_eq!(
+            read(vec![7; 3 * READ_CHUNK + 5], 4 * READ_CHUNK).0,
+            Ok(3 * READ_CHUNK + 5)
+        );
+        assert_eq!(read(vec![7; 1000], 1000).0, Ok(1000));
+        assert_eq!(read(Vec::new(), 1000).0, Ok(0));
+    }
+
+    #[test]
+    fn an_oversized_body_is_refused_without_reading_it_all() {
+        let (result, consumed) = read(vec![7; 64 * READ_CHUNK], 1000);
+        assert_eq!(
+            result,
+            Err("1001 bytes is over the limit of 1000 bytes".into())
+        );
+        assert_eq!(consumed, 1001, "read one byte past the limit, no more");
+        let (result, consumed) = read(vec![7; 64 * READ_CHUNK], 2 * READ_CHUNK);
+        assert!(result.is_err());
+        assert!(consumed <= 2 * READ_CHUNK as i64 + 1, "{consumed}");
     }
 
     #[test]
@@ -120,7 +267,7 @@ mod tests {
 
     #[test]
     fn only_the_apps_exact_origin_is_accepted() {
-        assert!(check_origin(&headers(Some("app://localhost"))).is_ok());
+        assert!(check_origin(Some("app://localhost")).is_ok());
         for bad in [
             None,
             Some("null"),
@@ -130,7 +277,7 @@ mod tests {
             Some("APP://LOCALHOST"),
             Some("https://localhost"),
         ] {
-            let e = check_origin(&headers(bad)).unwrap_err();
+            let e = check_origin(bad).unwrap_err();
             assert_eq!(e.code(), "bad_origin", "{bad:?}");
         }
     }

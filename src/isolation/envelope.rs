@@ -43,6 +43,8 @@ pub(crate) enum EnvelopeError {
     UnknownVersion {
         version: u8,
     },
+    /// The transport could not read the request body.
+    Unreadable(String),
 }
 
 impl std::fmt::Display for EnvelopeError {
@@ -59,6 +61,7 @@ impl std::fmt::Display for EnvelopeError {
                 write!(f, "{len} bytes is over the limit of {max} bytes")
             }
             EnvelopeError::UnknownVersion { version } => write!(f, "unknown version {version}"),
+            EnvelopeError::Unreadable(e) => write!(f, "the request body could not be read: {e}"),
         }
     }
 }
