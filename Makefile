@@ -44,7 +44,7 @@ run: deps
 
 ## test: unit tests, and the end-to-end tests in the real webview under Xvfb
 test: deps
-	$(XVFB_RUN) $(CARGO) test --locked --features test-harness,$(FEATURES)
+	$(XVFB_RUN) $(CARGO) test --locked --features dangerous-test-harness,$(FEATURES)
 	# The library's unit tests once more with no built-in module compiled in:
 	# allowing one must stop startup, and naming the feature.
 	$(CARGO) test --locked --lib
@@ -55,11 +55,11 @@ fmt:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
-	$(CARGO) clippy --locked --all-targets --features test-harness,$(FEATURES) -- -D warnings
+	$(CARGO) clippy --locked --all-targets --features dangerous-test-harness,$(FEATURES) -- -D warnings
 	for f in api-fs api-shell api-http api-asset; do \
 	  $(CARGO) clippy --locked --lib --features $$f -- -D warnings || exit 1; \
 	done
 
 ## bench: Moat vs the bare-wry floor in the real webview, release build (see ../shared/bench/PROTOCOL.md)
 bench: deps
-	$(XVFB_RUN) $(CARGO) bench --locked --features test-harness,$(FEATURES) --bench ipc
+	$(XVFB_RUN) $(CARGO) bench --locked --features dangerous-test-harness,$(FEATURES) --bench ipc

@@ -20,7 +20,7 @@ use crate::csp::DEFAULT_APP_POLICY;
 use crate::scope::path::PathScope;
 use crate::scope::url::address::Reach;
 use crate::scope::url::{Kind, UrlScope};
-use crate::scope::BaseDirs;
+use crate::scope::{BaseDirs, Scopes};
 
 /// How much a finding matters. `High` fails the audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -61,7 +61,13 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Findi
             message,
         })
     };
-    let config = match Config::from_json(config_text) {
+    // As at startup: parsed, then every scope compiled (against a fixed
+    // layout, so the findings do not depend on this machine).
+    let config = Config::from_json(config_text).and_then(|c| {
+        Scopes::compile(&c.scope, &BaseDirs::fixed(Path::new("/")))?;
+        Ok(c)
+    });
+    let config = match config {
         Ok(c) => c,
         Err(e) => {
             add(

@@ -1,5 +1,11 @@
-//! The end-to-end test harness, compiled only with the `test-harness`
-//! feature (never a default feature, never in a shipped build).
+//! The end-to-end test harness, compiled only with the
+//! `dangerous-test-harness` feature: never a default feature, never in a
+//! shipped build. It is dangerous because it replaces the compiled-in
+//! security config from the command line; a build that has it says so at
+//! startup, loudly.
+//!
+//! It fills in the app's parts and the window's [`Options`] from the
+//! command line; nothing else in the crate knows it exists.
 //!
 //! `--harness-script FILE` runs FILE's JS in the main frame on every page
 //! load of the app, once the document is parsed and `window.moat.ready`
@@ -10,49 +16,139 @@
 //! 1-based count of page loads in this tab (kept in `sessionStorage`), for
 //! scripts that reload.
 //!
-//! `--harness-call-timeout-ms MS` shortens the bridge's call timeout, so a
-//! test can watch a call time out.
+//! `--harness-call-timeout-ms MS` replaces `limits.callTimeoutMs`, so a
+//! test can watch a call time out. `--harness-config FILE` replaces the
+//! compiled-in `moat.json`, so scope tests need no second binary.
+//! `--harness-opener PROGRAM` is what `shell.open` runs instead of
+//! `xdg-open`. `--harness-console` has WebKit write the pages' console to
+//! stderr. `tests/pages/` is served at `app://localhost/__test__/` and
+//! `tests/hooks/` at `isolation://localhost/hooks/__test__/`.
 //!
 //! Output: one JSON line per result (`name`, `ok`, `detail`, plus `t_ms`
 //! since start-up and `rss_kb`, the peak RSS so far, for `make bench`), then
-//! `N passed, N failed`. Exit code 0
-//! only if every result passed and at least one ran; `--harness-timeout
-//! SECS` (default 60) ends a hung run as a failure.
+//! `N passed, N failed`. Exit code 0 only if every result passed and at
+//! least one ran; `--harness-timeout SECS` (default 60) ends a hung run as
+//! a failure.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use tao::event_loop::EventLoopProxy;
 
+use crate::app::Parts;
 use crate::error::Error;
-use crate::window::UserEvent;
+use crate::window::{Exit, Options};
 
+/// How long a script may run before the harness fails it.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `tests/pages/`, served at `app://localhost/__test__/` in this build only,
 /// under the same policy machinery as the app's own pages.
-pub(crate) static TEST_PAGES: include_dir::Dir<'static> =
+static TEST_PAGES: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/pages");
 
 /// `tests/hooks/`, mounted in the hooks directory at `__test__/` in this
 /// build only, so a test config can list `__test__/<hook>.js`.
-pub(crate) static TEST_HOOKS: include_dir::Dir<'static> =
+static TEST_HOOKS: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/hooks");
 
-#[derive(Clone)]
-pub(crate) struct Harness {
-    inner: Option<Arc<Inner>>,
+/// What the command line asked for.
+#[derive(Default)]
+struct Args {
+    script: Option<String>,
+    timeout: Option<Duration>,
+    call_timeout_ms: Option<u64>,
+    config: Option<crate::Config>,
+    opener: Option<PathBuf>,
+    console: bool,
 }
 
-struct Inner {
-    /// Replaces `limits.callTimeoutMs` so a test can see a call time out.
-    call_timeout_ms: Option<u64>,
-    /// Taken first thing in `run`, for `t_ms` (the bench's `startup_ms`).
+/// Applies the command line to the app's parts and returns the window's
+/// options. Without `--harness-script`, only the config, opener and mounts
+/// change.
+pub(crate) fn apply(mut parts: Parts) -> Result<(Parts, Options), Error> {
+    let started = Instant::now();
+    tracing::warn!("DANGEROUS TEST HARNESS BUILD: the command line can replace this app's security config (--harness-config); never ship this binary");
+    let args = parse_args(std::env::args().skip(1))?;
+    if let Some(config) = args.config {
+        parts.config = config;
+    }
+    if let Some(ms) = args.call_timeout_ms {
+        parts.config.limits.call_timeout_ms = ms;
+    }
+    parts.opener = args.opener.or(parts.opener);
+    parts.frontend = parts.frontend.with(("__test__/", &TEST_PAGES));
+    parts.hooks = parts.hooks.with(("__test__/", &TEST_HOOKS));
+    let mut options = Options {
+        console: args.console,
+        ..Options::default()
+    };
+    if let Some(script) = args.script {
+        let report = Arc::new(Report {
+            started,
+            counts: Mutex::new((0, 0)),
+        });
+        options.init_scripts.push(INIT.replace("{script}", &script));
+        let on_message = Arc::clone(&report);
+        options.intercept = Some(Box::new(move |url: &str, body: &str, exit: &Exit| {
+            on_message.handle(url, body, exit)
+        }));
+        let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
+        options.on_start = Some(Box::new(move |exit: Exit| {
+            report.start_timeout(timeout, exit)
+        }));
+    }
+    Ok((parts, options))
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
+    let mut out = Args::default();
+    let value = |args: &mut dyn Iterator<Item = String>, flag: &str, what: &str| {
+        args.next()
+            .ok_or_else(|| Error::Args(format!("{flag} needs {what}")))
+    };
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--harness-script" => {
+                let path = value(&mut args, &a, "a file")?;
+                out.script = Some(read(&a, &path)?);
+            }
+            "--harness-config" => {
+                let path = value(&mut args, &a, "a file")?;
+                out.config = Some(crate::Config::from_json(&read(&a, &path)?)?);
+            }
+            "--harness-opener" => out.opener = Some(value(&mut args, &a, "a program")?.into()),
+            "--harness-console" => out.console = true,
+            "--harness-call-timeout-ms" => {
+                let ms = value(&mut args, &a, "a number of milliseconds")?;
+                out.call_timeout_ms =
+                    Some(ms.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
+                        Error::Args(format!("{a} needs a number of milliseconds, not {ms:?}"))
+                    })?);
+            }
+            "--harness-timeout" => {
+                let secs = value(&mut args, &a, "whole seconds")?;
+                let secs: u64 = secs
+                    .parse()
+                    .map_err(|_| Error::Args(format!("{a} needs whole seconds, not {secs:?}")))?;
+                out.timeout = Some(Duration::from_secs(secs));
+            }
+            other => return Err(Error::Args(format!("unknown argument {other:?}"))),
+        }
+    }
+    Ok(out)
+}
+
+fn read(flag: &str, path: &str) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::Args(format!("{flag} {path}: {e}")))
+}
+
+/// Counts results and prints them.
+struct Report {
+    /// Taken when the harness starts, for `t_ms` (the bench's `startup_ms`).
     started: Instant,
-    script: String,
-    timeout: Duration,
     counts: Mutex<(u32, u32)>,
 }
 
@@ -92,108 +188,17 @@ const INIT: &str = r#"(() => {
   else run();
 })();"#;
 
-impl Harness {
-    /// Reads `--harness-script FILE` and `--harness-timeout SECS`; with no
-    /// `--harness-script` the harness is off.
-    pub(crate) fn from_args() -> Result<Self, Error> {
-        let started = Instant::now();
-        let mut args = std::env::args().skip(1);
-        let (mut script, mut timeout, mut call_timeout_ms) = (None, DEFAULT_TIMEOUT, None);
-        while let Some(a) = args.next() {
-            match a.as_str() {
-                "--harness-script" => {
-                    let path = args
-                        .next()
-                        .ok_or_else(|| Error::Args("--harness-script needs a file".into()))?;
-                    script = Some(
-                        std::fs::read_to_string(&path)
-                            .map_err(|e| Error::Args(format!("--harness-script {path}: {e}")))?,
-                    );
-                }
-                "--harness-call-timeout-ms" => {
-                    let ms = args
-                        .next()
-                        .and_then(|s| s.parse::<u64>().ok())
-                        .filter(|ms| *ms > 0)
-                        .ok_or_else(|| {
-                            Error::Args(
-                                "--harness-call-timeout-ms needs a number of milliseconds".into(),
-                            )
-                        })?;
-                    call_timeout_ms = Some(ms);
-                }
-                // Read by `config_override` and `opener` before and after
-                // this; only skipped here.
-                "--harness-config" | "--harness-opener" => {
-                    args.next();
-                }
-                "--harness-console" => {}
-                "--harness-timeout" => {
-                    let secs =
-                        args.next()
-                            .and_then(|s| s.parse::<u64>().ok())
-                            .ok_or_else(|| {
-                                Error::Args("--harness-timeout needs whole seconds".into())
-                            })?;
-                    timeout = Duration::from_secs(secs);
-                }
-                other => return Err(Error::Args(format!("unknown argument {other:?}"))),
-            }
-        }
-        Ok(Self {
-            inner: script.map(|script| {
-                Arc::new(Inner {
-                    call_timeout_ms,
-                    started,
-                    script,
-                    timeout,
-                    counts: Mutex::new((0, 0)),
-                })
-            }),
-        })
-    }
-
-    /// `--harness-opener PROGRAM`: what `shell.open` runs instead of
-    /// `xdg-open`, so a test can see what would have been opened.
-    pub(crate) fn opener(&self) -> Option<std::path::PathBuf> {
-        arg_value("--harness-opener").map(Into::into)
-    }
-
-    /// `--harness-console`: WebKit writes console messages to stderr, so a
-    /// test can hear a frame no page can receive messages from.
-    pub(crate) fn console(&self) -> bool {
-        std::env::args().any(|a| a == "--harness-console")
-    }
-
-    /// `--harness-call-timeout-ms`, if given.
-    pub(crate) fn call_timeout_ms(&self) -> Option<u64> {
-        self.inner.as_ref().and_then(|i| i.call_timeout_ms)
-    }
-
-    /// The initialization script: the reporting channel and the test script.
-    pub(crate) fn init_script(&self) -> Option<String> {
-        self.inner
-            .as_ref()
-            .map(|inner| INIT.replace("{script}", &inner.script))
-    }
-
-    /// Handles a harness message; `false` if `body` is not one.
-    pub(crate) fn handle_message(
-        &self,
-        url: &str,
-        body: &str,
-        proxy: &EventLoopProxy<UserEvent>,
-    ) -> bool {
-        let Some(inner) = &self.inner else {
-            return false;
-        };
-        if !crate::window::navigation_allowed(url) || !url.starts_with("app:") {
+impl Report {
+    /// Handles a harness message from the app's page; `false` if `body`
+    /// is not one (the message then goes on to the core).
+    fn handle(&self, url: &str, body: &str, exit: &Exit) -> bool {
+        if !crate::origin::is_app_page(url) {
             return false;
         }
         let Ok(msg) = serde_json::from_str::<Message>(body) else {
             return false;
         };
-        let mut counts = inner.counts.lock().unwrap_or_else(|p| p.into_inner());
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         match msg {
             Message::Result { name, ok, detail } => {
                 if ok {
@@ -205,7 +210,7 @@ impl Harness {
                     "name": name,
                     "ok": ok,
                     "detail": detail,
-                    "t_ms": inner.started.elapsed().as_secs_f64() * 1e3,
+                    "t_ms": self.started.elapsed().as_secs_f64() * 1e3,
                     "rss_kb": peak_rss_kb(),
                 });
                 println!("{line}");
@@ -215,32 +220,26 @@ impl Harness {
                 let (passed, failed) = *counts;
                 println!("{passed} passed, {failed} failed");
                 let _ = std::io::stdout().flush();
-                let _ = proxy.send_event(UserEvent::Exit(if failed == 0 && passed > 0 {
-                    0
-                } else {
-                    1
-                }));
+                exit.exit(if failed == 0 && passed > 0 { 0 } else { 1 });
             }
         }
         true
     }
 
-    pub(crate) fn start_timeout(&self, proxy: EventLoopProxy<UserEvent>) {
-        let Some(inner) = self.inner.clone() else {
-            return;
-        };
+    /// Ends a run that has not said `done` within `timeout`, as a failure.
+    fn start_timeout(self: Arc<Self>, timeout: Duration, exit: Exit) {
         std::thread::spawn(move || {
-            std::thread::sleep(inner.timeout);
-            let (passed, failed) = *inner.counts.lock().unwrap_or_else(|p| p.into_inner());
+            std::thread::sleep(timeout);
+            let (passed, failed) = *self.counts.lock().unwrap_or_else(|p| p.into_inner());
             let line = serde_json::json!({
                 "name": "harness timeout",
                 "ok": false,
-                "detail": format!("no harness.done() within {} s", inner.timeout.as_secs()),
+                "detail": format!("no harness.done() within {} s", timeout.as_secs()),
             });
             println!("{line}");
             println!("{passed} passed, {} failed", failed + 1);
             let _ = std::io::stdout().flush();
-            let _ = proxy.send_event(UserEvent::Exit(1));
+            exit.exit(1);
         });
     }
 }
@@ -254,21 +253,48 @@ fn peak_rss_kb() -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// The value after `flag` on the command line, if any.
-fn arg_value(flag: &str) -> Option<String> {
-    let mut args = std::env::args().skip_while(|a| a != flag);
-    args.next()?;
-    args.next()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// `--harness-config FILE`: a moat.json that replaces the compiled-in one,
-/// so the tests can give the built-in modules scopes inside a temp dir
-/// without building another binary.
-pub(crate) fn config_override() -> Result<Option<crate::Config>, Error> {
-    let Some(path) = arg_value("--harness-config") else {
-        return Ok(None);
-    };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::Args(format!("--harness-config {path}: {e}")))?;
-    Ok(Some(crate::Config::from_json(&text)?))
+    fn args(a: &[&str]) -> Result<Args, Error> {
+        parse_args(a.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn arguments_are_read_or_refused_with_the_flag() {
+        let a = args(&[
+            "--harness-console",
+            "--harness-timeout",
+            "7",
+            "--harness-opener",
+            "/bin/true",
+        ])
+        .unwrap();
+        assert!(a.console && a.script.is_none());
+        assert_eq!(a.timeout, Some(Duration::from_secs(7)));
+        assert_eq!(a.opener, Some(PathBuf::from("/bin/true")));
+        for (bad, says) in [
+            (&["--nope"][..], "unknown argument \"--nope\""),
+            (
+                &["--harness-timeout"][..],
+                "--harness-timeout needs whole seconds",
+            ),
+            (
+                &["--harness-timeout", "x"][..],
+                "needs whole seconds, not \"x\"",
+            ),
+            (
+                &["--harness-call-timeout-ms", "0"][..],
+                "needs a number of milliseconds",
+            ),
+            (
+                &["--harness-script", "/nonexistent/x.js"][..],
+                "--harness-script /nonexistent/x.js",
+            ),
+        ] {
+            let e = args(bad).err().unwrap().to_string();
+            assert!(e.contains(says), "{bad:?}: {e}");
+        }
+    }
 }

@@ -6,6 +6,16 @@
 //! key only it holds; the core opens the envelope, refuses forgeries and
 //! replays, and dispatches to a dedicated command.
 //!
+//! The public surface is what an app needs:
+//! - [`Builder`] assembles the app and runs it;
+//! - [`Config`] is its `moat.json`, only ever made by [`Config::from_json`],
+//!   which validates it ([`ConfigError`] says which key is wrong);
+//! - [`Commands`] registers the app's commands, each called with a
+//!   [`CallContext`] ([`NoArgs`] for a command without arguments);
+//! - [`Error`] is why the app could not start;
+//! - [`Dir`] and [`include_dir!`] embed the frontend and hooks;
+//! - [`audit`] checks a config and frontend on disk (the `audit` command).
+//!
 //! ```no_run
 //! use moat::{Builder, Commands, Config};
 //! static FRONTEND: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/demo-frontend");
@@ -21,12 +31,24 @@
 //!     Builder::new(config).frontend(&FRONTEND).hooks(&HOOKS).commands(commands).run()
 //! }
 //! ```
+//!
+//! Moat builds on Linux only today (WebKitGTK); `docs/platforms.md` says
+//! what a port must provide.
 #![deny(unsafe_code)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 #![warn(missing_docs, unreachable_pub)]
+// Path checks by name belong nowhere near a scope (see `clippy.toml`); the
+// lint is denied in `scope/` and allowed, with a reason, where a path is
+// looked at once at startup.
+#![allow(clippy::disallowed_methods)]
 
-// The scopes compile in every build (config validation and the audit use
-// them); which parts run depends on the `api-*` features.
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "Moat builds on Linux (WebKitGTK) only today. docs/platforms.md lists what a port to another platform must provide and which security facts it must re-verify."
+);
+
+// The built-in modules compile in every build (their scopes are checked at
+// startup and by the audit); their commands only with their `api-*` feature.
 #[cfg_attr(
     not(all(
         feature = "api-fs",
@@ -37,15 +59,17 @@
     allow(dead_code)
 )]
 mod api;
+mod app;
 pub mod audit;
 mod config;
 mod csp;
 mod error;
-#[cfg(feature = "test-harness")]
+#[cfg(feature = "dangerous-test-harness")]
 mod harness;
 mod ipc;
 mod isolation;
 mod log;
+mod origin;
 mod protocol;
 #[cfg_attr(
     not(all(
@@ -59,14 +83,12 @@ mod protocol;
 mod scope;
 mod window;
 
-pub use config::{
-    Allowlist, Config, ConfigError, Dangerous, FsAllow, HttpAllow, IsolationConfig, Limits,
-    PathScopeConfig, Permission, ScopeConfig, ShellAllow, ShellArg, ShellArgs, ShellEntryConfig,
-    UrlScopeConfig, WindowConfig,
-};
+pub use config::{Config, ConfigError};
 pub use error::Error;
 pub use include_dir::{include_dir, Dir};
 pub use ipc::command::{CallContext, Commands, NoArgs};
+
+use protocol::Mounts;
 
 static EMPTY_DIR: Dir<'static> = Dir::new("", &[]);
 
@@ -110,204 +132,32 @@ impl Builder {
         self
     }
 
-    /// Checks everything, opens the window and runs until it closes. Returns
-    /// only on a startup error.
-    #[allow(unused_mut)]
-    pub fn run(mut self) -> Result<(), Error> {
-        #[cfg(feature = "test-harness")]
-        if let Some(config) = harness::config_override()? {
-            self.config = config;
-        }
-        window::run(self.check()?)
-    }
-
-    fn check(self) -> Result<window::Checked, Error> {
-        if let Some(dup) = self.commands.duplicates.first() {
-            return Err(Error::DuplicateCommand(dup.clone()));
-        }
-        // `module.function` names belong to the built-in modules, so an app
-        // command can never shadow one (or be mistaken for one in the log).
-        if let Some(name) = self.commands.handlers.keys().find(|n| n.contains('.')) {
-            return Err(Error::ReservedCommandName(name.clone()));
-        }
-        if let Some(allowed) = &self.config.allowlist.commands {
-            if let Some(unknown) = allowed.iter().find(|c| self.commands.get(c).is_none()) {
-                return Err(Error::AllowlistUnknownCommand(unknown.clone()));
-            }
-        }
-        #[allow(unused_mut)]
-        let mut hook_mounts = vec![("", self.hooks)];
-        #[cfg(feature = "test-harness")]
-        hook_mounts.push(("__test__/", &harness::TEST_HOOKS));
-        let hooks = protocol::Mounts::new(hook_mounts);
-        if let Some(missing) = self
-            .config
-            .isolation
-            .hooks
-            .iter()
-            .find(|h| hooks.file(h.as_str()).is_none())
-        {
-            return Err(Error::MissingHook(missing.clone()));
-        }
-        if self.frontend.get_file("index.html").is_none() {
-            return Err(Error::MissingIndex);
-        }
-        devtools_allowed(self.config.devtools, cfg!(debug_assertions))?;
-        let builtins = api::allowed(&self.config)?;
-        let csp = csp::Csp::new(
-            self.config.csp.as_deref(),
-            !self.config.dangerous.disable_csp_modification,
-            builtins.contains(&"asset"),
-        );
-        #[allow(unused_mut)]
-        let mut mounts = vec![("", self.frontend)];
-        #[cfg(feature = "test-harness")]
-        mounts.push(("__test__/", &harness::TEST_PAGES));
-        let app_protocol = protocol::app::AppProtocol::new(protocol::Mounts::new(mounts), &csp)?;
-        Ok(window::Checked {
-            config: self.config,
-            app_protocol,
-            hooks,
+    /// Checks everything, opens the window and runs until it closes.
+    /// Returns only on a startup error: a bad config or frontend, a missing
+    /// program, no display.
+    pub fn run(self) -> Result<(), Error> {
+        log::init();
+        let parts = app::Parts {
+            frontend: Mounts::default().with(("", self.frontend)),
+            hooks: Mounts::default().with(("", self.hooks)),
             commands: self.commands,
-            builtins,
-        })
+            opener: None,
+            config: self.config,
+        };
+        let (parts, options) = for_run(parts)?;
+        let dirs = scope::BaseDirs::for_app(&parts.config.identifier);
+        window::run(app::check(parts, dirs)?, options)
     }
 }
 
-/// Whether the web inspector is on: only when asked for, and never in a
-/// release build, which refuses to start rather than quietly drop the
-/// request (so nobody ships believing it is on or off by accident).
-pub(crate) fn devtools_allowed(requested: bool, debug_build: bool) -> Result<bool, Error> {
-    match (requested, debug_build) {
-        (true, false) => Err(Error::DevtoolsInRelease),
-        (requested, _) => Ok(requested),
-    }
+/// The parts as given, and the window's default options.
+#[cfg(not(feature = "dangerous-test-harness"))]
+fn for_run(parts: app::Parts) -> Result<(app::Parts, window::Options), Error> {
+    Ok((parts, window::Options::default()))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn devtools_are_on_only_when_asked_in_a_debug_build() {
-        assert!(matches!(
-            devtools_allowed(true, false),
-            Err(Error::DevtoolsInRelease)
-        ));
-        assert!(matches!(devtools_allowed(true, true), Ok(true)));
-        assert!(matches!(devtools_allowed(false, true), Ok(false)));
-        assert!(matches!(devtools_allowed(false, false), Ok(false)));
-        assert!(Error::DevtoolsInRelease
-            .to_string()
-            .contains("never available in a release build"));
-    }
-
-    static FRONTEND: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo-frontend");
-    static HOOKS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo-frontend/hooks");
-
-    fn config(extra: &str) -> Config {
-        Config::from_json(&format!(
-            r#"{{"identifier":"dev.moat.t","title":"T"{extra}}}"#
-        ))
-        .unwrap()
-    }
-
-    fn ping() -> Commands {
-        Commands::new().sync("ping", |_: NoArgs, _| Ok::<_, ()>("pong"))
-    }
-
-    fn err(b: Builder) -> String {
-        match b.check() {
-            Ok(_) => panic!("accepted"),
-            Err(e) => e.to_string(),
-        }
-    }
-
-    #[test]
-    fn a_valid_app_passes_the_startup_checks() {
-        let b = Builder::new(config(r#","isolation":{"hooks":["validate.js"]}"#))
-            .frontend(&FRONTEND)
-            .hooks(&HOOKS)
-            .commands(ping());
-        assert!(b.check().is_ok());
-    }
-
-    #[test]
-    fn a_command_registered_twice_stops_startup() {
-        let b = Builder::new(config(""))
-            .frontend(&FRONTEND)
-            .commands(ping())
-            .commands(ping());
-        assert_eq!(err(b), "command `ping` is registered twice; rename one");
-    }
-
-    #[test]
-    fn app_commands_cannot_take_a_built_in_name() {
-        let b = Builder::new(config("")).frontend(&FRONTEND).commands(
-            Commands::new().sync("fs.read_text_file", |_: NoArgs, _| {
-                Ok::<_, ()>("not the real one")
-            }),
-        );
-        assert_eq!(
-            err(b),
-            "command `fs.read_text_file`: names with a '.' are reserved for Moat's built-in modules; rename it"
-        );
-    }
-
-    #[test]
-    fn allowlisting_an_unregistered_command_stops_startup() {
-        let b = Builder::new(config(r#","allowlist":{"commands":["ping","pnig"]}"#))
-            .frontend(&FRONTEND)
-            .commands(ping());
-        assert!(err(b).contains("`pnig` is not a registered command"));
-    }
-
-    #[test]
-    fn a_missing_hook_stops_startup() {
-        let b = Builder::new(config(r#","isolation":{"hooks":["nope.js"]}"#))
-            .frontend(&FRONTEND)
-            .hooks(&HOOKS);
-        assert!(err(b).contains("`nope.js` is not in the hooks directory"));
-    }
-
-    #[test]
-    fn allowing_a_module_the_binary_lacks_stops_startup_and_says_which_feature() {
-        let b =
-            Builder::new(config(r#","allowlist":{"fs":{"readFile":true}}"#)).frontend(&FRONTEND);
-        if cfg!(feature = "api-fs") {
-            assert!(b.check().is_ok());
-        } else {
-            assert_eq!(
-                err(b),
-                "moat config: allowlist: `fs.read_text_file` is allowed, but this binary was built without the cargo feature `api-fs`; enable the feature or remove it from the allowlist"
-            );
-        }
-    }
-
-    #[test]
-    fn built_in_functions_the_allowlist_turns_on_are_listed() {
-        let c = config(r#","allowlist":{"fs":{"all":true},"http":{"fetch":true}}"#);
-        if cfg!(all(feature = "api-fs", feature = "api-http")) {
-            let on = api::allowed(&c).unwrap();
-            assert_eq!(
-                on,
-                [
-                    "fs.read_text_file",
-                    "fs.write_text_file",
-                    "fs.read_dir",
-                    "fs.remove_file",
-                    "http.fetch"
-                ]
-            );
-        }
-        assert!(api::allowed(&config("")).unwrap().is_empty());
-    }
-
-    #[test]
-    fn a_frontend_without_index_stops_startup() {
-        assert_eq!(
-            err(Builder::new(config(""))),
-            "the frontend directory has no index.html"
-        );
-    }
+/// The parts and options the test harness makes of the command line.
+#[cfg(feature = "dangerous-test-harness")]
+fn for_run(parts: app::Parts) -> Result<(app::Parts, window::Options), Error> {
+    harness::apply(parts)
 }

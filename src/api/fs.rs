@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::Api;
+use super::{Api, Builtin};
 use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
 
@@ -44,14 +44,16 @@ pub(super) fn commands(api: &Arc<Api>) -> Commands {
         Arc::clone(api),
     );
     Commands::new()
-        .builtin("fs.read_text_file", move |x: PathArg, _| {
+        .builtin(Builtin::ReadTextFile.name(), move |x: PathArg, _| {
             read_text_file(&a, &x.path)
         })
-        .builtin("fs.write_text_file", move |x: WriteArgs, _| {
+        .builtin(Builtin::WriteTextFile.name(), move |x: WriteArgs, _| {
             write_text_file(&b, &x.path, &x.contents)
         })
-        .builtin("fs.read_dir", move |x: PathArg, _| read_dir(&c, &x.path))
-        .builtin("fs.remove_file", move |x: PathArg, _| {
+        .builtin(Builtin::ReadDir.name(), move |x: PathArg, _| {
+            read_dir(&c, &x.path)
+        })
+        .builtin(Builtin::RemoveFile.name(), move |x: PathArg, _| {
             remove_file(&d, &x.path)
         })
 }

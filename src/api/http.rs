@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::Api;
+use super::{Api, Builtin};
 use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
 use crate::scope::url::canonical::{Canonical, Host};
@@ -115,7 +115,7 @@ struct Response {
 
 pub(super) fn commands(api: &Arc<Api>) -> Commands {
     let a = Arc::clone(api);
-    Commands::new().builtin("http.fetch", move |x: FetchArgs, _| fetch(&a, x))
+    Commands::new().builtin(Builtin::Fetch.name(), move |x: FetchArgs, _| fetch(&a, x))
 }
 
 fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {

@@ -1,5 +1,6 @@
 //! Built-in API modules: `fs`, `shell` (`execute`, `open`) and `http`, each
-//! a set of dedicated commands named `module.function`.
+//! a set of dedicated commands named `module.function` ([`Builtin`]), and
+//! the state they share ([`Api`]).
 //!
 //! Least authority, in three layers: a module is compiled in only with its
 //! cargo feature (`api-fs`, `api-shell`, `api-http`); a function is callable
@@ -15,11 +16,14 @@ mod http;
 #[cfg(feature = "api-shell")]
 pub(crate) mod shell;
 
+pub(crate) mod builtin;
+
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
-use crate::config::Config;
-use crate::error::Error;
+pub(crate) use self::builtin::Builtin;
+use crate::config::Limits;
 use crate::ipc::command::Commands;
 use crate::ipc::rate::RateLimit;
 use crate::scope::Scopes;
@@ -35,7 +39,7 @@ pub(crate) struct Api {
     /// reply must fit the same limit as a call.
     pub(crate) max_bytes: usize,
     /// How long a program or request may take.
-    pub(crate) timeout: std::time::Duration,
+    pub(crate) timeout: Duration,
     /// `limits.maxOpensPerMinute`, if on.
     pub(crate) open_rate: Option<RateLimit>,
     /// `limits.maxExecutesPerMinute`, if on.
@@ -43,6 +47,20 @@ pub(crate) struct Api {
 }
 
 impl Api {
+    /// The built-ins' shared state: `scopes` compiled at startup, the
+    /// system opener found at startup (if any), and the limits.
+    pub(crate) fn new(scopes: Scopes, limits: &Limits, opener: Option<PathBuf>) -> Self {
+        let per_minute = |n: u32| RateLimit::new(n, Duration::from_secs(60));
+        Self {
+            scopes,
+            opener,
+            max_bytes: limits.max_message_bytes,
+            timeout: Duration::from_millis(limits.call_timeout_ms),
+            open_rate: limits.max_opens_per_minute.map(per_minute),
+            execute_rate: limits.max_executes_per_minute.map(per_minute),
+        }
+    }
+
     /// Takes one of `function`'s tokens, or refuses with `rate_limited`.
     #[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
     pub(crate) fn take(
@@ -59,70 +77,30 @@ impl Api {
     }
 }
 
-/// Every function of every module: (command name, cargo feature, compiled
-/// in?, allowed?).
-fn functions(config: &Config) -> [(&'static str, &'static str, bool, bool); 8] {
-    let a = &config.allowlist;
-    let fs = |f: bool| a.fs.all || f;
-    let sh = |f: bool| a.shell.all || f;
-    let (fs_on, shell_on, http_on, asset_on) = (
-        cfg!(feature = "api-fs"),
-        cfg!(feature = "api-shell"),
-        cfg!(feature = "api-http"),
-        cfg!(feature = "api-asset"),
-    );
-    [
-        ("fs.read_text_file", "api-fs", fs_on, fs(a.fs.read_file)),
-        ("fs.write_text_file", "api-fs", fs_on, fs(a.fs.write_file)),
-        ("fs.read_dir", "api-fs", fs_on, fs(a.fs.read_dir)),
-        ("fs.remove_file", "api-fs", fs_on, fs(a.fs.remove_file)),
-        ("shell.execute", "api-shell", shell_on, sh(a.shell.execute)),
-        ("shell.open", "api-shell", shell_on, sh(a.shell.open)),
-        (
-            "http.fetch",
-            "api-http",
-            http_on,
-            a.http.all || a.http.fetch,
-        ),
-        ("asset", "api-asset", asset_on, a.asset),
-    ]
-}
-
-/// The names of the built-in functions the config allows. Fails when one
-/// needs a cargo feature this binary was built without.
-pub(crate) fn allowed(config: &Config) -> Result<Vec<&'static str>, Error> {
-    let mut out = Vec::new();
-    for (name, feature, built, on) in functions(config) {
-        if !on {
-            continue;
-        }
-        if !built {
-            return Err(Error::ModuleNotBuilt {
-                function: name,
-                feature,
-            });
-        }
-        out.push(name);
-    }
-    Ok(out)
-}
-
 /// The compiled-in built-in commands, allowed or not: a call to one the
 /// allowlist does not turn on is `not_allowed`, not `unknown_command`.
-#[allow(unused_variables, unused_mut)]
-pub(crate) fn commands(api: &Arc<Api>) -> Commands {
-    let mut c = Commands::new();
-    #[cfg(feature = "api-fs")]
-    {
-        c = c.merge(fs::commands(api));
+pub(crate) fn commands(_api: &Arc<Api>) -> Commands {
+    [
+        #[cfg(feature = "api-fs")]
+        fs::commands(_api),
+        #[cfg(feature = "api-shell")]
+        shell::commands(_api),
+        #[cfg(feature = "api-http")]
+        http::commands(_api),
+    ]
+    .into_iter()
+    .fold(Commands::new(), Commands::merge)
+}
+
+/// Whether the scope of `b` allows nothing (every call would be refused).
+pub(crate) fn scope_is_empty(b: Builtin, scopes: &Scopes) -> bool {
+    match b {
+        Builtin::ReadTextFile | Builtin::WriteTextFile | Builtin::ReadDir | Builtin::RemoveFile => {
+            scopes.fs.is_empty()
+        }
+        Builtin::Execute => scopes.shell.entries.is_empty(),
+        Builtin::Open => scopes.open.allow.is_empty(),
+        Builtin::Fetch => scopes.http.allow.is_empty(),
+        Builtin::Asset => scopes.asset.is_empty(),
     }
-    #[cfg(feature = "api-shell")]
-    {
-        c = c.merge(shell::commands(api));
-    }
-    #[cfg(feature = "api-http")]
-    {
-        c = c.merge(http::commands(api));
-    }
-    c
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 
-use super::Api;
+use super::{Api, Builtin};
 use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
 use crate::scope::shell::{BASE_ENV, WORKING_DIR};
@@ -42,16 +42,16 @@ struct OpenArgs {
 pub(super) fn commands(api: &Arc<Api>) -> Commands {
     let (a, b) = (Arc::clone(api), Arc::clone(api));
     Commands::new()
-        .builtin_async("shell.execute", move |x: ExecuteArgs, _| {
+        .builtin_async(Builtin::Execute.name(), move |x: ExecuteArgs, _| {
             let api = Arc::clone(&a);
             async move { execute(&api, x).await }
         })
-        .builtin("shell.open", move |x: OpenArgs, _| open(&b, &x.url))
+        .builtin(Builtin::Open.name(), move |x: OpenArgs, _| open(&b, &x.url))
 }
 
 async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
     let entry = api.scopes.shell.check(&x.name, &x.args)?;
-    Api::take(&api.execute_rate, "shell.execute")?;
+    Api::take(&api.execute_rate, Builtin::Execute.name())?;
     let spawn_err = |error| ScopeError::Spawn {
         name: x.name.clone(),
         error,
@@ -132,7 +132,7 @@ async fn read_capped(
 pub(crate) fn open(api: &Api, raw: &str) -> Result<(), ScopeError> {
     // The canonical form is what was judged and what the opener gets.
     let url = api.scopes.open.check(raw)?.url;
-    Api::take(&api.open_rate, "shell.open")?;
+    Api::take(&api.open_rate, Builtin::Open.name())?;
     let Some(opener) = &api.opener else {
         return Err(ScopeError::Spawn {
             name: "xdg-open".into(),

@@ -74,13 +74,13 @@ impl Csp {
     pub(crate) fn new(app_policy: Option<&str>, modify: bool, asset: bool) -> Self {
         let mut base = Policy::parse(app_policy.unwrap_or(DEFAULT_APP_POLICY));
         if modify && asset {
-            base.add_source("img-src", crate::protocol::ASSET_ORIGIN);
-            base.add_source("media-src", crate::protocol::ASSET_ORIGIN);
-            base.add_source("connect-src", crate::protocol::ASSET_ORIGIN);
+            base.add_source("img-src", crate::origin::ASSET_ORIGIN);
+            base.add_source("media-src", crate::origin::ASSET_ORIGIN);
+            base.add_source("connect-src", crate::origin::ASSET_ORIGIN);
         }
         if modify {
-            base.add_source("frame-src", crate::protocol::ISOLATION_ORIGIN);
-            base.add_source("connect-src", crate::protocol::IPC_ORIGIN);
+            base.add_source("frame-src", crate::origin::ISOLATION_ORIGIN);
+            base.add_source("connect-src", crate::origin::IPC_ORIGIN);
             base.default_directive("object-src", &["'none'"]);
             base.default_directive("base-uri", &["'none'"]);
             base.default_directive("form-action", &["'none'"]);
@@ -129,8 +129,8 @@ pub(crate) fn isolation_policy(script_hash: &str) -> String {
     format!(
         "default-src 'none'; script-src {script_hash} {origin}/hooks/; connect-src 'none'; \
 object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors {app}",
-        origin = crate::protocol::ISOLATION_ORIGIN,
-        app = crate::protocol::APP_ORIGIN,
+        origin = crate::origin::ISOLATION_ORIGIN,
+        app = crate::origin::APP_ORIGIN,
     )
 }
 

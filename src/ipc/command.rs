@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -99,10 +100,7 @@ impl Commands {
         E: Serialize + 'static,
         F: Fn(A, &CallContext) -> Result<R, E> + Send + Sync + 'static,
     {
-        self.insert(
-            name,
-            Arc::new(SyncHandler(Arc::new(f), std::marker::PhantomData)),
-        )
+        self.insert(name, Arc::new(SyncHandler(Arc::new(f), PhantomData)))
     }
 
     /// Registers an asynchronous command. Its future is polled first on the
@@ -118,41 +116,37 @@ impl Commands {
         F: Fn(A, CallContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, E>> + Send + 'static,
     {
-        self.insert(name, Arc::new(AsyncHandler(f, std::marker::PhantomData)))
+        self.insert(name, Arc::new(AsyncHandler(f, PhantomData)))
     }
 
-    /// Registers a built-in module's command. It runs on the blocking pool
-    /// like [`Commands::sync`], but its errors are Moat's own, with stable
-    /// codes (`scope_denied`, `not_found`, …), not the app's `app` code.
+    /// Registers a built-in function's command (`name` is its
+    /// `api::Builtin`'s). It runs like
+    /// [`Commands::sync`], but its errors are Moat's own, with stable codes
+    /// (`scope_denied`, `not_found`, …), not the app's `app` code.
     #[cfg_attr(
         not(any(feature = "api-fs", feature = "api-shell", feature = "api-http")),
         allow(dead_code)
     )]
-    pub(crate) fn builtin<A, R, F>(self, name: &str, f: F) -> Self
+    pub(crate) fn builtin<A, R, F>(self, name: &'static str, f: F) -> Self
     where
         A: DeserializeOwned + Send + 'static,
         R: Serialize + 'static,
         F: Fn(A, &CallContext) -> Result<R, ScopeError> + Send + Sync + 'static,
     {
-        self.insert(
-            name,
-            Arc::new(BuiltinHandler(Arc::new(f), std::marker::PhantomData)),
-        )
+        self.insert(name, Arc::new(SyncHandler(Arc::new(f), PhantomData)))
     }
 
-    /// Registers a built-in module's async command (see [`Commands::builtin`]).
+    /// Registers a built-in function's async command (see
+    /// [`Commands::builtin`] and [`Commands::asynchronous`]).
     #[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
-    pub(crate) fn builtin_async<A, R, F, Fut>(self, name: &str, f: F) -> Self
+    pub(crate) fn builtin_async<A, R, F, Fut>(self, name: &'static str, f: F) -> Self
     where
         A: DeserializeOwned + Send + 'static,
         R: Serialize + 'static,
         F: Fn(A, CallContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<R, ScopeError>> + Send + 'static,
     {
-        self.insert(
-            name,
-            Arc::new(BuiltinAsyncHandler(f, std::marker::PhantomData)),
-        )
+        self.insert(name, Arc::new(AsyncHandler(f, PhantomData)))
     }
 
     /// Adds every command of `other`, so a fork can keep its commands in its
@@ -187,31 +181,48 @@ struct Ok<'a, R> {
 /// Cap on the capacity guessed from the arguments.
 const MAX_SIZE_HINT: usize = 64 << 20;
 
+/// A command's error, as the call error the page gets: the one conversion
+/// for app commands and built-ins alike.
+pub(crate) trait IntoCallError {
+    fn into_call_error(self) -> CallError;
+}
+
+/// An app command's own error value reaches the page verbatim as `data`,
+/// with code `app`: the app decides what it reveals.
+impl<E: Serialize> IntoCallError for E {
+    fn into_call_error(self) -> CallError {
+        match serde_json::to_value(&self) {
+            Result::Ok(v) => CallError::App(v),
+            Err(se) => CallError::HandlerFailed(format!("error did not serialise: {se}")),
+        }
+    }
+}
+
+/// A built-in's refusal keeps its own code (`scope_denied`, `not_found`, …).
+impl IntoCallError for ScopeError {
+    fn into_call_error(self) -> CallError {
+        CallError::Scope(self)
+    }
+}
+
 /// Serialises the handler's outcome. `size_hint` is the size of the call's
 /// arguments: a command given megabytes often answers with megabytes (echo,
 /// transform, save-and-return), and growing a buffer by doubling would copy
 /// and fault in the reply about twice over.
-fn finish<R: Serialize + 'static, E: Serialize>(
+fn finish<R: Serialize + 'static, E: IntoCallError>(
     result: Result<R, E>,
     size_hint: usize,
 ) -> CallResult {
-    match result {
-        Result::Ok(r) => {
-            if let Some(s) = (&r as &dyn std::any::Any).downcast_ref::<String>() {
-                if let Some(body) = plain_string_reply(s) {
-                    return Result::Ok(body);
-                }
-            }
-            let mut buf = Vec::with_capacity(size_hint.min(MAX_SIZE_HINT) + 16);
-            serde_json::to_writer(&mut buf, &Ok { ok: &r })
-                .map(|()| buf)
-                .map_err(|e| CallError::HandlerFailed(format!("result did not serialise: {e}")))
+    let r = result.map_err(IntoCallError::into_call_error)?;
+    if let Some(s) = (&r as &dyn std::any::Any).downcast_ref::<String>() {
+        if let Some(body) = plain_string_reply(s) {
+            return Result::Ok(body);
         }
-        Err(e) => Err(match serde_json::to_value(&e) {
-            Result::Ok(v) => CallError::App(v),
-            Err(se) => CallError::HandlerFailed(format!("error did not serialise: {se}")),
-        }),
     }
+    let mut buf = Vec::with_capacity(size_hint.min(MAX_SIZE_HINT) + 16);
+    serde_json::to_writer(&mut buf, &Ok { ok: &r })
+        .map(|()| buf)
+        .map_err(|e| CallError::HandlerFailed(format!("result did not serialise: {e}")))
 }
 
 /// `{"ok":"<s>"}` for a string that JSON writes as is (no `"`, `\\` or
@@ -235,13 +246,16 @@ fn plain_string_reply(s: &str) -> Option<Vec<u8>> {
     Some(body)
 }
 
-struct SyncHandler<F, A>(Arc<F>, std::marker::PhantomData<fn() -> A>);
+/// A sync command (the app's or a built-in's): arguments decoded before the
+/// task starts, so `bad_args` costs no thread; the handler on the blocking
+/// pool.
+struct SyncHandler<F, A, E>(Arc<F>, PhantomData<fn() -> (A, E)>);
 
-impl<A, R, E, F> Handler for SyncHandler<F, A>
+impl<A, R, E, F> Handler for SyncHandler<F, A, E>
 where
     A: DeserializeOwned + Send + 'static,
     R: Serialize + 'static,
-    E: Serialize + 'static,
+    E: IntoCallError + 'static,
     F: Fn(A, &CallContext) -> Result<R, E> + Send + Sync + 'static,
 {
     fn call(&self, json: &str, ctx: CallContext) -> CallFuture {
@@ -258,69 +272,15 @@ where
     }
 }
 
-#[cfg_attr(
-    not(any(feature = "api-fs", feature = "api-shell", feature = "api-http")),
-    allow(dead_code)
-)]
-struct BuiltinHandler<F, A>(Arc<F>, std::marker::PhantomData<fn() -> A>);
+/// An async command (the app's or a built-in's): arguments decoded before
+/// the future is made.
+struct AsyncHandler<F, A, E>(F, PhantomData<fn() -> (A, E)>);
 
-impl<A, R, F> Handler for BuiltinHandler<F, A>
+impl<A, R, E, F, Fut> Handler for AsyncHandler<F, A, E>
 where
     A: DeserializeOwned + Send + 'static,
     R: Serialize + 'static,
-    F: Fn(A, &CallContext) -> Result<R, ScopeError> + Send + Sync + 'static,
-{
-    fn call(&self, json: &str, ctx: CallContext) -> CallFuture {
-        let decoded = args::decode::<A>(json);
-        let f = Arc::clone(&self.0);
-        Box::pin(async move {
-            let a = decoded.map_err(CallError::BadArgs)?;
-            match tokio::task::spawn_blocking(move || match f(a, &ctx) {
-                Result::Ok(r) => finish::<R, ()>(Result::Ok(r), 0),
-                Err(e) => Err(CallError::Scope(e)),
-            })
-            .await
-            {
-                Result::Ok(r) => r,
-                Err(e) => Err(CallError::HandlerFailed(join_error(e))),
-            }
-        })
-    }
-}
-
-#[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
-struct BuiltinAsyncHandler<F, A>(F, std::marker::PhantomData<fn() -> A>);
-
-impl<A, R, F, Fut> Handler for BuiltinAsyncHandler<F, A>
-where
-    A: DeserializeOwned + Send + 'static,
-    R: Serialize + 'static,
-    F: Fn(A, CallContext) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<R, ScopeError>> + Send + 'static,
-{
-    fn call(&self, json: &str, ctx: CallContext) -> CallFuture {
-        match args::decode::<A>(json) {
-            Result::Ok(a) => {
-                let fut = (self.0)(a, ctx);
-                Box::pin(async move {
-                    match fut.await {
-                        Result::Ok(r) => finish::<R, ()>(Result::Ok(r), 0),
-                        Err(e) => Err(CallError::Scope(e)),
-                    }
-                })
-            }
-            Err(e) => Box::pin(std::future::ready(Err(CallError::BadArgs(e)))),
-        }
-    }
-}
-
-struct AsyncHandler<F, A>(F, std::marker::PhantomData<fn() -> A>);
-
-impl<A, R, E, F, Fut> Handler for AsyncHandler<F, A>
-where
-    A: DeserializeOwned + Send + 'static,
-    R: Serialize + 'static,
-    E: Serialize + 'static,
+    E: IntoCallError + 'static,
     F: Fn(A, CallContext) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<R, E>> + Send + 'static,
 {

@@ -21,69 +21,22 @@
 //! WebKit itself ([`register`]) and wry reads no bodies at all (its
 //! `linux-body` feature is off).
 //!
-//! ## Platform-specific
-//! - **Linux:** WebKit calls the scheme handler on the GTK thread, and the
-//!   request must be finished there: a reply made on a tokio worker is
-//!   handed back with `glib::MainContext::invoke` in a `ThreadGuard`, which
-//!   works because the GTK thread owns the default main context (it runs
-//!   the tao event loop). The body stream is read asynchronously on that
-//!   context, so a large body never blocks it. The POST carries no custom
-//!   header and no `Content-Type`, so WebKit sends no preflight.
-//! - **WebKitGTK 2.50:** WebKit itself holds two copies of any request body
-//!   a page sends to a custom scheme, in the UI process, before the handler
-//!   runs (and sends no `Content-Length`); Moat cannot refuse before that.
-//!   What it bounds is its own copy (`docs/webkitgtk.md`).
+//! This file holds the transport's rules; `fetch_linux.rs` the WebKitGTK
+//! scheme handler that applies them.
 
-use std::sync::Arc;
-
-use glib::thread_guard::ThreadGuard;
-use webkit2gtk::gio;
-use webkit2gtk::{
-    SecurityManagerExt, URISchemeRequest, URISchemeRequestExt, URISchemeResponse,
-    URISchemeResponseExt, WebContextExt,
-};
-
-use super::core::{dispatch, refuse, Core};
 use super::error::CallError;
 use super::reply::ReplySink;
-use crate::error::Error;
 use crate::isolation::envelope::EnvelopeError;
-use crate::protocol::APP_ORIGIN;
 
-/// Replies larger than this go through [`ReplySink`] when the call id is known.
-const INLINE_REPLY_MAX: usize = 64 * 1024;
-
-/// The most a single read of a request body asks for: large enough that a
-/// 10 MiB envelope takes a handful of main-loop turns, small enough that a
-/// refused body costs at most this much past the limit.
-const READ_CHUNK: usize = 1 << 20;
-
-/// The scheme, as the bridge's `ipcUrl` names it.
-const SCHEME: &str = "ipc";
-
-/// Registers `ipc://` on the webview's context. Call it before the main
-/// loop first runs, so no page can request the scheme before it exists.
-pub(crate) fn register(
-    context: &webkit2gtk::WebContext,
-    core: Arc<Core>,
-    rt: tokio::runtime::Handle,
-    sink: Arc<ReplySink>,
-) -> Result<(), Error> {
-    // As wry does for its schemes: a secure context may fetch from it.
-    context
-        .security_manager()
-        .ok_or_else(|| Error::Platform("webview context has no security manager".into()))?
-        .register_uri_scheme_as_secure(SCHEME);
-    context.register_uri_scheme(SCHEME, move |request| {
-        handle(&core, &rt, &sink, request);
-    });
-    Ok(())
-}
+/// Replies larger than this go through [`ReplySink`] when the call id is
+/// known: WebKitGTK feeds a response body to the page in small chunks, one
+/// main-loop turn each, where one script evaluation is one message.
+pub(crate) const INLINE_REPLY_MAX: usize = 64 * 1024;
 
 /// `Origin` must be the app's, byte for byte.
-fn check_origin(origin: Option<&str>) -> Result<(), CallError> {
+pub(crate) fn check_origin(origin: Option<&str>) -> Result<(), CallError> {
     match origin {
-        Some(o) if o == APP_ORIGIN => Ok(()),
+        Some(o) if crate::origin::is_app_origin(o) => Ok(()),
         _ => Err(CallError::BadOrigin {
             origin: origin.map(str::to_owned),
         }),
@@ -91,171 +44,31 @@ fn check_origin(origin: Option<&str>) -> Result<(), CallError> {
 }
 
 /// The routing call id from the path `/<id>`, if there is one.
-fn routing_id(path: &str) -> Option<u64> {
+pub(crate) fn routing_id(path: &str) -> Option<u64> {
     path.strip_prefix('/').and_then(|p| p.parse().ok())
 }
 
-/// A request's one reply, sendable from any thread.
-struct Responder(ThreadGuard<URISchemeRequest>);
-
-impl Responder {
-    fn send(self, body: Vec<u8>) {
-        let guard = self.0;
-        glib::MainContext::default().invoke(move || finish(&guard.into_inner(), body));
+/// The HTTP response body for a call's `reply`: the reply itself, or, when
+/// it is large and the call id is known, a pointer to the script that
+/// carries it (queued on `sink` here).
+pub(crate) fn response_body(id: Option<u64>, reply: Vec<u8>, sink: &ReplySink) -> Vec<u8> {
+    match id {
+        Some(id) if reply.len() > INLINE_REPLY_MAX => {
+            sink.reply(id, reply);
+            br#"{"via":"script"}"#.to_vec()
+        }
+        _ => reply,
     }
 }
 
-/// Entry point from WebKit, on the GTK thread.
-fn handle(
-    core: &Arc<Core>,
-    rt: &tokio::runtime::Handle,
-    sink: &Arc<ReplySink>,
-    request: &URISchemeRequest,
-) {
-    let respond = Responder(ThreadGuard::new(request.clone()));
-    let headers = request.http_headers();
-    let method = request
-        .http_method()
-        .map(|m| m.to_string())
-        .unwrap_or_default();
-    if method == "OPTIONS" {
-        // Not used by the bridge (its POST is a CORS "simple request"), but
-        // answered plainly rather than left hanging.
-        respond.send(Vec::new());
-        return;
-    }
-    let origin = headers.as_ref().and_then(|h| h.one("Origin"));
-    if let Err(e) = check_origin(origin.as_deref()) {
-        respond.send(refuse(e));
-        return;
-    }
-    let max = core.max_envelope_bytes;
-    let declared = headers.as_ref().map_or(0, |h| h.content_length());
-    if usize::try_from(declared).is_ok_and(|len| len > max) {
-        respond.send(refuse(too_large(declared as usize, max)));
-        return;
-    }
-    let id = request
-        .uri()
-        .and_then(|u| u.parse::<http::Uri>().ok())
-        .and_then(|u| routing_id(u.path()));
-    let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
-    let done = move |body: Result<Vec<u8>, CallError>| match body {
-        Err(e) => respond.send(refuse(e)),
-        Ok(body) => dispatch(&core, &rt, body, id, move |reply| match id {
-            Some(id) if reply.len() > INLINE_REPLY_MAX => {
-                sink.reply(id, reply);
-                respond.send(br#"{"via":"script"}"#.to_vec());
-            }
-            _ => respond.send(reply),
-        }),
-    };
-    match request.http_body() {
-        // No body: an empty envelope, which the core refuses as such.
-        None => done(Ok(Vec::new())),
-        Some(stream) => read_body(stream, max, Vec::new(), done),
-    }
-}
-
-/// Reads `stream` to its end on the GTK thread's main context, one bounded
-/// chunk per turn, and refuses it the moment it passes `max` bytes.
-fn read_body(
-    stream: gio::InputStream,
-    max: usize,
-    mut body: Vec<u8>,
-    done: impl FnOnce(Result<Vec<u8>, CallError>) + 'static,
-) {
-    use gio::prelude::InputStreamExt;
-    // One byte past the limit is enough to know it was passed.
-    let want = (max + 1 - body.len()).min(READ_CHUNK);
-    let next = stream.clone();
-    stream.read_bytes_async(
-        want,
-        glib::Priority::DEFAULT,
-        None::<&gio::Cancellable>,
-        move |chunk| match chunk {
-            Ok(chunk) if chunk.is_empty() => done(Ok(body)),
-            Ok(chunk) if body.len() + chunk.len() > max => {
-                let _ = next.close(None::<&gio::Cancellable>);
-                done(Err(too_large(body.len() + chunk.len(), max)))
-            }
-            Ok(chunk) => {
-                body.extend_from_slice(&chunk);
-                read_body(next, max, body, done);
-            }
-            Err(e) => done(Err(CallError::NotAnEnvelope(EnvelopeError::Unreadable(
-                e.to_string(),
-            )))),
-        },
-    );
-}
-
-/// Finishes `request` with a JSON `body` and the headers every reply has.
-fn finish(request: &URISchemeRequest, body: Vec<u8>) {
-    let len = body.len() as i64;
-    let stream = gio::MemoryInputStream::from_bytes(&glib::Bytes::from_owned(body));
-    let response = URISchemeResponse::new(&stream, len);
-    response.set_status(200, None);
-    response.set_content_type("application/json");
-    let headers = soup::MessageHeaders::new(soup::MessageHeadersType::Response);
-    headers.append("Cache-Control", "no-store");
-    headers.append("X-Content-Type-Options", "nosniff");
-    headers.append("Access-Control-Allow-Origin", APP_ORIGIN);
-    response.set_http_headers(headers);
-    request.finish_with_response(&response);
-}
-
-fn too_large(len: usize, max: usize) -> CallError {
+/// A body over the message limit (`len` may be a lower bound).
+pub(crate) fn too_large(len: usize, max: usize) -> CallError {
     CallError::NotAnEnvelope(EnvelopeError::TooLarge { len, max })
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gio::prelude::Cast;
-
-    /// Runs `read_body` on `body` with a main context of its own; returns
-    /// the outcome and how far into the stream it read.
-    fn read(body: Vec<u8>, max: usize) -> (Result<usize, String>, i64) {
-        use gio::prelude::SeekableExt;
-        let ctx = glib::MainContext::new();
-        ctx.with_thread_default(|| {
-            let stream = gio::MemoryInputStream::from_bytes(&glib::Bytes::from_owned(body));
-            let out = std::rc::Rc::new(std::cell::RefCell::new(None));
-            let slot = std::rc::Rc::clone(&out);
-            read_body(stream.clone().upcast(), max, Vec::new(), move |r| {
-                *slot.borrow_mut() = Some(r.map(|b| b.len()).map_err(|e| e.detail()));
-            });
-            while out.borrow().is_none() {
-                ctx.iteration(true);
-            }
-            let result = out.borrow_mut().take().unwrap();
-            (result, stream.tell())
-        })
-        .unwrap()
-    }
-
-    #[test]
-    fn a_body_is_read_whole_up_to_the_limit() {
-        assert_eq!(
-            read(vec![7; 3 * READ_CHUNK + 5], 4 * READ_CHUNK).0,
-            Ok(3 * READ_CHUNK + 5)
-        );
-        assert_eq!(read(vec![7; 1000], 1000).0, Ok(1000));
-        assert_eq!(read(Vec::new(), 1000).0, Ok(0));
-    }
-
-    #[test]
-    fn an_oversized_body_is_refused_without_reading_it_all() {
-        let (result, consumed) = read(vec![7; 64 * READ_CHUNK], 1000);
-        assert_eq!(
-            result,
-            Err("1001 bytes is over the limit of 1000 bytes".into())
-        );
-        assert_eq!(consumed, 1001, "read one byte past the limit, no more");
-        let (result, consumed) = read(vec![7; 64 * READ_CHUNK], 2 * READ_CHUNK);
-        assert!(result.is_err());
-        assert!(consumed <= 2 * READ_CHUNK as i64 + 1, "{consumed}");
-    }
 
     #[test]
     fn routing_id_comes_from_the_path() {
@@ -280,5 +93,16 @@ mod tests {
             let e = check_origin(bad).unwrap_err();
             assert_eq!(e.code(), "bad_origin", "{bad:?}");
         }
+    }
+
+    #[test]
+    fn large_replies_with_an_id_go_through_the_sink() {
+        let sink = ReplySink::new(|| {});
+        assert_eq!(response_body(Some(1), b"{}".to_vec(), &sink), b"{}");
+        assert!(sink.drain().is_none());
+        let big = vec![b'1'; INLINE_REPLY_MAX + 1];
+        assert_eq!(response_body(None, big.clone(), &sink), big);
+        assert_eq!(response_body(Some(2), big, &sink), br#"{"via":"script"}"#);
+        assert!(sink.drain().unwrap().contains("__moatReply(2,"));
     }
 }

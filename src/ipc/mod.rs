@@ -1,5 +1,6 @@
 //! Calls from the page: their wire types, the two transports, command
 //! registration and dispatch, and the one map from failures to wire codes.
+//! Files named `*_linux.rs` are the WebKitGTK halves of the transports.
 
 pub(crate) mod args;
 pub(crate) mod call;
@@ -7,6 +8,8 @@ pub(crate) mod command;
 pub(crate) mod core;
 pub(crate) mod error;
 pub(crate) mod fetch;
+#[cfg(target_os = "linux")]
+pub(crate) mod fetch_linux;
 pub(crate) mod named;
 pub(crate) mod post;
 pub(crate) mod rate;
@@ -14,4 +17,4 @@ pub(crate) mod reply;
 // The crate's only `unsafe`: FFI that webkit2gtk-rs does not bind.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]
-pub(crate) mod webkit_reply;
+pub(crate) mod script_message_linux;

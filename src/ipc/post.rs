@@ -1,7 +1,7 @@
 //! Transport for small calls: the isolation frame posts the envelope
 //! straight to the core through a WebKit script message handler, as text
 //! `moat1:<call id>:<base64 envelope>`. Two handlers take the same text:
-//! - `window.webkit.messageHandlers.moat` (Linux, [`super::webkit_reply`]),
+//! - `window.webkit.messageHandlers.moat` (Linux, [`super::script_message_linux`]),
 //!   whose `postMessage` returns a promise: calls that finish while the
 //!   message is handled are answered in it as `[[<id>,<reply body>],…]`, and
 //!   the frame passes them to the bridge;
@@ -101,13 +101,6 @@ fn entry(rest: &str, max_envelope: usize) -> Posted {
     }
 }
 
-/// The page shown must be the app's own.
-pub(crate) fn page_is_app(url: &str) -> bool {
-    url.parse::<http::Uri>().is_ok_and(|u| {
-        u.scheme_str() == Some("app") && u.authority().map(|a| a.as_str()) == Some("localhost")
-    })
-}
-
 /// What one posted message came to.
 #[derive(Default)]
 pub(crate) struct Handled {
@@ -169,7 +162,7 @@ pub(crate) fn handle(
     let collecting = Arc::new(Mutex::new(Some(Vec::new())));
     let mut unrecognised = false;
     // Every entry of one message comes from the same page.
-    let from_app = page_is_app(url);
+    let from_app = crate::origin::is_app_page(url);
     for posted in parse(text, core.max_envelope_bytes) {
         let deliver = {
             let (collecting, sink) = (Arc::clone(&collecting), Arc::clone(sink));
@@ -377,18 +370,5 @@ mod tests {
             parse(&exact, 1024)[..],
             [Posted::Envelope { id: 5, .. }]
         ));
-    }
-
-    #[test]
-    fn page_check_compares_scheme_and_host() {
-        assert!(page_is_app("app://localhost/index.html"));
-        for url in [
-            "app://localhost.evil/",
-            "https://localhost/",
-            "isolation://localhost/",
-            "",
-        ] {
-            assert!(!page_is_app(url), "{url}");
-        }
     }
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use http::{Request, Response};
 use include_dir::{Dir, DirEntry};
 
-use super::{embedded_path, mime_for, not_found, ok, Mounts};
+use super::{embedded_path, mime_for, not_found, ok, Mounts, Scheme};
 use crate::csp::{Csp, Document};
 use crate::error::Error;
 
@@ -62,8 +62,10 @@ impl AppProtocol {
     fn file(&self, path: &str) -> Option<&'static include_dir::File<'static>> {
         self.mounts.file(path)
     }
+}
 
-    pub(crate) fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
+impl Scheme for AppProtocol {
+    fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         let Some(path) = embedded_path(req.uri().path()) else {
             return not_found();
         };
@@ -93,9 +95,10 @@ mod tests {
 
     #[test]
     fn external_script_without_integrity_stops_startup_with_file_and_line() {
-        let Err(Error::Html { file, message }) =
-            AppProtocol::new(Mounts::new(vec![("", &BAD)]), &Csp::new(None, true, false))
-        else {
+        let Err(Error::Html { file, message }) = AppProtocol::new(
+            Mounts::default().with(("", &BAD)),
+            &Csp::new(None, true, false),
+        ) else {
             panic!("accepted an external script without integrity");
         };
         assert_eq!(file, "index.html");
@@ -108,7 +111,7 @@ mod tests {
     #[test]
     fn html_gets_a_policy_and_no_store_other_files_get_nosniff() {
         let app = AppProtocol::new(
-            Mounts::new(vec![("t/", &PAGES)]),
+            Mounts::default().with(("t/", &PAGES)),
             &Csp::new(None, true, false),
         )
         .unwrap();

@@ -13,32 +13,35 @@
 
 use std::borrow::Cow;
 use std::io::{Read, Seek, SeekFrom};
-use std::sync::Arc;
 
 use http::{HeaderValue, Request, Response, StatusCode};
 
-use super::{mime_for, ok};
-use crate::api::Api;
+use super::{mime_for, ok, Scheme};
 use crate::scope::error::ScopeError;
+use crate::scope::path::PathScope;
 
 /// The CSP of everything served from `asset:`.
 const ASSET_CSP: &str = "sandbox; default-src 'none'";
 
 pub(crate) struct AssetProtocol {
-    api: Arc<Api>,
+    scope: PathScope,
+    /// `limits.maxMessageBytes`: the most one response carries.
+    max_bytes: usize,
 }
 
 impl AssetProtocol {
-    pub(crate) fn new(api: Arc<Api>) -> Self {
-        Self { api }
+    pub(crate) fn new(scope: PathScope, max_bytes: usize) -> Self {
+        Self { scope, max_bytes }
     }
+}
 
-    pub(crate) fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
+impl Scheme for AssetProtocol {
+    fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         let mut res = self.response(req);
         // `fetch` from the app is cross-origin; only the app may read.
         res.headers_mut().insert(
             "access-control-allow-origin",
-            HeaderValue::from_static(super::APP_ORIGIN),
+            HeaderValue::from_static(crate::origin::APP_ORIGIN),
         );
         res.headers_mut().insert(
             "access-control-expose-headers",
@@ -48,7 +51,9 @@ impl AssetProtocol {
         );
         res
     }
+}
 
+impl AssetProtocol {
     fn response(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         let raw = req.uri().path();
         // Not lossy: a replacement character would name another file than
@@ -115,10 +120,10 @@ impl AssetProtocol {
     /// (`bytes=0-`, what media elements send) gets at most that much, and
     /// the player asks for the rest, so a large video streams.
     fn read(&self, requested: &str, range: Option<&str>) -> Result<Served, ScopeError> {
-        let (mut file, _real) = self.api.scopes.asset.open_file(requested)?;
+        let (mut file, _real) = self.scope.open_file(requested)?;
         let io = |e| ScopeError::io(requested, e);
         let len = file.metadata().map_err(io)?.len();
-        let max = self.api.max_bytes as u64;
+        let max = self.max_bytes as u64;
         let Some(range) = range else {
             if len > max {
                 return Err(ScopeError::PathInvalid {

@@ -16,9 +16,10 @@ use http::header::CACHE_CONTROL;
 use http::{HeaderValue, Request, Response, StatusCode};
 use include_dir::{include_dir, Dir};
 
-use super::{embedded_path, mime_for, not_found, ok, Mounts, APP_ORIGIN, ISOLATION_ORIGIN};
+use super::{embedded_path, mime_for, not_found, ok, Mounts, Scheme};
 use crate::csp::{html::sha256_source, isolation_policy};
 use crate::isolation::{document, session::Session};
+use crate::origin::{APP_ORIGIN, ISOLATION_ORIGIN};
 
 /// `isolation-js/`: the frame script, the bridge, hook examples.
 pub(crate) static ISOLATION_JS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/isolation-js");
@@ -58,8 +59,10 @@ impl IsolationProtocol {
             policy: isolation_policy(&sha256_source(script)),
         }
     }
+}
 
-    pub(crate) fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
+impl Scheme for IsolationProtocol {
+    fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         let path = req.uri().path();
         if path == "/" || path == "/index.html" {
             return self.document(req);
@@ -80,7 +83,9 @@ impl IsolationProtocol {
             None => not_found(),
         }
     }
+}
 
+impl IsolationProtocol {
     fn document(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         if let Some(origin) = req.headers().get(http::header::ORIGIN) {
             tracing::warn!(
@@ -129,7 +134,7 @@ mod tests {
     fn protocol() -> IsolationProtocol {
         IsolationProtocol::new(
             Arc::new(Session::new()),
-            Mounts::new(vec![("", &ISOLATION_JS)]),
+            Mounts::default().with(("", &ISOLATION_JS)),
             &[],
             "main",
         )

@@ -6,7 +6,7 @@
 //!   the app's hooks (the sandboxed frame only);
 //! - `asset://localhost/<path>` — files inside `scope.asset`, when the
 //!   allowlist turns the protocol on ([`asset`]);
-//! - `ipc://localhost/` — the envelope endpoint ([`crate::ipc::transport`]).
+//! - `ipc://localhost/` — the envelope endpoint ([`crate::ipc::fetch`]).
 //!
 //! ## Platform-specific
 //! - **Linux:** wry registers every custom scheme as secure, so both
@@ -20,24 +20,28 @@ pub(crate) mod isolation;
 use std::borrow::Cow;
 
 use http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
-use http::{HeaderValue, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 
-pub(crate) const APP_ORIGIN: &str = "app://localhost";
-pub(crate) const APP_URL: &str = "app://localhost/";
-pub(crate) const ISOLATION_ORIGIN: &str = "isolation://localhost";
-pub(crate) const ASSET_ORIGIN: &str = "asset://localhost";
-pub(crate) const IPC_ORIGIN: &str = "ipc://localhost";
-pub(crate) const IPC_URL: &str = "ipc://localhost/";
+/// A custom scheme's handler: one request in, one response out, on the GTK
+/// thread. The window registers each with the webview.
+pub(crate) trait Scheme: Send + Sync {
+    fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>>;
+}
 
 /// Embedded directories by path prefix (ending in `/`, or `""` for the
 /// root): the app's own, and in the test-harness build its test files
 /// mounted under `__test__/`.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub(crate) struct Mounts(Vec<(&'static str, &'static include_dir::Dir<'static>)>);
 
 impl Mounts {
-    pub(crate) fn new(mounts: Vec<(&'static str, &'static include_dir::Dir<'static>)>) -> Self {
-        Self(mounts)
+    /// These mounts and one more.
+    pub(crate) fn with(
+        mut self,
+        mount: (&'static str, &'static include_dir::Dir<'static>),
+    ) -> Self {
+        self.0.push(mount);
+        self
     }
 
     pub(crate) fn dirs(

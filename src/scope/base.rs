@@ -187,6 +187,10 @@ impl BaseDirs {
     /// The absolute path of the program `cmd` (absolute, or a name looked up
     /// in `PATH`), which must be an executable regular file. Looked up once,
     /// at startup: a file planted on `PATH` later does not change it.
+    // A check by path, once, at startup, of the config's own program names:
+    // no page input is involved, and what runs is this path (if it is later
+    // replaced, the replacement is what the app's own PATH entry now holds).
+    #[allow(clippy::disallowed_methods)]
     pub(crate) fn find_program(&self, cmd: &str) -> Result<PathBuf, String> {
         use std::os::unix::fs::PermissionsExt;
         let executable = |p: &Path| {
@@ -217,6 +221,21 @@ impl BaseDirs {
                         .unwrap_or_default()
                 )
             })
+    }
+
+    /// Creates `$APPDATA` (and its parents) if it does not exist, private
+    /// to the user (0700), and from then on names it by its real path.
+    pub(crate) fn create_app_data(&mut self) -> std::io::Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
+        let Some(Some(dir)) = self.dirs.get("APPDATA").cloned() else {
+            return Ok(());
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)?;
+        self.dirs.insert("APPDATA", Some(real(dir)));
+        Ok(())
     }
 
     /// Where `$name` points, if anywhere.
@@ -266,7 +285,10 @@ impl BaseDirs {
     }
 }
 
-/// `p` with symlinks resolved when it exists, else as given.
+/// `p` with symlinks resolved when it exists, else as given. At startup, on
+/// the base directories only, so that patterns name the real paths the
+/// kernel reports for opened files; page paths are never resolved this way.
+#[allow(clippy::disallowed_methods)]
 fn real(p: PathBuf) -> PathBuf {
     std::fs::canonicalize(&p).unwrap_or(p)
 }

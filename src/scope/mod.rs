@@ -7,9 +7,14 @@
 //! ever *matched*, never compiled into a pattern, so glob or regex
 //! characters in it cannot widen a scope.
 
+// No file-system checks by path in here: see clippy.toml.
+#![deny(clippy::disallowed_methods)]
+
 pub(crate) mod base;
 pub(crate) mod error;
 pub(crate) mod path;
+#[cfg(target_os = "linux")]
+pub(crate) mod path_linux;
 pub(crate) mod shell;
 pub(crate) mod url;
 
@@ -38,5 +43,46 @@ impl Scopes {
             open: url::UrlScope::compile("scope.open", &config.open, url::Kind::Open)?,
             shell: shell::ShellScope::compile("scope.shell", &config.shell, dirs)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn bad_scopes_are_refused_at_startup_with_their_key() {
+        for (scope, path) in [
+            (
+                r#"{"fs":{"allow":["$APPDATA/**","$NOPE/*"]}}"#,
+                "scope.fs.allow[1]",
+            ),
+            (
+                r#"{"asset":{"deny":["relative/**"]}}"#,
+                "scope.asset.deny[0]",
+            ),
+            (
+                r#"{"http":{"allow":["ftp://x/**"]}}"#,
+                "scope.http.allow[0]",
+            ),
+            (
+                r#"{"open":{"allow":["file:///**"]}}"#,
+                "scope.open.allow[0]",
+            ),
+            (
+                r#"{"shell":[{"name":"x","cmd":"x","args":[{"validator":"["}]}]}"#,
+                "scope.shell[0].args[0].validator",
+            ),
+        ] {
+            let json = format!(r#"{{"identifier":"a.b","title":"T","scope":{scope}}}"#);
+            let config = Config::from_json(&json).unwrap();
+            let e = Scopes::compile(&config.scope, &BaseDirs::fixed(std::path::Path::new("/")))
+                .unwrap_err();
+            assert_eq!(e.path, path, "{scope}");
+        }
+        // An unknown key is the parser's, before any compiling.
+        let json = r#"{"identifier":"a.b","title":"T","scope":{"fs":{"allow":[],"rules":[]}}}"#;
+        assert_eq!(Config::from_json(json).unwrap_err().path, "scope.fs.rules");
     }
 }

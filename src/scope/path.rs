@@ -30,13 +30,14 @@
 
 use std::fs::File;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use glob::{MatchOptions, Pattern};
 
 use super::base::BaseDirs;
 use super::error::ScopeError;
+use super::path_linux as fd;
+use super::path_linux::fd_path;
 use crate::config::{ConfigError, PathScopeConfig};
 
 const MATCH: MatchOptions = MatchOptions {
@@ -251,7 +252,7 @@ impl OpenDir {
     /// A path that reaches *this* directory, whatever happens to its name
     /// (valid while `self` lives).
     pub(crate) fn via_fd(&self) -> PathBuf {
-        PathBuf::from(format!("/proc/self/fd/{}", self.dir.as_raw_fd()))
+        fd::via_fd(&self.dir)
     }
 }
 
@@ -288,12 +289,9 @@ fn dir_error(requested: &str, e: std::io::Error) -> ScopeError {
     }
 }
 
-/// The path the kernel has for an open descriptor.
-fn fd_path(f: &File) -> std::io::Result<PathBuf> {
-    std::fs::read_link(format!("/proc/self/fd/{}", f.as_raw_fd()))
-}
-
 #[cfg(test)]
+// The tests set up and inspect the file system as the attacker would.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,161 @@
+//! Every built-in function, as a type: its wire name, its module, the cargo
+//! feature that compiles it in, what in the allowlist turns it on, and the
+//! scope that bounds it. Matches over [`Builtin`] are exhaustive, so a new
+//! function cannot be half added (callable, but missing from the startup
+//! checks, the warnings or the data-directory rule).
+
+use crate::config::Allowlist;
+use crate::error::Error;
+
+/// A built-in function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Builtin {
+    ReadTextFile,
+    WriteTextFile,
+    ReadDir,
+    RemoveFile,
+    Execute,
+    Open,
+    Fetch,
+    /// The `asset://localhost/` protocol (not a command).
+    Asset,
+}
+
+/// The module a built-in belongs to: one cargo feature each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Module {
+    Fs,
+    Shell,
+    Http,
+    Asset,
+}
+
+impl Module {
+    /// The cargo feature that compiles the module in.
+    pub(crate) fn feature(self) -> &'static str {
+        match self {
+            Module::Fs => "api-fs",
+            Module::Shell => "api-shell",
+            Module::Http => "api-http",
+            Module::Asset => "api-asset",
+        }
+    }
+
+    /// Whether this binary was built with the module.
+    pub(crate) fn compiled_in(self) -> bool {
+        match self {
+            Module::Fs => cfg!(feature = "api-fs"),
+            Module::Shell => cfg!(feature = "api-shell"),
+            Module::Http => cfg!(feature = "api-http"),
+            Module::Asset => cfg!(feature = "api-asset"),
+        }
+    }
+}
+
+impl Builtin {
+    pub(crate) const ALL: [Builtin; 8] = [
+        Builtin::ReadTextFile,
+        Builtin::WriteTextFile,
+        Builtin::ReadDir,
+        Builtin::RemoveFile,
+        Builtin::Execute,
+        Builtin::Open,
+        Builtin::Fetch,
+        Builtin::Asset,
+    ];
+
+    /// The command name the page calls (`asset` for the protocol).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Builtin::ReadTextFile => "fs.read_text_file",
+            Builtin::WriteTextFile => "fs.write_text_file",
+            Builtin::ReadDir => "fs.read_dir",
+            Builtin::RemoveFile => "fs.remove_file",
+            Builtin::Execute => "shell.execute",
+            Builtin::Open => "shell.open",
+            Builtin::Fetch => "http.fetch",
+            Builtin::Asset => "asset",
+        }
+    }
+
+    pub(crate) fn module(self) -> Module {
+        match self {
+            Builtin::ReadTextFile
+            | Builtin::WriteTextFile
+            | Builtin::ReadDir
+            | Builtin::RemoveFile => Module::Fs,
+            Builtin::Execute | Builtin::Open => Module::Shell,
+            Builtin::Fetch => Module::Http,
+            Builtin::Asset => Module::Asset,
+        }
+    }
+
+    /// The `moat.json` key of the scope that bounds it.
+    pub(crate) fn scope_key(self) -> &'static str {
+        match self {
+            Builtin::ReadTextFile
+            | Builtin::WriteTextFile
+            | Builtin::ReadDir
+            | Builtin::RemoveFile => "scope.fs",
+            Builtin::Execute => "scope.shell",
+            Builtin::Open => "scope.open",
+            Builtin::Fetch => "scope.http",
+            Builtin::Asset => "scope.asset",
+        }
+    }
+
+    /// Whether the allowlist turns it on (`all` included).
+    pub(crate) fn allowed_by(self, a: &Allowlist) -> bool {
+        match self {
+            Builtin::ReadTextFile => a.fs.all || a.fs.read_file,
+            Builtin::WriteTextFile => a.fs.all || a.fs.write_file,
+            Builtin::ReadDir => a.fs.all || a.fs.read_dir,
+            Builtin::RemoveFile => a.fs.all || a.fs.remove_file,
+            Builtin::Execute => a.shell.all || a.shell.execute,
+            Builtin::Open => a.shell.all || a.shell.open,
+            Builtin::Fetch => a.http.all || a.http.fetch,
+            Builtin::Asset => a.asset,
+        }
+    }
+
+    /// Whether it works inside `$APPDATA`, which then exists from the start.
+    pub(crate) fn uses_app_data(self) -> bool {
+        matches!(self.module(), Module::Fs | Module::Asset)
+    }
+}
+
+/// The built-ins the allowlist turns on. Fails when one needs a cargo
+/// feature this binary was built without.
+pub(crate) fn allowed(allowlist: &Allowlist) -> Result<Vec<Builtin>, Error> {
+    let mut out = Vec::new();
+    for b in Builtin::ALL.into_iter().filter(|b| b.allowed_by(allowlist)) {
+        if !b.module().compiled_in() {
+            return Err(Error::ModuleNotBuilt {
+                function: b.name(),
+                feature: b.module().feature(),
+            });
+        }
+        out.push(b);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_commands_are_module_dot_function() {
+        let mut names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Builtin::ALL.len());
+        for b in Builtin::ALL {
+            if b != Builtin::Asset {
+                let (module, function) = b.name().split_once('.').unwrap();
+                assert!(b.module().feature().ends_with(module), "{b:?}");
+                assert!(!function.is_empty());
+            }
+        }
+    }
+}

@@ -1,0 +1,515 @@
+//! The app, checked: every value that can fail to build, built before a
+//! window opens.
+//!
+//! [`check`] takes what the app author gave the [`crate::Builder`] and this
+//! machine's directories, and returns an [`App`] or the first reason it
+//! cannot start: commands, allowlist, hooks, documents and their policies,
+//! scopes (compiled once, against the real directories), programs (found on
+//! `PATH`), the built-in API, the call core with its limits, the bridge
+//! script. After it succeeds, starting can fail only for platform reasons
+//! (no display, WebKit refused), and `window::run` only wires what it is
+//! given.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::api::{self, Api, Builtin};
+use crate::config::{Config, Permission};
+use crate::csp::Csp;
+use crate::error::Error;
+use crate::ipc::command::{AppPaths, CallContext, Commands};
+use crate::ipc::core::Core;
+use crate::ipc::rate::RateLimit;
+use crate::isolation::session::Session;
+use crate::origin::{IPC_URL, ISOLATION_URL};
+use crate::protocol::app::AppProtocol;
+use crate::protocol::isolation::{IsolationProtocol, ISOLATION_JS};
+use crate::protocol::{Mounts, Scheme};
+use crate::scope::{BaseDirs, Scopes};
+
+/// The label of the app's one window, as hooks see it (`ctx.window`).
+const WINDOW_LABEL: &str = "main";
+
+/// What the app author gave the builder, before any check.
+pub(crate) struct Parts {
+    pub(crate) config: Config,
+    /// The frontend, and in the test-harness build its test pages.
+    pub(crate) frontend: Mounts,
+    /// The hooks directory, and in the test-harness build its test hooks.
+    pub(crate) hooks: Mounts,
+    pub(crate) commands: Commands,
+    /// A program to hand `shell.open` URLs to instead of the system's
+    /// opener (the test harness's recorder); `None`: `xdg-open`.
+    pub(crate) opener: Option<PathBuf>,
+}
+
+/// A handler for URLs a real click wants to open in a new window: the
+/// system's opener, inside `scope.open`.
+pub(crate) type OpenExternally = Box<dyn Fn(&str) -> Result<(), String>>;
+
+/// Everything `window::run` wires. Nothing in it can fail to build.
+pub(crate) struct App {
+    pub(crate) identifier: String,
+    pub(crate) title: String,
+    pub(crate) size: (u32, u32),
+    pub(crate) devtools: bool,
+    pub(crate) permissions: Vec<Permission>,
+    /// The page load's key and replay window; rotated by the window on
+    /// every main-frame load.
+    pub(crate) session: Arc<Session>,
+    pub(crate) core: Arc<Core>,
+    /// Custom schemes by name: `app`, `isolation`, and `asset` when allowed.
+    pub(crate) schemes: Vec<(&'static str, Box<dyn Scheme>)>,
+    /// `window.moat`, injected into the main frame before page script.
+    pub(crate) bridge_script: String,
+    /// With `shell.open` allowed: where `target=_blank` links go.
+    pub(crate) open_externally: Option<OpenExternally>,
+}
+
+/// Checks `parts` on the machine `dirs` describes and builds the app.
+pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
+    check_commands(&parts.config, &parts.commands)?;
+    check_files(&parts.config, &parts.frontend, &parts.hooks)?;
+    let config = parts.config;
+    let devtools = devtools_allowed(config.devtools, cfg!(debug_assertions))?;
+    let builtins = api::builtin::allowed(&config.allowlist)?;
+    let asset = builtins.contains(&Builtin::Asset);
+    let csp = Csp::new(
+        config.csp.as_deref(),
+        !config.dangerous.disable_csp_modification,
+        asset,
+    );
+    let app_protocol = AppProtocol::new(parts.frontend, &csp)?;
+    let dirs = prepare_app_data(dirs, &builtins);
+    let data_dir = dirs
+        .get("APPDATA")
+        .map(PathBuf::from)
+        .ok_or_else(|| Error::Platform("no data directory: set $HOME or $XDG_DATA_HOME".into()))?;
+    let scopes = Scopes::compile(&config.scope, &dirs)?;
+    let opener = parts
+        .opener
+        .or_else(|| find_opener(&dirs, builtins.contains(&Builtin::Open)));
+    let api = Arc::new(Api::new(scopes, &config.limits, opener));
+    warn_about(&config, &builtins, &api);
+    let session = Arc::new(Session::new());
+    let core = Arc::new(Core {
+        session: Arc::clone(&session),
+        allowed: Some(allowed_set(&config, &parts.commands, &builtins)),
+        commands: parts.commands.merge(api::commands(&api)),
+        max_envelope_bytes: config.limits.max_message_bytes,
+        rate: config
+            .limits
+            .max_calls_per_second
+            .map(|n| RateLimit::new(n, Duration::from_secs(1))),
+        ctx: CallContext {
+            app: Arc::new(AppPaths { data_dir }),
+            window: Arc::from(WINDOW_LABEL),
+        },
+    });
+    let isolation = IsolationProtocol::new(
+        Arc::clone(&session),
+        parts.hooks,
+        &config.isolation.hooks,
+        WINDOW_LABEL,
+    );
+    let mut schemes: Vec<(&'static str, Box<dyn Scheme>)> = vec![
+        ("app", Box::new(app_protocol)),
+        ("isolation", Box::new(isolation)),
+    ];
+    if let Some(asset) = asset_scheme(asset, &api) {
+        schemes.push(("asset", asset));
+    }
+    Ok(App {
+        open_externally: open_externally(&builtins, &api),
+        bridge_script: bridge_script(config.limits.call_timeout_ms),
+        identifier: config.identifier,
+        title: config.title,
+        size: (config.window.width, config.window.height),
+        devtools,
+        permissions: config.permissions,
+        session,
+        core,
+        schemes,
+    })
+}
+
+/// Names registered twice, names that look like a built-in's, and an
+/// allowlist that names an unregistered command stop startup.
+fn check_commands(config: &Config, commands: &Commands) -> Result<(), Error> {
+    if let Some(dup) = commands.duplicates.first() {
+        return Err(Error::DuplicateCommand(dup.clone()));
+    }
+    // `module.function` names belong to the built-in modules, so an app
+    // command can never shadow one (or be mistaken for one in the log).
+    if let Some(name) = commands.handlers.keys().find(|n| n.contains('.')) {
+        return Err(Error::ReservedCommandName(name.clone()));
+    }
+    if let Some(allowed) = &config.allowlist.commands {
+        if let Some(unknown) = allowed.iter().find(|c| commands.get(c).is_none()) {
+            return Err(Error::AllowlistUnknownCommand(unknown.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Every hook the config names is embedded, and so is `index.html`.
+fn check_files(config: &Config, frontend: &Mounts, hooks: &Mounts) -> Result<(), Error> {
+    if let Some(missing) = config
+        .isolation
+        .hooks
+        .iter()
+        .find(|h| hooks.file(h.as_str()).is_none())
+    {
+        return Err(Error::MissingHook(missing.clone()));
+    }
+    if frontend.file("index.html").is_none() {
+        return Err(Error::MissingIndex);
+    }
+    Ok(())
+}
+
+/// Whether the web inspector is on: only when asked for, and never in a
+/// release build, which refuses to start rather than quietly drop the
+/// request (so nobody ships believing it is on or off by accident).
+pub(crate) fn devtools_allowed(requested: bool, debug_build: bool) -> Result<bool, Error> {
+    match (requested, debug_build) {
+        (true, false) => Err(Error::DevtoolsInRelease),
+        (requested, _) => Ok(requested),
+    }
+}
+
+/// With a built-in that works in `$APPDATA` on, the directory exists from
+/// the start (private to the user), so `$APPDATA/…` works on a first run.
+fn prepare_app_data(mut dirs: BaseDirs, builtins: &[Builtin]) -> BaseDirs {
+    if builtins.iter().any(|b| b.uses_app_data()) {
+        if let Err(e) = dirs.create_app_data() {
+            tracing::warn!("cannot create $APPDATA: {e}");
+        }
+    }
+    dirs
+}
+
+/// The system's opener, found once at startup like the shell scope's
+/// programs: a file planted on `PATH` later is never the opener.
+fn find_opener(dirs: &BaseDirs, open_allowed: bool) -> Option<PathBuf> {
+    match dirs.find_program("xdg-open") {
+        Ok(p) => Some(p),
+        Err(e) => {
+            if open_allowed {
+                tracing::warn!(
+                    "shell.open is allowed but {e}; every shell.open will fail with io_failed"
+                );
+            }
+            None
+        }
+    }
+}
+
+/// The commands the page may call: the app's (all, or those listed) and
+/// the built-in functions the allowlist turns on. A compiled-in built-in it
+/// does not turn on answers `not_allowed`.
+fn allowed_set(config: &Config, commands: &Commands, builtins: &[Builtin]) -> BTreeSet<String> {
+    let mut allowed: BTreeSet<String> = match &config.allowlist.commands {
+        Some(list) => list.iter().cloned().collect(),
+        None => commands.handlers.keys().cloned().collect(),
+    };
+    allowed.extend(builtins.iter().map(|b| b.name().to_owned()));
+    allowed
+}
+
+#[cfg(feature = "api-asset")]
+fn asset_scheme(on: bool, api: &Api) -> Option<Box<dyn Scheme>> {
+    on.then(|| {
+        Box::new(crate::protocol::asset::AssetProtocol::new(
+            api.scopes.asset.clone(),
+            api.max_bytes,
+        )) as Box<dyn Scheme>
+    })
+}
+
+/// Without the `api-asset` feature the protocol cannot be allowed (the
+/// allowlist check above stops startup first).
+#[cfg(not(feature = "api-asset"))]
+fn asset_scheme(_on: bool, _api: &Api) -> Option<Box<dyn Scheme>> {
+    None
+}
+
+#[cfg(feature = "api-shell")]
+fn open_externally(builtins: &[Builtin], api: &Arc<Api>) -> Option<OpenExternally> {
+    let api = Arc::clone(api);
+    builtins.contains(&Builtin::Open).then(|| {
+        Box::new(move |url: &str| api::shell::open(&api, url).map_err(|e| e.detail()))
+            as OpenExternally
+    })
+}
+
+#[cfg(not(feature = "api-shell"))]
+fn open_externally(_builtins: &[Builtin], _api: &Arc<Api>) -> Option<OpenExternally> {
+    None
+}
+
+/// `bridge.js` as a function of its settings. Wrapping the file in a
+/// function (not a block with a `const` before it) keeps its `'use strict'`
+/// the first statement of a function body: the bridge runs in strict mode.
+fn bridge_script(call_timeout_ms: u64) -> String {
+    let settings = serde_json::json!({
+        "isolationUrl": ISOLATION_URL,
+        "ipcUrl": IPC_URL,
+        "callTimeoutMs": call_timeout_ms,
+    });
+    let bridge = ISOLATION_JS
+        .get_file("bridge.js")
+        .and_then(|f| f.contents_utf8())
+        .unwrap_or("");
+    format!("(function (MOAT_CONFIG) {{\n{bridge}\n}})({settings});")
+}
+
+/// Every protection the config turns off or loosens is said at startup,
+/// and so is every built-in that is on, with its scope.
+fn warn_about(config: &Config, builtins: &[Builtin], api: &Api) {
+    if config.dangerous.disable_csp_modification {
+        tracing::warn!("dangerous.disableCspModification: HTML and the app's CSP are served as given; inline scripts get no hashes, styles no nonces, and object-src/base-uri/form-action no defaults");
+    }
+    if config.csp.is_some() {
+        tracing::info!("the app sets its own Content-Security-Policy; Moat completes it (see `moat-demo audit` for risky sources)");
+    }
+    for p in &config.permissions {
+        tracing::warn!(permission = ?p, "the app grants a web permission to its pages");
+    }
+    // The audit's module and limit findings, at startup too: a scope that
+    // reaches $HOME or a limit turned off should not need an audit run to
+    // be noticed.
+    let mut findings = Vec::new();
+    crate::audit::audit_modules("moat.json", config, &mut findings);
+    crate::audit::audit_limits("moat.json", config, &mut findings);
+    for f in findings
+        .iter()
+        .filter(|f| f.severity >= crate::audit::Severity::Medium)
+    {
+        tracing::warn!(code = f.code, place = %f.place, "{}", f.message);
+    }
+    for b in builtins {
+        let (name, key) = (b.name(), b.scope_key());
+        if api::scope_is_empty(*b, &api.scopes) {
+            tracing::warn!(
+                "{name} is allowed but {key} allows nothing: every call will be refused"
+            );
+        } else {
+            tracing::info!("built-in {name} is on, limited to {key}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ipc::command::NoArgs;
+    use include_dir::{include_dir, Dir};
+
+    static FRONTEND: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo-frontend");
+    static HOOKS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo-frontend/hooks");
+    static EMPTY: Dir<'static> = Dir::new("", &[]);
+
+    fn config(extra: &str) -> Config {
+        Config::from_json(&format!(
+            r#"{{"identifier":"dev.moat.t","title":"T"{extra}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn ping() -> Commands {
+        Commands::new().sync("ping", |_: NoArgs, _| Ok::<_, ()>("pong"))
+    }
+
+    fn parts(config: Config, frontend: &'static Dir<'static>, commands: Commands) -> Parts {
+        Parts {
+            config,
+            frontend: Mounts::default().with(("", frontend)),
+            hooks: Mounts::default().with(("", &HOOKS)),
+            commands,
+            opener: None,
+        }
+    }
+
+    /// Checks `parts` on a machine laid out under a fresh temporary root.
+    fn checked(parts: Parts) -> (tempfile::TempDir, Result<App, Error>) {
+        let root = tempfile::tempdir().unwrap();
+        let dirs = BaseDirs::fixed(root.path());
+        let result = check(parts, dirs);
+        (root, result)
+    }
+
+    fn err(parts: Parts) -> String {
+        match checked(parts).1 {
+            Ok(_) => panic!("accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn devtools_are_on_only_when_asked_in_a_debug_build() {
+        assert!(matches!(
+            devtools_allowed(true, false),
+            Err(Error::DevtoolsInRelease)
+        ));
+        assert!(matches!(devtools_allowed(true, true), Ok(true)));
+        assert!(matches!(devtools_allowed(false, true), Ok(false)));
+        assert!(matches!(devtools_allowed(false, false), Ok(false)));
+        assert!(Error::DevtoolsInRelease
+            .to_string()
+            .contains("never available in a release build"));
+    }
+
+    #[test]
+    fn a_valid_app_passes_the_startup_checks_and_is_built() {
+        let (_root, app) = checked(parts(
+            config(r#","isolation":{"hooks":["validate.js"]},"allowlist":{"commands":["ping"]}"#),
+            &FRONTEND,
+            ping(),
+        ));
+        let app = app.unwrap();
+        assert_eq!(
+            app.core
+                .allowed
+                .as_ref()
+                .unwrap()
+                .iter()
+                .collect::<Vec<_>>(),
+            ["ping"]
+        );
+        let names: Vec<&str> = app.schemes.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["app", "isolation"]);
+        assert!(app.open_externally.is_none());
+        assert!(
+            app.core.rate.is_some(),
+            "the call rate limit is on by default"
+        );
+    }
+
+    #[test]
+    fn a_command_registered_twice_stops_startup() {
+        let p = parts(config(""), &FRONTEND, ping().merge(ping()));
+        assert_eq!(err(p), "command `ping` is registered twice; rename one");
+    }
+
+    #[test]
+    fn app_commands_cannot_take_a_built_in_name() {
+        let p = parts(
+            config(""),
+            &FRONTEND,
+            Commands::new().sync("fs.read_text_file", |_: NoArgs, _| {
+                Ok::<_, ()>("not the real one")
+            }),
+        );
+        assert_eq!(
+            err(p),
+            "command `fs.read_text_file`: names with a '.' are reserved for Moat's built-in modules; rename it"
+        );
+    }
+
+    #[test]
+    fn allowlisting_an_unregistered_command_stops_startup() {
+        let p = parts(
+            config(r#","allowlist":{"commands":["ping","pnig"]}"#),
+            &FRONTEND,
+            ping(),
+        );
+        assert!(err(p).contains("`pnig` is not a registered command"));
+    }
+
+    #[test]
+    fn a_missing_hook_stops_startup() {
+        let p = parts(
+            config(r#","isolation":{"hooks":["nope.js"]}"#),
+            &FRONTEND,
+            Commands::new(),
+        );
+        assert!(err(p).contains("`nope.js` is not in the hooks directory"));
+    }
+
+    #[test]
+    fn a_frontend_without_index_stops_startup() {
+        assert_eq!(
+            err(parts(config(""), &EMPTY, Commands::new())),
+            "the frontend directory has no index.html"
+        );
+    }
+
+    #[test]
+    fn a_bad_scope_stops_startup_with_its_key() {
+        let p = parts(
+            config(r#","scope":{"fs":{"allow":["$APPDATA/**","$NOPE/*"]}}"#),
+            &FRONTEND,
+            Commands::new(),
+        );
+        assert!(err(p).contains("scope.fs.allow[1]"));
+    }
+
+    #[test]
+    fn allowing_a_module_the_binary_lacks_stops_startup_and_says_which_feature() {
+        let p = parts(
+            config(r#","allowlist":{"fs":{"readFile":true}}"#),
+            &FRONTEND,
+            Commands::new(),
+        );
+        if cfg!(feature = "api-fs") {
+            let (root, app) = checked(p);
+            let app = app.unwrap();
+            assert!(app
+                .core
+                .allowed
+                .as_ref()
+                .unwrap()
+                .contains("fs.read_text_file"));
+            // fs works in $APPDATA, which now exists.
+            assert!(root.path().join("home/.local/share/app").is_dir());
+        } else {
+            assert_eq!(
+                err(p),
+                "moat config: allowlist: `fs.read_text_file` is allowed, but this binary was built without the cargo feature `api-fs`; enable the feature or remove it from the allowlist"
+            );
+        }
+    }
+
+    #[test]
+    fn built_in_functions_the_allowlist_turns_on_are_listed() {
+        let c = config(r#","allowlist":{"fs":{"all":true},"http":{"fetch":true}}"#);
+        if cfg!(all(feature = "api-fs", feature = "api-http")) {
+            let on = api::builtin::allowed(&c.allowlist).unwrap();
+            assert_eq!(
+                on,
+                [
+                    Builtin::ReadTextFile,
+                    Builtin::WriteTextFile,
+                    Builtin::ReadDir,
+                    Builtin::RemoveFile,
+                    Builtin::Fetch
+                ]
+            );
+        }
+        assert!(api::builtin::allowed(&config("").allowlist)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn the_bridge_is_strict_and_gets_its_settings() {
+        let js = bridge_script(1234);
+        assert!(
+            js.starts_with("(function (MOAT_CONFIG) {\n"),
+            "{}",
+            &js[..60]
+        );
+        let body = js.trim_start_matches("(function (MOAT_CONFIG) {\n");
+        // The directive prologue: comments, then 'use strict' first.
+        let first_code = body
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty() && !l.starts_with("//"))
+            .unwrap();
+        assert_eq!(first_code, "'use strict';");
+        assert!(js.ends_with(r#"})({"callTimeoutMs":1234,"ipcUrl":"ipc://localhost/","isolationUrl":"isolation://localhost/"});"#), "{}", &js[js.len() - 120..]);
+    }
+}

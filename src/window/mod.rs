@@ -1,0 +1,285 @@
+//! The window and the webview, and the lockdown that belongs to them:
+//! navigation only to the app's own schemes, no new windows, no downloads,
+//! permissions only as granted, devtools only in debug builds on request.
+//!
+//! This module only wires: every value it uses was built and checked by
+//! `app::check`, so what can fail here is the platform (no display, WebKit
+//! refused). Behaviour that tests change comes in as [`Options`]; this
+//! module does not know who fills them in.
+//!
+//! ## Platform-specific
+//! - **Linux:** GTK runs on the main thread; everything that touches the
+//!   webview (`evaluate_script`) goes through the GTK main context, which
+//!   this thread owns (it runs the tao event loop). The navigation handler
+//!   is also called for sub-frames, so it admits the isolation origin.
+//!   wry's page-load handler follows WebKit's `load-changed` signal, which
+//!   fires for the main frame only. The webview itself and the two
+//!   transports that need WebKit's own API are in `linux.rs`.
+
+#[cfg(target_os = "linux")]
+mod linux;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use tao::event::{Event, WindowEvent};
+use tao::event_loop::{ControlFlow, EventLoop, EventLoopBuilder, EventLoopProxy};
+use tao::window::{Window, WindowBuilder};
+use wry::{NewWindowResponse, PageLoadEvent, PermissionResponse, WebViewBuilder};
+
+use crate::app::{App, OpenExternally};
+use crate::config::Permission;
+use crate::error::Error;
+use crate::ipc::post;
+use crate::ipc::reply::ReplySink;
+use crate::origin::APP_URL;
+
+/// What the tokio runtime gets: two workers (the machine Moat is measured
+/// on has two cores; the GTK thread is the third busy thread).
+const WORKER_THREADS: usize = 2;
+
+/// Behaviour tests change; an app runs with [`Options::default`].
+#[derive(Default)]
+pub(crate) struct Options {
+    /// More main-frame initialization scripts, after the bridge.
+    pub(crate) init_scripts: Vec<String>,
+    /// WebKit writes the pages' console messages to stderr.
+    pub(crate) console: bool,
+    /// Sees every `window.ipc` message first (page URL, text); `true`
+    /// consumes it.
+    pub(crate) intercept: Option<Interceptor>,
+    /// Called once the webview exists, with a way to end the app.
+    pub(crate) on_start: Option<Box<dyn FnOnce(Exit)>>,
+}
+
+/// See [`Options::intercept`].
+pub(crate) type Interceptor = Box<dyn Fn(&str, &str, &Exit) -> bool>;
+
+/// Ends the app with an exit code, from any thread.
+#[derive(Clone)]
+pub(crate) struct Exit(EventLoopProxy<UserEvent>);
+
+impl Exit {
+    pub(crate) fn exit(&self, code: i32) {
+        let _ = self.0.send_event(UserEvent::Exit(code));
+    }
+}
+
+/// Work for the GTK thread, sent from other threads.
+#[derive(Debug)]
+enum UserEvent {
+    Exit(i32),
+}
+
+thread_local! {
+    /// The webview and the reply queue, on the GTK thread only.
+    static UI: RefCell<Option<(Rc<wry::WebView>, Arc<ReplySink>)>> = const { RefCell::new(None) };
+}
+
+/// True on the GTK thread once the webview exists.
+fn on_ui_thread() -> bool {
+    UI.with(|ui| ui.borrow().is_some())
+}
+
+/// Evaluates every queued reply in the main frame, as one script. Runs on
+/// the GTK thread (the only thread `UI` is set on).
+fn flush_replies() {
+    UI.with(|ui| {
+        if let Some((webview, sink)) = &*ui.borrow() {
+            if let Some(js) = sink.drain() {
+                if let Err(e) = webview.evaluate_script(&js) {
+                    tracing::error!(error = %e, "evaluate_script of replies failed");
+                }
+            }
+        }
+    });
+}
+
+/// Opens the window and runs the app until it closes.
+pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
+    if app.devtools {
+        tracing::warn!("devtools are on (debug build, config.devtools = true)");
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .thread_name("moat-worker")
+        .enable_time()
+        // Child processes (`shell.execute`) need the I/O driver.
+        .enable_io()
+        .build()
+        .map_err(|e| Error::Platform(format!("tokio runtime: {e}")))?;
+    let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let exit = Exit(event_loop.create_proxy());
+    let window = open_window(&app, &event_loop)?;
+    // Replies finished on a tokio thread wake the GTK thread directly
+    // (`linux::wake_ui`), not through tao's event loop, which adds ~30 µs
+    // per event here. On the GTK thread itself nothing is woken: the only
+    // producers there, the script message handlers, flush everything their
+    // message produced when they return.
+    let sink = Arc::new(ReplySink::new(|| {
+        if !on_ui_thread() {
+            linux::wake_ui(flush_replies);
+        }
+    }));
+    let mut builder = WebViewBuilder::new()
+        .with_url(APP_URL)
+        .with_initialization_script_for_main_only(std::mem::take(&mut app.bridge_script), true)
+        .with_devtools(app.devtools);
+    for script in std::mem::take(&mut options.init_scripts) {
+        builder = builder.with_initialization_script_for_main_only(script, true);
+    }
+    for (name, scheme) in std::mem::take(&mut app.schemes) {
+        builder = builder.with_custom_protocol(name.into(), move |_, req| scheme.respond(&req));
+    }
+    let ipc = IpcHandler {
+        core: Arc::clone(&app.core),
+        rt: rt.handle().clone(),
+        sink: Arc::clone(&sink),
+        intercept: options.intercept.take(),
+        exit: exit.clone(),
+    };
+    let builder = with_new_windows(
+        with_lockdown(ipc.attach(builder), &app),
+        app.open_externally.take(),
+    );
+    let webview = Rc::new(linux::build(builder, &window)?);
+    if options.console {
+        linux::console_to_stderr(&webview);
+    }
+    // Before the main loop first runs, so before any page script.
+    linux::register_transports(&webview, &app.core, rt.handle(), &sink)?;
+    UI.with(|ui| *ui.borrow_mut() = Some((Rc::clone(&webview), sink)));
+    tracing::info!(identifier = %app.identifier, "moat started");
+    if let Some(on_start) = options.on_start {
+        on_start(exit.clone());
+    }
+    event_loop.run(move |event, _, control_flow| {
+        *control_flow = ControlFlow::Wait;
+        // The runtime lives as long as the loop.
+        let _ = &rt;
+        match event {
+            Event::UserEvent(UserEvent::Exit(code)) => {
+                *control_flow = ControlFlow::ExitWithCode(code)
+            }
+            Event::WindowEvent {
+                event: WindowEvent::CloseRequested,
+                ..
+            } => exit.exit(0),
+            _ => {}
+        }
+    })
+}
+
+fn open_window(app: &App, event_loop: &EventLoop<UserEvent>) -> Result<Window, Error> {
+    WindowBuilder::new()
+        .with_title(&app.title)
+        .with_inner_size(tao::dpi::LogicalSize::new(app.size.0, app.size.1))
+        .build(event_loop)
+        .map_err(|e| Error::Platform(format!("window: {e}")))
+}
+
+/// `window.ipc` (wry's script message handler): small envelopes in the
+/// transport format, after the interceptor (a test build's harness) has
+/// had its look.
+struct IpcHandler {
+    core: Arc<crate::ipc::core::Core>,
+    rt: tokio::runtime::Handle,
+    sink: Arc<ReplySink>,
+    intercept: Option<Interceptor>,
+    exit: Exit,
+}
+
+impl IpcHandler {
+    fn attach(self, builder: WebViewBuilder<'_>) -> WebViewBuilder<'_> {
+        builder.with_ipc_handler(move |req| {
+            let url = req.uri().to_string();
+            let body = req.into_body();
+            if self
+                .intercept
+                .as_ref()
+                .is_some_and(|i| i(&url, &body, &self.exit))
+            {
+                return;
+            }
+            let handled = post::handle(&self.core, &self.rt, &self.sink, &url, &body);
+            if handled.unrecognised {
+                self.sink.script(post::rejection_script());
+            }
+            // Calls answered while handling the message are sent at once.
+            handled.send_to(&self.sink);
+            flush_replies();
+        })
+    }
+}
+
+/// No new webview ever; with `shell.open` allowed, a URL inside
+/// `scope.open` goes to the system's opener instead.
+fn with_new_windows(
+    builder: WebViewBuilder<'_>,
+    open: Option<OpenExternally>,
+) -> WebViewBuilder<'_> {
+    builder.with_new_window_req_handler(move |url, _| {
+        match open.as_ref().map(|open| open(&url)) {
+            Some(Ok(())) => {
+                tracing::info!(%url, "new window handed to the system opener (scope.open)");
+                return NewWindowResponse::Deny;
+            }
+            Some(Err(reason)) => tracing::warn!(%url, %reason, "new window not opened"),
+            None => {}
+        }
+        tracing::warn!(%url, "new window refused");
+        NewWindowResponse::Deny
+    })
+}
+
+/// Navigation, permissions, downloads and page loads.
+fn with_lockdown<'a>(builder: WebViewBuilder<'a>, app: &App) -> WebViewBuilder<'a> {
+    let granted: Vec<Permission> = app.permissions.clone();
+    let session = Arc::clone(&app.session);
+    builder
+        .with_navigation_handler(|url| {
+            let ok = crate::origin::navigation_allowed(&url);
+            if !ok {
+                tracing::warn!(%url, "navigation refused: not the app's origin");
+            }
+            ok
+        })
+        .with_permission_handler(move |kind| {
+            if granted.iter().any(|p| permits(*p, kind)) {
+                PermissionResponse::Allow
+            } else {
+                tracing::warn!(
+                    ?kind,
+                    "permission request denied (not granted in config.permissions)"
+                );
+                PermissionResponse::Deny
+            }
+        })
+        .with_download_started_handler(|url, _| {
+            tracing::warn!(%url, "download refused");
+            false
+        })
+        .with_on_page_load_handler(move |event, url| {
+            // A new main-frame page: new key, new replay window (see
+            // isolation::session for why).
+            if matches!(event, PageLoadEvent::Started) && crate::origin::is_app_page(&url) {
+                session.rotate();
+                tracing::debug!(%url, "page load: isolation key rotated");
+            }
+        })
+}
+
+/// Whether the granted permission `p` covers the request `kind`.
+fn permits(p: Permission, kind: wry::PermissionKind) -> bool {
+    use wry::PermissionKind as K;
+    matches!(
+        (p, kind),
+        (Permission::Microphone, K::Microphone)
+            | (Permission::Camera, K::Camera)
+            | (Permission::DisplayCapture, K::DisplayCapture)
+            | (Permission::Geolocation, K::Geolocation)
+            | (Permission::Notifications, K::Notifications)
+            | (Permission::PointerLock, K::PointerLock)
+    )
+}
