@@ -60,6 +60,6 @@ lint:
 	  $(CARGO) clippy --locked --lib --features $$f -- -D warnings || exit 1; \
 	done
 
-## bench: Moat vs the bare-wry floor in the real webview, release build (see ../shared/bench/PROTOCOL.md)
+## bench: Moat vs the bare-wry floor in the real webview, release build (see docs/bench.md)
 bench: deps
 	$(XVFB_RUN) $(CARGO) bench --locked --features dangerous-test-harness,$(FEATURES) --bench ipc

@@ -1,5 +1,5 @@
 //! `make bench`: the IPC path a user pays for, in the real webview, per
-//! `../shared/bench/PROTOCOL.md`. Runs the Moat demo and the bare-wry
+//! `docs/bench.md`. Runs the Moat demo and the bare-wry
 //! baseline alternately, 3 runs each, with `benches/workload.js` as page
 //! script; prints one JSON line per subject and run, then a table of medians
 //! and the ratio moat / baseline.

@@ -1,4 +1,4 @@
-// The page script of `make bench` (../shared/bench/PROTOCOL.md), run as is by
+// The page script of `make bench` (docs/bench.md), run as is by
 // both subjects: Moat (window.moat.invoke through the isolation frame) and
 // the bare-wry baseline (the same names over window.ipc).
 const { invoke } = window.moat;

@@ -33,10 +33,6 @@ const parse = JSON.parse;
 const parent = window.parent;
 const VERSION = 1;
 const HEADER_LEN = 9;
-// Envelopes up to this size go straight to the core as base64 text over the
-// script message handler; larger ones go back to the bridge as a transferred
-// ArrayBuffer and reach the core as a binary fetch body.
-const INLINE_MAX = 32 * 1024;
 const handlers = window.webkit && window.webkit.messageHandlers;
 const withReply = handlers && handlers.moat ? handlers.moat.postMessage.bind(handlers.moat) : null;
 const plain = handlers && handlers.ipc ? handlers.ipc.postMessage.bind(handlers.ipc) : null;
@@ -53,6 +49,11 @@ const bootEl = document.getElementById('moat-boot');
 const boot = JSON.parse(bootEl.textContent);
 bootEl.remove();
 const ctx = Object.freeze({ window: String(boot.window), origin: String(boot.appOrigin) });
+// Envelopes up to this size go straight to the core as base64 text over the
+// script message handler; larger ones go back to the bridge as a transferred
+// ArrayBuffer and reach the core as a binary fetch body. The core sets it
+// (src/ipc/limits.rs, INLINE_ENVELOPE_MAX).
+const INLINE_MAX = Number(boot.inlineMax);
 
 let counter = 0;
 let key = null;

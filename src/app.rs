@@ -94,20 +94,15 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
     let api = Arc::new(Api::new(scopes, &config.limits, opener));
     warn_about(&config, &builtins, &api);
     let session = Arc::new(Session::new());
-    let core = Arc::new(Core {
-        session: Arc::clone(&session),
-        allowed: Some(allowed_set(&config, &parts.commands, &builtins)),
-        commands: parts.commands.merge(api::commands(&api)),
-        max_envelope_bytes: config.limits.max_message_bytes,
-        rate: config
-            .limits
-            .max_calls_per_second
-            .map(|n| RateLimit::new(n, Duration::from_secs(1))),
-        ctx: CallContext {
-            app: Arc::new(AppPaths { data_dir }),
-            window: Arc::from(WINDOW_LABEL),
-        },
-    });
+    let allowed = allowed_set(&config, &parts.commands, &builtins);
+    let commands = parts.commands.merge(api::commands(&api));
+    let core = Arc::new(core(
+        &config,
+        Arc::clone(&session),
+        commands,
+        allowed,
+        data_dir,
+    ));
     let isolation = IsolationProtocol::new(
         Arc::clone(&session),
         parts.hooks,
@@ -118,9 +113,7 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         ("app", Box::new(app_protocol)),
         ("isolation", Box::new(isolation)),
     ];
-    if let Some(asset) = asset_scheme(asset, &api) {
-        schemes.push(("asset", asset));
-    }
+    schemes.extend(asset_scheme(asset, &api).map(|a| ("asset", a)));
     Ok(App {
         open_externally: open_externally(&builtins, &api),
         bridge_script: bridge_script(config.limits.call_timeout_ms),
@@ -133,6 +126,31 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         core,
         schemes,
     })
+}
+
+/// The one path every call takes, with this app's commands, allowlist and
+/// limits.
+fn core(
+    config: &Config,
+    session: Arc<Session>,
+    commands: Commands,
+    allowed: BTreeSet<String>,
+    data_dir: PathBuf,
+) -> Core {
+    Core {
+        session,
+        commands,
+        allowed: Some(allowed),
+        max_envelope_bytes: config.limits.max_message_bytes,
+        rate: config
+            .limits
+            .max_calls_per_second
+            .map(|n| RateLimit::new(n, Duration::from_secs(1))),
+        ctx: CallContext {
+            app: Arc::new(AppPaths { data_dir }),
+            window: Arc::from(WINDOW_LABEL),
+        },
+    }
 }
 
 /// Names registered twice, names that look like a built-in's, and an
@@ -281,10 +299,11 @@ fn warn_about(config: &Config, builtins: &[Builtin], api: &Api) {
     // The audit's module and limit findings, at startup too: a scope that
     // reaches $HOME or a limit turned off should not need an audit run to
     // be noticed.
-    let mut findings = Vec::new();
-    crate::audit::audit_modules("moat.json", config, &mut findings);
-    crate::audit::audit_limits("moat.json", config, &mut findings);
+    let mut findings = crate::audit::Findings::new("moat.json");
+    crate::audit::modules(&mut findings, config);
+    crate::audit::limits(&mut findings, config);
     for f in findings
+        .into_sorted()
         .iter()
         .filter(|f| f.severity >= crate::audit::Severity::Medium)
     {

@@ -311,6 +311,16 @@ pub(crate) struct Limits {
     pub(crate) max_executes_per_minute: Option<u32>,
 }
 
+/// The default of `limits.maxMessageBytes`: a 10 MiB file with room for
+/// its encoding and the reply's, under what a page can make the core hold.
+pub(crate) const DEFAULT_MAX_MESSAGE_BYTES: usize = 64 << 20;
+/// The smallest `limits.maxMessageBytes`: below it an envelope's header,
+/// tag and a call's JSON hardly fit.
+pub(crate) const MIN_MESSAGE_BYTES: usize = 1024;
+/// The default of `limits.callTimeoutMs`: long enough for a slow disk or a
+/// remote request, short enough that a hung call is noticed.
+pub(crate) const DEFAULT_CALL_TIMEOUT_MS: u64 = 30_000;
+
 /// The default of `limits.maxCallsPerSecond`: far above what an app driven
 /// by a person makes, far below what a page looping on a command can.
 pub(crate) const DEFAULT_CALLS_PER_SECOND: u32 = 1000;
@@ -334,8 +344,8 @@ fn default_executes_per_minute() -> Option<u32> {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            max_message_bytes: 64 << 20,
-            call_timeout_ms: 30_000,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            call_timeout_ms: DEFAULT_CALL_TIMEOUT_MS,
             max_calls_per_second: default_calls_per_second(),
             max_opens_per_minute: default_opens_per_minute(),
             max_executes_per_minute: default_executes_per_minute(),
@@ -404,10 +414,10 @@ impl Config {
         // Scope patterns (globs, regexes, URL patterns, variables) are
         // compiled against this machine's directories when the app starts
         // (`Builder::run`), and their errors carry the key's path too.
-        if self.limits.max_message_bytes < 1024 {
+        if self.limits.max_message_bytes < MIN_MESSAGE_BYTES {
             return err(
                 "limits.maxMessageBytes".into(),
-                "must be at least 1024 bytes".into(),
+                format!("must be at least {MIN_MESSAGE_BYTES} bytes"),
             );
         }
         for (key, value) in [

@@ -300,6 +300,7 @@ fn content_is_locked_down() {
     let xdg = tempfile::tempdir().unwrap();
     let out = run("lockdown.js", xdg.path(), 90);
     out.assert_passed(&[
+        "the bridge runs in strict mode",
         "served inline script runs (its hash is in the policy)",
         "inline script added at run time does not run",
         "served <style> applies (nonce)",

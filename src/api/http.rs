@@ -118,72 +118,102 @@ pub(super) fn commands(api: &Arc<Api>) -> Commands {
     Commands::new().builtin(Builtin::Fetch.name(), move |x: FetchArgs, _| fetch(&a, x))
 }
 
+/// One request as it is sent, hop by hop: a redirect changes it.
+struct Request {
+    url: Canonical,
+    method: String,
+    headers: BTreeMap<String, String>,
+    body: Option<String>,
+}
+
 fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
     let deadline = Instant::now() + api.timeout;
-    let mut url = api.scopes.http.check(&x.url)?;
+    let url = api.scopes.http.check(&x.url)?;
     check_headers(&x.headers)?;
-    let mut method = x.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
+    let method = x.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
     if !METHODS.contains(&method.as_str()) {
         return Err(ScopeError::UrlInvalid {
             url: x.url.clone(),
             reason: format!("cannot be fetched with method {method:?}"),
         });
     }
-    let mut body = x.body;
-    let mut headers = x.headers;
+    let mut req = Request {
+        url,
+        method,
+        headers: x.headers,
+        body: x.body,
+    };
     for _ in 0..=MAX_REDIRECTS {
-        let addrs = resolve(&url, deadline)?;
+        let addrs = resolve(&req.url, deadline)?;
         let ips: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
-        api.scopes.http.check_addresses(&url, &ips)?;
-        let res = send(&url, addrs, deadline, &method, &headers, body.as_deref())?;
-        let status = res.status();
-        if (300..400).contains(&status) && status != 304 {
-            if let Some(loc) = res.header("location") {
-                let next = url
-                    .url
-                    .join(loc)
-                    .map_err(|e| failed(&url, format!("bad redirect: {e}")))?;
-                tracing::debug!(from = %url.url, to = %next, "http.fetch redirect");
-                let next = api.scopes.http.check(next.as_str())?;
-                // As browsers do: credentials meant for one origin are not
-                // handed to another because its server said so.
-                if next.url.origin() != url.url.origin() {
-                    headers.retain(|k, _| !k.eq_ignore_ascii_case("authorization"));
-                }
-                url = next;
-                // 303 (and, as browsers do, 301/302 after POST) turn into GET.
-                if status == 303 || ((status == 301 || status == 302) && method == "POST") {
-                    method = "GET".into();
-                    body = None;
-                }
-                continue;
-            }
+        api.scopes.http.check_addresses(&req.url, &ips)?;
+        let res = send(&req, addrs, deadline)?;
+        if !follow_redirect(api, &mut req, &res)? {
+            return read_response(api, &req.url, res);
         }
-        let mut headers = BTreeMap::new();
-        for name in res.headers_names() {
-            headers.insert(name.to_ascii_lowercase(), res.all(&name).join(", "));
-        }
-        let mut bytes = Vec::new();
-        // The reader keeps the deadline: a body that drips fails at it.
-        res.into_reader()
-            .take(api.max_bytes as u64 + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| failed(&url, io_reason(&e)))?;
-        if bytes.len() > api.max_bytes {
-            return Err(failed(
-                &url,
-                "response larger than limits.maxMessageBytes".into(),
-            ));
-        }
-        tracing::info!(url = %url.url, status, "http.fetch");
-        return Ok(Response {
-            status,
-            url: url.url.to_string(),
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        });
     }
-    Err(failed(&url, format!("more than {MAX_REDIRECTS} redirects")))
+    Err(failed(
+        &req.url,
+        format!("more than {MAX_REDIRECTS} redirects"),
+    ))
+}
+
+/// Turns `req` into the next hop when `res` is a redirect (checked against
+/// the scope like the first URL); `false` when it is not one.
+fn follow_redirect(api: &Api, req: &mut Request, res: &ureq::Response) -> Result<bool, ScopeError> {
+    let status = res.status();
+    let location = res.header("location");
+    let (true, Some(loc)) = ((300..400).contains(&status) && status != 304, location) else {
+        return Ok(false);
+    };
+    let next = req
+        .url
+        .url
+        .join(loc)
+        .map_err(|e| failed(&req.url, format!("bad redirect: {e}")))?;
+    tracing::debug!(from = %req.url.url, to = %next, "http.fetch redirect");
+    let next = api.scopes.http.check(next.as_str())?;
+    // As browsers do: credentials meant for one origin are not handed to
+    // another because its server said so.
+    if next.url.origin() != req.url.url.origin() {
+        req.headers
+            .retain(|k, _| !k.eq_ignore_ascii_case("authorization"));
+    }
+    req.url = next;
+    // 303 (and, as browsers do, 301/302 after POST) turn into GET.
+    if status == 303 || ((status == 301 || status == 302) && req.method == "POST") {
+        req.method = "GET".into();
+        req.body = None;
+    }
+    Ok(true)
+}
+
+/// The final response, its body read no further than the limit and no
+/// later than the deadline (the reader keeps it: a body that drips fails).
+fn read_response(api: &Api, url: &Canonical, res: ureq::Response) -> Result<Response, ScopeError> {
+    let status = res.status();
+    let mut headers = BTreeMap::new();
+    for name in res.headers_names() {
+        headers.insert(name.to_ascii_lowercase(), res.all(&name).join(", "));
+    }
+    let mut bytes = Vec::new();
+    res.into_reader()
+        .take(api.max_bytes as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| failed(url, io_reason(&e)))?;
+    if bytes.len() > api.max_bytes {
+        return Err(failed(
+            url,
+            "response larger than limits.maxMessageBytes".into(),
+        ));
+    }
+    tracing::info!(url = %url.url, status, "http.fetch");
+    Ok(Response {
+        status,
+        url: url.url.to_string(),
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    })
 }
 
 fn failed(url: &Canonical, reason: String) -> ScopeError {
@@ -234,15 +264,13 @@ fn resolve(url: &Canonical, deadline: Instant) -> Result<Vec<SocketAddr>, ScopeE
     }
 }
 
-/// One request to `url`, connecting only to `addrs`.
+/// One request, connecting only to `addrs`.
 fn send(
-    url: &Canonical,
+    req: &Request,
     addrs: Vec<SocketAddr>,
     deadline: Instant,
-    method: &str,
-    headers: &BTreeMap<String, String>,
-    body: Option<&str>,
 ) -> Result<ureq::Response, ScopeError> {
+    let url = &req.url;
     let remaining = deadline.saturating_duration_since(Instant::now());
     if remaining.is_zero() {
         return Err(failed(
@@ -256,13 +284,13 @@ fn send(
         // The checked addresses, whatever the client asks for.
         .resolver(move |_: &str| Ok(addrs.clone()))
         .build();
-    let mut req = agent.request(method, url.url.as_str());
-    for (k, v) in headers {
-        req = req.set(k, v);
+    let mut request = agent.request(&req.method, url.url.as_str());
+    for (k, v) in &req.headers {
+        request = request.set(k, v);
     }
-    let result = match body {
-        Some(b) => req.send_bytes(b.as_bytes()),
-        None => req.call(),
+    let result = match &req.body {
+        Some(b) => request.send_bytes(b.as_bytes()),
+        None => request.call(),
     };
     match result {
         Ok(res) | Err(ureq::Error::Status(_, res)) => Ok(res),

@@ -58,7 +58,7 @@ async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
     };
     // The program found at startup, with the minimal environment and the
     // fixed working directory (see `scope::shell`).
-    let mut child = tokio::process::Command::new(&entry.program)
+    let child = tokio::process::Command::new(&entry.program)
         .args(&x.args)
         .env_clear()
         .envs(BASE_ENV.iter().copied())
@@ -71,11 +71,33 @@ async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
         .spawn()
         .map_err(spawn_err)?;
     tracing::info!(name = %x.name, program = %entry.program.display(), args = ?x.args, "shell.execute");
-    // Output is read up to the limit and no further, so a program that
-    // writes gigabytes costs the app at most `max_bytes` per stream.
-    let cap = api.max_bytes as u64 + 1;
+    let (status, (stdout, stderr)) =
+        match tokio::time::timeout(api.timeout, collect(child, api.max_bytes)).await {
+            Ok(r) => r.map_err(spawn_err)?,
+            Err(_) => {
+                return Err(spawn_err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "killed after limits.callTimeoutMs",
+                )))
+            }
+        };
+    Ok(Output {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    })
+}
+
+/// The program's exit status and both outputs, read up to `max_bytes` in
+/// all and no further, so a program that writes gigabytes costs the app at
+/// most that much. Dropping the future (the timeout) kills the program.
+async fn collect(
+    mut child: tokio::process::Child,
+    max_bytes: usize,
+) -> std::io::Result<(std::process::ExitStatus, (Vec<u8>, Vec<u8>))> {
+    let cap = max_bytes as u64 + 1;
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-        return Err(spawn_err(std::io::Error::other("no output pipes")));
+        return Err(std::io::Error::other("no output pipes"));
     };
     let too_large = || {
         std::io::Error::new(
@@ -83,33 +105,17 @@ async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
             "output larger than limits.maxMessageBytes",
         )
     };
-    let run = async {
-        // try_join: the first stream over the cap ends the call (and, on
-        // drop, the program) without waiting for the other one.
-        let out = tokio::try_join!(
-            read_capped(stdout, cap, too_large),
-            read_capped(stderr, cap, too_large)
-        )?;
-        if out.0.len() + out.1.len() > api.max_bytes {
-            return Err(too_large());
-        }
-        let status = child.wait().await?;
-        Ok((status, out))
-    };
-    let (status, out) = match tokio::time::timeout(api.timeout, run).await {
-        Ok(r) => r.map_err(spawn_err)?,
-        Err(_) => {
-            return Err(spawn_err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "killed after limits.callTimeoutMs",
-            )))
-        }
-    };
-    Ok(Output {
-        code: status.code(),
-        stdout: String::from_utf8_lossy(&out.0).into_owned(),
-        stderr: String::from_utf8_lossy(&out.1).into_owned(),
-    })
+    // try_join: the first stream over the cap ends the call (and, on drop,
+    // the program) without waiting for the other one.
+    let out = tokio::try_join!(
+        read_capped(stdout, cap, too_large),
+        read_capped(stderr, cap, too_large)
+    )?;
+    if out.0.len() + out.1.len() > max_bytes {
+        return Err(too_large());
+    }
+    let status = child.wait().await?;
+    Ok((status, out))
 }
 
 /// Reads `r` to its end, failing once it passes `cap - 1` bytes.

@@ -10,7 +10,7 @@
 //! left them out. Inline `style=` attributes and `on…=` handlers stay blocked.
 //!
 //! WebKit enforces a CSP sent as a response header by a custom-protocol
-//! handler (`../shared/NOTES-webkitgtk.md`).
+//! handler (`docs/webkitgtk.md`).
 
 pub(crate) mod html;
 pub(crate) mod policy;

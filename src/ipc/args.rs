@@ -16,10 +16,13 @@ use serde::forward_to_deserialize_any;
 use super::error::ArgsError;
 use super::named::Named;
 
+/// How a JSON object starts.
+const OBJECT_START: char = '{';
+
 /// Decodes `json` into `A`, refusing unknown keys at any depth, arguments
 /// that are not an object, and structs given as arrays.
 pub(crate) fn decode<A: DeserializeOwned>(json: &str) -> Result<A, ArgsError> {
-    if !json.trim_start().starts_with('{') {
+    if !json.trim_start().starts_with(OBJECT_START) {
         return Err(ArgsError::NotAnObject);
     }
     let mut unknown: Option<String> = None;

@@ -2,7 +2,7 @@
 //! 'POST', body: envelope})` from the main frame, with the envelope as a
 //! binary body (no base64, no number arrays). The call id in the path only
 //! routes the reply and must equal the sealed one. Small replies come back as
-//! the HTTP response; large ones (over [`INLINE_REPLY_MAX`]) come back through
+//! the HTTP response; large ones (over `limits::INLINE_REPLY_MAX`) come back through
 //! [`ReplySink`] and the response says `{"via":"script"}`, because WebKitGTK
 //! feeds a custom-protocol response body to the page in small chunks, each a
 //! trip through the GTK main loop (`docs/webkitgtk.md`). A request with no
@@ -25,13 +25,9 @@
 //! scheme handler that applies them.
 
 use super::error::CallError;
+use super::limits::INLINE_REPLY_MAX;
 use super::reply::ReplySink;
 use crate::isolation::envelope::EnvelopeError;
-
-/// Replies larger than this go through [`ReplySink`] when the call id is
-/// known: WebKitGTK feeds a response body to the page in small chunks, one
-/// main-loop turn each, where one script evaluation is one message.
-pub(crate) const INLINE_REPLY_MAX: usize = 64 * 1024;
 
 /// `Origin` must be the app's, byte for byte.
 pub(crate) fn check_origin(origin: Option<&str>) -> Result<(), CallError> {

@@ -9,7 +9,7 @@
 //!   frame), with no reply of its own.
 //!
 //! Every other reply (a call still running, or replies over
-//! [`SYNC_REPLY_MAX`]) is evaluated in the main frame as
+//! [`INLINE_REPLY_MAX`]) is evaluated in the main frame as
 //! `window.__moatReply(<call id>, <body>)`.
 //!
 //! Why: in WebKitGTK a `MessagePort` hop costs ~125 µs and a custom-protocol
@@ -33,13 +33,9 @@ use base64::Engine as _;
 
 use super::core::{dispatch_here_first, refuse, Core};
 use super::error::CallError;
+use super::limits::INLINE_REPLY_MAX;
 use super::reply::ReplySink;
 use crate::isolation::envelope::EnvelopeError;
-
-/// Replies that finished during the message go in its own reply up to this
-/// many bytes in all; beyond, through the evaluated script, which WebKitGTK
-/// delivers faster for large strings (`docs/webkitgtk.md`).
-pub(crate) const SYNC_REPLY_MAX: usize = 64 * 1024;
 
 /// The message for a posted value that is not in the transport format.
 pub(crate) const NOT_AN_ENVELOPE: &str =
@@ -113,10 +109,10 @@ pub(crate) struct Handled {
 
 impl Handled {
     /// The finished replies as `[[<id>,<body>],…]` (each body is JSON), or
-    /// `None` when they are over [`SYNC_REPLY_MAX`] in all.
+    /// `None` when they are over [`INLINE_REPLY_MAX`] in all.
     pub(crate) fn reply_text(&self) -> Option<String> {
         let len: usize = self.finished.iter().map(|(_, b)| b.len() + 24).sum();
-        if len > SYNC_REPLY_MAX {
+        if len > INLINE_REPLY_MAX {
             return None;
         }
         let mut out = Vec::with_capacity(len + 2);
@@ -299,7 +295,7 @@ mod tests {
         assert_eq!(small.reply_text().unwrap(), r#"[[3,{"ok":"x"}]]"#);
         assert_eq!(Handled::default().reply_text().unwrap(), "[]");
         let big = Handled {
-            finished: vec![(4, vec![b'1'; SYNC_REPLY_MAX])],
+            finished: vec![(4, vec![b'1'; INLINE_REPLY_MAX])],
             unrecognised: false,
         };
         assert!(big.reply_text().is_none());

@@ -20,6 +20,9 @@ struct Boot<'a> {
     window: &'a str,
     #[serde(rename = "appOrigin")]
     app_origin: &'a str,
+    /// The largest envelope the frame posts straight to the core.
+    #[serde(rename = "inlineMax")]
+    inline_max: usize,
 }
 
 /// Renders the document. With `key == None` (the key was already taken for
@@ -31,6 +34,7 @@ pub(crate) fn render(
     hook_urls: &[String],
     window: &str,
     app_origin: &str,
+    inline_max: usize,
 ) -> Zeroizing<Vec<u8>> {
     let key_b64 =
         key.map(|k| Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(k.as_bytes())));
@@ -39,6 +43,7 @@ pub(crate) fn render(
         hooks: hook_urls,
         window,
         app_origin,
+        inline_max,
     };
     // serde_json escapes `<`? It does not; the values here are base64, URLs
     // checked at startup and fixed labels, none of which contain `<`.
@@ -67,6 +72,7 @@ mod tests {
             &["isolation://localhost/hooks/a.js".into()],
             "main",
             "app://localhost",
+            32768,
         );
         let s = String::from_utf8(html.to_vec()).unwrap();
         assert!(s.contains(r#""key":null"#), "{s}");
@@ -76,7 +82,7 @@ mod tests {
     #[test]
     fn document_carries_key_as_base64() {
         let key = KeyBytes::from_bytes([7; 32]);
-        let html = render(Some(&key), "/*js*/", &[], "main", "app://localhost");
+        let html = render(Some(&key), "/*js*/", &[], "main", "app://localhost", 32768);
         let s = String::from_utf8(html.to_vec()).unwrap();
         let b64 = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         assert!(s.contains(&b64));

@@ -25,6 +25,9 @@ pub(crate) const VERSION: u8 = 1;
 pub(crate) const HEADER_LEN: usize = 9;
 /// GCM tag length: the frame uses the WebCrypto default of 128 bits.
 pub(crate) const TAG_LEN: usize = 16;
+/// The GCM nonce: 4 zero bytes, then the counter (big-endian). A counter is
+/// never reused under a key, so neither is a nonce.
+const NONCE_LEN: usize = 12;
 
 /// Why bytes were not recognised as an envelope. All of these map to the
 /// page-facing code `not_an_envelope`; the variant goes only to the log.
@@ -126,8 +129,8 @@ impl<'a> Envelope<'a> {
     }
 }
 
-fn nonce(counter: u64) -> [u8; 12] {
-    let mut n = [0u8; 12];
+fn nonce(counter: u64) -> [u8; NONCE_LEN] {
+    let mut n = [0u8; NONCE_LEN];
     n[4..].copy_from_slice(&counter.to_be_bytes());
     n
 }

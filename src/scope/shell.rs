@@ -89,6 +89,80 @@ impl Arg {
     }
 }
 
+/// Whether the validator `source` (anchored as the scope anchors it)
+/// accepts every probe: `.*` and friends. `false` for a regex that does not
+/// compile (startup refuses it anyway).
+pub(crate) fn validator_matches_anything(source: &str) -> bool {
+    Regex::new(&format!("^(?:{source})$")).is_ok_and(|re| {
+        Arg::Validated {
+            source: source.to_owned(),
+            re,
+        }
+        .matches_anything()
+    })
+}
+
+/// One rule per argument: a fixed string, or an anchored validator.
+fn compile_args(at: &str, args: &ShellArgs) -> Result<Args, ConfigError> {
+    let list = match args {
+        ShellArgs::Any(true) => return Ok(Args::Any),
+        ShellArgs::Any(false) => return Ok(Args::List(Vec::new())),
+        ShellArgs::List(list) => list,
+    };
+    list.iter()
+        .enumerate()
+        .map(|(j, a)| match a {
+            ShellArg::Fixed(s) => Ok(Arg::Fixed(s.clone())),
+            ShellArg::Validator { validator } => Regex::new(&format!("^(?:{validator})$"))
+                .map(|re| Arg::Validated {
+                    source: validator.clone(),
+                    re,
+                })
+                .map_err(|x| ConfigError {
+                    path: format!("{at}.args[{j}].validator"),
+                    message: format!("{validator:?} is not a valid regex: {x}"),
+                }),
+        })
+        .collect::<Result<_, _>>()
+        .map(Args::List)
+}
+
+/// The entry's own variables; a value that starts with a base-directory
+/// variable is expanded (left out, with a warning, where this machine has
+/// no such directory).
+fn compile_env(
+    at: &str,
+    env: &BTreeMap<String, String>,
+    dirs: &BaseDirs,
+) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for (k, v) in env {
+        let err = |message: String| ConfigError {
+            path: format!("{at}.env.{k}"),
+            message,
+        };
+        if k.is_empty() || k.contains(['=', '\0']) || v.contains('\0') {
+            return Err(err(
+                "names and values must be non-empty text without '=' (in names) or NUL".into(),
+            ));
+        }
+        if !v.starts_with('$') {
+            out.insert(k.clone(), v.clone());
+            continue;
+        }
+        match dirs.expand_path(v) {
+            Ok(Some(p)) => {
+                out.insert(k.clone(), p.to_string_lossy().into_owned());
+            }
+            Ok(None) => tracing::warn!(
+                "{at}.env.{k}: {v:?} has no directory on this machine; the variable is left out"
+            ),
+            Err(x) => return Err(err(format!("{v:?} {x}"))),
+        }
+    }
+    Ok(out)
+}
+
 impl ShellScope {
     /// Compiles the entries, finding each program through `dirs` (on a real
     /// machine: it must exist now).
@@ -99,8 +173,9 @@ impl ShellScope {
     ) -> Result<Self, ConfigError> {
         let mut entries: Vec<ShellEntry> = Vec::new();
         for (i, e) in config.iter().enumerate() {
+            let at = format!("{key}[{i}]");
             let err = |field: &str, message: String| ConfigError {
-                path: format!("{key}[{i}]{field}"),
+                path: format!("{at}{field}"),
                 message,
             };
             if e.name.is_empty() || entries.iter().any(|o| o.name == e.name) {
@@ -122,61 +197,11 @@ impl ShellScope {
                     ),
                 ));
             }
-            let args = match &e.args {
-                ShellArgs::Any(true) => Args::Any,
-                ShellArgs::Any(false) => Args::List(Vec::new()),
-                ShellArgs::List(list) => Args::List(
-                    list.iter()
-                        .enumerate()
-                        .map(|(j, a)| match a {
-                            ShellArg::Fixed(s) => Ok(Arg::Fixed(s.clone())),
-                            ShellArg::Validator { validator } => {
-                                Regex::new(&format!("^(?:{validator})$"))
-                                    .map(|re| Arg::Validated {
-                                        source: validator.clone(),
-                                        re,
-                                    })
-                                    .map_err(|x| {
-                                        err(
-                                            &format!(".args[{j}].validator"),
-                                            format!("{validator:?} is not a valid regex: {x}"),
-                                        )
-                                    })
-                            }
-                        })
-                        .collect::<Result<_, _>>()?,
-                ),
-            };
-            let program = dirs.find_program(&e.cmd).map_err(|m| err(".cmd", m))?;
-            let mut env = BTreeMap::new();
-            for (k, v) in &e.env {
-                let at = format!(".env.{k}");
-                if k.is_empty() || k.contains(['=', '\0']) || v.contains('\0') {
-                    return Err(err(
-                        &at,
-                        "names and values must be non-empty text without '=' (in names) or NUL"
-                            .into(),
-                    ));
-                }
-                let value = if v.starts_with('$') {
-                    match dirs.expand_path(v) {
-                        Ok(Some(p)) => p.to_string_lossy().into_owned(),
-                        Ok(None) => {
-                            tracing::warn!("{key}[{i}]{at}: {v:?} has no directory on this machine; the variable is left out");
-                            continue;
-                        }
-                        Err(x) => return Err(err(&at, format!("{v:?} {x}"))),
-                    }
-                } else {
-                    v.clone()
-                };
-                env.insert(k.clone(), value);
-            }
             entries.push(ShellEntry {
                 name: e.name.clone(),
-                program,
-                args,
-                env,
+                program: dirs.find_program(&e.cmd).map_err(|m| err(".cmd", m))?,
+                args: compile_args(&at, &e.args)?,
+                env: compile_env(&at, &e.env, dirs)?,
             });
         }
         Ok(Self { entries })

@@ -122,16 +122,6 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
             linux::wake_ui(flush_replies);
         }
     }));
-    let mut builder = WebViewBuilder::new()
-        .with_url(APP_URL)
-        .with_initialization_script_for_main_only(std::mem::take(&mut app.bridge_script), true)
-        .with_devtools(app.devtools);
-    for script in std::mem::take(&mut options.init_scripts) {
-        builder = builder.with_initialization_script_for_main_only(script, true);
-    }
-    for (name, scheme) in std::mem::take(&mut app.schemes) {
-        builder = builder.with_custom_protocol(name.into(), move |_, req| scheme.respond(&req));
-    }
     let ipc = IpcHandler {
         core: Arc::clone(&app.core),
         rt: rt.handle().clone(),
@@ -139,10 +129,7 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
         intercept: options.intercept.take(),
         exit: exit.clone(),
     };
-    let builder = with_new_windows(
-        with_lockdown(ipc.attach(builder), &app),
-        app.open_externally.take(),
-    );
+    let builder = webview_builder(&mut app, std::mem::take(&mut options.init_scripts), ipc);
     let webview = Rc::new(linux::build(builder, &window)?);
     if options.console {
         linux::console_to_stderr(&webview);
@@ -169,6 +156,29 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
             _ => {}
         }
     })
+}
+
+/// The webview with the app's schemes, the bridge and more initialization
+/// scripts, `window.ipc`, and the lockdown handlers.
+fn webview_builder<'a>(
+    app: &mut App,
+    init_scripts: Vec<String>,
+    ipc: IpcHandler,
+) -> WebViewBuilder<'a> {
+    let mut builder = WebViewBuilder::new()
+        .with_url(APP_URL)
+        .with_initialization_script_for_main_only(std::mem::take(&mut app.bridge_script), true)
+        .with_devtools(app.devtools);
+    for script in init_scripts {
+        builder = builder.with_initialization_script_for_main_only(script, true);
+    }
+    for (name, scheme) in std::mem::take(&mut app.schemes) {
+        builder = builder.with_custom_protocol(name.into(), move |_, req| scheme.respond(&req));
+    }
+    with_new_windows(
+        with_lockdown(ipc.attach(builder), app),
+        app.open_externally.take(),
+    )
 }
 
 fn open_window(app: &App, event_loop: &EventLoop<UserEvent>) -> Result<Window, Error> {

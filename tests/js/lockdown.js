@@ -1,3 +1,9 @@
+// The bridge runs in strict mode: reading `.caller` of a strict function
+// throws, of a sloppy one it does not.
+let bridgeStrict;
+try { void window.moat.invoke.caller; bridgeStrict = false; } catch (e) { bridgeStrict = e instanceof TypeError; }
+check('the bridge runs in strict mode', bridgeStrict === true, bridgeStrict);
+
 // Content lockdown, in the real webview: CSP hashes and nonces, blocked
 // inline styles, <base>, <object>, form posts, foreign scripts, navigation
 // away, new windows, permissions. The page is tests/pages/csp.html, served by

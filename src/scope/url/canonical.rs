@@ -209,13 +209,27 @@ fn mailto(url: &url::Url) -> Result<Canonical, CanonError> {
                 .into(),
         ));
     }
+    let (subject, body) = mailto_fields(url.query().unwrap_or_default())?;
+    let mut text = format!("mailto:{}", utf8_percent_encode(&address, ADDRESS));
+    let mut sep = '?';
+    for (k, v) in [("subject", &subject), ("body", &body)] {
+        if let Some(v) = v {
+            text.push_str(&format!("{sep}{k}={}", utf8_percent_encode(v, VALUE)));
+            sep = '&';
+        }
+    }
+    let url = url::Url::parse(&text).map_err(|e| CanonError::Invalid(e.to_string()))?;
+    Ok(Canonical {
+        url,
+        host: None,
+        path: address,
+    })
+}
+
+/// `subject` and `body`, each at most once; any other field is refused.
+fn mailto_fields(query: &str) -> Result<(Option<String>, Option<String>), CanonError> {
     let (mut subject, mut body) = (None, None);
-    for pair in url
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let key = decode(k).map_err(CanonError::Invalid)?.to_ascii_lowercase();
         let value = decode(v).map_err(CanonError::Invalid)?;
@@ -240,20 +254,7 @@ fn mailto(url: &url::Url) -> Result<Canonical, CanonError> {
             "mailto: the subject has a control character".into(),
         ));
     }
-    let mut text = format!("mailto:{}", utf8_percent_encode(&address, ADDRESS));
-    let mut sep = '?';
-    for (k, v) in [("subject", &subject), ("body", &body)] {
-        if let Some(v) = v {
-            text.push_str(&format!("{sep}{k}={}", utf8_percent_encode(v, VALUE)));
-            sep = '&';
-        }
-    }
-    let url = url::Url::parse(&text).map_err(|e| CanonError::Invalid(e.to_string()))?;
-    Ok(Canonical {
-        url,
-        host: None,
-        path: address,
-    })
+    Ok((subject, body))
 }
 
 fn tel(url: &url::Url) -> Result<Canonical, CanonError> {

@@ -222,6 +222,38 @@ impl UrlScope {
     }
 }
 
+/// `host[:port]` of a pattern: a name, an IP literal, `*.suffix` or `*`;
+/// the scheme's default port, a number, or `*`.
+fn parse_authority(authority: &str) -> Result<(Host, Port), String> {
+    if authority.contains('@') {
+        return Err("must not contain credentials".into());
+    }
+    // A `:` after any `]` separates the port (`[::1]:80`, `a.com:80`).
+    let (host, port) = match authority.rfind(':') {
+        Some(i) if !authority[i..].contains(']') => (&authority[..i], Some(&authority[i + 1..])),
+        _ => (authority, None),
+    };
+    let host = if host == "*" {
+        Host::Any
+    } else if let Some(suffix) = host.strip_prefix("*.") {
+        match CanonHost::parse(suffix) {
+            Ok(CanonHost::Name(s)) if s.contains('.') => Host::SubdomainOf(s),
+            _ => return Err("has a bad host: `*.` needs a domain with a dot after it".into()),
+        }
+    } else {
+        Host::Exact(
+            CanonHost::parse(host)
+                .map_err(|e| format!("{e}: use a name, an IP address, `*.example.com` or `*`"))?,
+        )
+    };
+    let port = match port {
+        None => Port::SchemeDefault,
+        Some("*") => Port::Any,
+        Some(p) => Port::Exact(p.parse().map_err(|_| format!("has a bad port `{p}`"))?),
+    };
+    Ok((host, port))
+}
+
 impl UrlPattern {
     fn parse(text: &str, kind: Kind) -> Result<Self, String> {
         let (scheme, rest) = text
@@ -258,38 +290,9 @@ impl UrlPattern {
             Some(i) => rest.split_at(i),
             None => return Err("needs a path, e.g. https://example.com/** for every path".into()),
         };
-        if authority.contains('@') {
-            return Err("must not contain credentials".into());
-        }
-        // A `:` after any `]` separates the port (`[::1]:80`, `a.com:80`).
-        let (host, port) = match authority.rfind(':') {
-            Some(i) if !authority[i..].contains(']') => {
-                (&authority[..i], Some(&authority[i + 1..]))
-            }
-            _ => (authority, None),
-        };
-        let host = if host == "*" {
-            Host::Any
-        } else if let Some(suffix) = host.strip_prefix("*.") {
-            match CanonHost::parse(suffix) {
-                Ok(CanonHost::Name(s)) if s.contains('.') => Host::SubdomainOf(s),
-                _ => return Err("has a bad host: `*.` needs a domain with a dot after it".into()),
-            }
-        } else {
-            Host::Exact(
-                CanonHost::parse(host).map_err(|e| {
-                    format!("{e}: use a name, an IP address, `*.example.com` or `*`")
-                })?,
-            )
-        };
-        let port = match port {
-            None => Port::SchemeDefault,
-            Some("*") => Port::Any,
-            Some(p) => Port::Exact(p.parse().map_err(|_| format!("has a bad port `{p}`"))?),
-        };
         Ok(Self {
             scheme,
-            authority: Some((host, port)),
+            authority: Some(parse_authority(authority)?),
             path: glob(path)?,
         })
     }

@@ -1,0 +1,124 @@
+//! `audit`: reads an app's `moat.json` and frontend folder from disk and
+//! reports every risky setting and every "don't" of the seed, with a
+//! severity and the exact place. Human-readable by default, `--json` for
+//! tools; exits 1 when any finding is high, 2 when the inputs cannot be read.
+
+mod findings;
+mod html;
+mod modules;
+mod settings;
+
+use std::path::{Path, PathBuf};
+
+pub(crate) use self::findings::Findings;
+pub use self::findings::{Finding, Severity};
+pub(crate) use self::modules::modules;
+pub(crate) use self::settings::limits;
+use crate::config::Config;
+use crate::scope::{BaseDirs, Scopes};
+
+/// Audits `config_text` (the contents of `config_name`) and the HTML files
+/// under `frontend`.
+pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Finding> {
+    let mut f = Findings::new(config_name);
+    // As at startup: parsed, then every scope compiled (against a fixed
+    // layout, so the findings do not depend on this machine).
+    let config = Config::from_json(config_text).and_then(|c| {
+        Scopes::compile(&c.scope, &BaseDirs::fixed(Path::new("/")))?;
+        Ok(c)
+    });
+    match config {
+        Ok(config) => {
+            settings::csp(&mut f, &config);
+            settings::settings(&mut f, &config);
+            settings::limits(&mut f, &config);
+            modules::modules(&mut f, &config);
+            html::frontend(&mut f, frontend);
+        }
+        Err(e) => f.at_key(Severity::High, "config-invalid", &e.path, e.message),
+    }
+    f.into_sorted()
+}
+
+/// What the command line asked for.
+struct Cli {
+    config: PathBuf,
+    frontend: PathBuf,
+    json: bool,
+}
+
+fn parse_cli(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
+    let mut cli = Cli {
+        config: PathBuf::from("moat.json"),
+        frontend: PathBuf::from("demo-frontend"),
+        json: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--json" => cli.json = true,
+            "--config" => cli.config = args.next().ok_or("--config needs a file")?.into(),
+            "--frontend" => {
+                cli.frontend = args.next().ok_or("--frontend needs a directory")?.into()
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(cli)
+}
+
+/// The `audit` subcommand: `audit [--config FILE] [--frontend DIR] [--json]`.
+/// Returns the process exit code.
+pub fn run_cli(args: impl IntoIterator<Item = String>) -> i32 {
+    let cli = match parse_cli(args) {
+        Ok(cli) => cli,
+        Err(msg) => {
+            eprintln!("moat audit: {msg}\nusage: moat-demo audit [--config moat.json] [--frontend DIR] [--json]");
+            return 2;
+        }
+    };
+    let text = match std::fs::read_to_string(&cli.config) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("moat audit: {}: {e}", cli.config.display());
+            return 2;
+        }
+    };
+    if !cli.frontend.is_dir() {
+        eprintln!("moat audit: {}: not a directory", cli.frontend.display());
+        return 2;
+    }
+    let name = cli
+        .config
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let findings = audit(&name, &text, &cli.frontend);
+    print_report(&findings, cli.json);
+    i32::from(findings.iter().any(|f| f.severity == Severity::High))
+}
+
+fn print_report(findings: &[Finding], json: bool) {
+    let count = |s| findings.iter().filter(|f| f.severity == s).count();
+    let (high, medium, low, info) = (
+        count(Severity::High),
+        count(Severity::Medium),
+        count(Severity::Low),
+        count(Severity::Info),
+    );
+    if json {
+        let report = serde_json::json!({ "findings": findings, "high": high, "medium": medium, "low": low, "info": info });
+        println!("{report}");
+        return;
+    }
+    for f in findings {
+        let sev = match f.severity {
+            Severity::High => "HIGH  ",
+            Severity::Medium => "MEDIUM",
+            Severity::Low => "LOW   ",
+            Severity::Info => "INFO  ",
+        };
+        println!("{sev} {:<30} {}\n       {}", f.code, f.place, f.message);
+    }
+    println!("{high} high, {medium} medium, {low} low, {info} info");
+}

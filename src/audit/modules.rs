@@ -1,0 +1,231 @@
+//! The built-in modules: allowlist `all`, scopes that reach `/` or `$HOME`,
+//! shell entries that take anything or load code from their environment,
+//! and `open`/`http` scopes that allow unencrypted, any-host or local
+//! URLs. Scopes are compiled against a fixed layout (`$HOME` = `/home`), so
+//! findings do not depend on the machine.
+
+use std::path::Path;
+
+use super::findings::{Findings, Severity};
+use crate::config::{
+    Config, PathScopeConfig, ShellArg, ShellArgs, ShellEntryConfig, UrlScopeConfig,
+};
+use crate::scope::path::PathScope;
+use crate::scope::url::address::Reach;
+use crate::scope::url::{Kind, UrlPattern, UrlScope};
+use crate::scope::BaseDirs;
+
+/// Variables that make a program load code of the variable's choosing.
+const LOADER_VARIABLES: &[&str] = &[
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "LD_AUDIT",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "PERL5LIB",
+    "PERL5OPT",
+    "RUBYLIB",
+    "RUBYOPT",
+    "NODE_OPTIONS",
+    "NODE_PATH",
+    "BASH_ENV",
+    "ENV",
+    "PATH",
+];
+
+/// Programs that run whatever their arguments say: with an argument that is
+/// not fixed, an entry for one is a shell for the page.
+const INTERPRETERS: &[&str] = &[
+    "sh",
+    "bash",
+    "dash",
+    "zsh",
+    "ksh",
+    "fish",
+    "csh",
+    "tcsh",
+    "env",
+    "xargs",
+    "python",
+    "python3",
+    "perl",
+    "ruby",
+    "node",
+    "php",
+    "lua",
+    "osascript",
+    "pwsh",
+    "powershell",
+    "cmd",
+];
+
+/// Every module finding.
+pub(crate) fn modules(f: &mut Findings, config: &Config) {
+    allowlist(f, config);
+    for (key, cfg) in [
+        ("scope.fs", &config.scope.fs),
+        ("scope.asset", &config.scope.asset),
+    ] {
+        path_scope(f, key, cfg);
+    }
+    for (i, entry) in config.scope.shell.iter().enumerate() {
+        shell_entry(f, &format!("scope.shell[{i}]"), entry);
+    }
+    url_scope(f, "scope.open", Kind::Open, &config.scope.open.allow);
+    url_scope(f, "scope.http", Kind::Http, &config.scope.http.allow);
+    if config.scope.http.private_network {
+        f.at_key(Severity::Medium, "http-private-network", "scope.http.privateNetwork", "host names may resolve to private network addresses: an allowed name whose DNS the page can influence reaches the user's network; name the private addresses in allow patterns instead");
+    }
+}
+
+fn allowlist(f: &mut Findings, config: &Config) {
+    let a = &config.allowlist;
+    if a.fs.all {
+        f.at_key(Severity::High, "allowlist-module-all", "allowlist.fs.all", "every fs function, including ones added later, is callable; turn on only the functions the app uses");
+    }
+    if a.shell.all {
+        f.at_key(
+            Severity::High,
+            "allowlist-module-all",
+            "allowlist.shell.all",
+            "both shell.execute and shell.open are callable; turn on only what the app uses",
+        );
+    }
+    if a.http.all {
+        f.at_key(
+            Severity::Medium,
+            "allowlist-module-all",
+            "allowlist.http.all",
+            "every http function is callable; turn on only what the app uses",
+        );
+    }
+}
+
+/// Each allow pattern on its own (with the deny list), against probe paths.
+fn path_scope(f: &mut Findings, key: &'static str, cfg: &PathScopeConfig) {
+    let dirs = BaseDirs::fixed(Path::new("/"));
+    for (i, pattern) in cfg.allow.iter().enumerate() {
+        let one = PathScopeConfig {
+            allow: vec![pattern.clone()],
+            deny: cfg.deny.clone(),
+        };
+        let Ok(scope) = PathScope::compile(key, &one, &dirs) else {
+            continue;
+        };
+        let allows = |p: &str| scope.allows(Path::new(p));
+        let place = format!("{key}.allow[{i}]");
+        let user_folders = [
+            "/home/Documents/x.pdf",
+            "/home/Downloads/x.zip",
+            "/home/Pictures/x.png",
+        ];
+        if ["/etc/passwd", "/usr/bin/env", "/var/log/syslog"]
+            .into_iter()
+            .any(allows)
+        {
+            f.at_key(Severity::High, "scope-reaches-root", &place, format!("{pattern:?} reaches system files outside the home directory; scope it to the app's own directories ($APPDATA/**)"));
+        } else if allows("/home/notes.txt")
+            || user_folders.into_iter().filter(|p| allows(p)).count() >= 2
+        {
+            // A file directly in $HOME, or more than one of the user's
+            // folders: `$DOCUMENT/**` alone is a legitimate scope.
+            f.at_key(Severity::High, "scope-reaches-home", &place, format!("{pattern:?} reaches the user's whole home directory; scope it to the app's own directories ($APPDATA/**) or one folder"));
+        }
+    }
+}
+
+fn shell_entry(f: &mut Findings, place: &str, entry: &ShellEntryConfig) {
+    let program = entry.cmd.rsplit('/').next().unwrap_or(&entry.cmd);
+    let interpreter = INTERPRETERS.contains(&program)
+        || program.starts_with("python")
+        || program.starts_with("perl");
+    match &entry.args {
+        ShellArgs::Any(true) => f.at_key(
+            Severity::High,
+            "shell-any-args",
+            &format!("{place}.args"),
+            format!(
+                "`{}` takes any arguments from the page; list one rule per argument",
+                entry.name
+            ),
+        ),
+        ShellArgs::Any(false) => {}
+        ShellArgs::List(list) => {
+            for (j, arg) in list.iter().enumerate() {
+                if let ShellArg::Validator { validator } = arg {
+                    if crate::scope::shell::validator_matches_anything(validator) {
+                        f.at_key(Severity::High, "shell-validator-any", &format!("{place}.args[{j}].validator"), format!("/{validator}/ accepts anything, including `; rm -rf ~` and `../../etc/passwd`; match only what the app passes"));
+                    }
+                }
+            }
+        }
+    }
+    let takes_input = match &entry.args {
+        ShellArgs::Any(any) => *any,
+        ShellArgs::List(list) => list.iter().any(|a| matches!(a, ShellArg::Validator { .. })),
+    };
+    for name in entry
+        .env
+        .keys()
+        .filter(|k| LOADER_VARIABLES.contains(&k.as_str()))
+    {
+        f.at_key(Severity::Medium, "shell-env-loader", &format!("{place}.env.{name}"), format!("`{name}` decides what code or which programs `{}` loads; leave it to Moat's minimal environment unless the program needs it", entry.cmd));
+    }
+    if interpreter && takes_input {
+        f.at_key(Severity::High, "shell-interpreter", &format!("{place}.cmd"), format!("`{}` runs whatever its arguments say, and the page chooses an argument; run a dedicated program or make every argument fixed", entry.cmd));
+    }
+}
+
+/// Each allow pattern of `scope.open` or `scope.http` on its own.
+fn url_scope(f: &mut Findings, key: &str, kind: Kind, allow: &[String]) {
+    for (i, pattern) in allow.iter().enumerate() {
+        let one = UrlScopeConfig {
+            allow: vec![pattern.clone()],
+            ..UrlScopeConfig::default()
+        };
+        if let Some(p) = UrlScope::compile(key, &one, kind)
+            .ok()
+            .and_then(|s| s.allow.into_iter().next())
+        {
+            url_pattern(f, &format!("{key}.allow[{i}]"), kind, pattern, &p);
+        }
+    }
+}
+
+fn url_pattern(f: &mut Findings, place: &str, kind: Kind, pattern: &str, p: &UrlPattern) {
+    let (insecure, any_host) = match kind {
+        Kind::Open => ("open-insecure-scheme", "open-any-host"),
+        Kind::Http => ("http-insecure-scheme", "http-any-host"),
+    };
+    if p.scheme == "http" {
+        // Plain http to this machine (a local service) cannot be read on
+        // the wire; anywhere else it can.
+        let severity = if p.host_reach() == Some(Reach::Loopback) {
+            Severity::Medium
+        } else {
+            Severity::High
+        };
+        f.at_key(
+            severity,
+            insecure,
+            place,
+            format!("{pattern:?} allows unencrypted http://; use https://"),
+        );
+    }
+    if p.host_is_wildcard() {
+        f.at_key(
+            Severity::High,
+            any_host,
+            place,
+            format!("{pattern:?} allows every host; list the hosts the app needs"),
+        );
+    }
+    if let Some(reach) = p.host_reach().filter(|r| *r != Reach::Public) {
+        let (severity, what) = if p.port_is_any() {
+            (Severity::Medium, "every port of ")
+        } else {
+            (Severity::Low, "")
+        };
+        f.at_key(severity, "url-local-address", place, format!("{pattern:?} lets the page reach {what}{}: name one port and the paths the app needs", reach.describe()));
+    }
+}

@@ -1,0 +1,197 @@
+//! The config's own settings: the policy, devtools, the allowlist of
+//! commands, hooks, permissions and limits.
+
+use super::findings::{Findings, Severity};
+use crate::config::{
+    Config, DEFAULT_CALLS_PER_SECOND, DEFAULT_EXECUTES_PER_MINUTE, DEFAULT_OPENS_PER_MINUTE,
+};
+use crate::csp::policy::Policy;
+use crate::csp::DEFAULT_APP_POLICY;
+
+/// Above this per call, `limits.maxMessageBytes` is a finding: a page can
+/// make the core hold that much memory per call in flight.
+const LARGE_MESSAGE_BYTES: usize = 256 << 20;
+
+/// Directives whose sources decide what code or style runs.
+const SCRIPT_LIKE: &[&str] = &[
+    "default-src",
+    "script-src",
+    "script-src-elem",
+    "script-src-attr",
+    "style-src",
+    "style-src-elem",
+    "style-src-attr",
+];
+
+/// `'unsafe-*'`, wildcards and unencrypted sources in the policy.
+pub(crate) fn csp(f: &mut Findings, config: &Config) {
+    let policy = Policy::parse(config.csp.as_deref().unwrap_or(DEFAULT_APP_POLICY));
+    for (directive, sources) in policy.directives() {
+        for s in sources {
+            csp_source(f, directive, s);
+        }
+    }
+    if config.csp.is_none() {
+        f.at_key(
+            Severity::Info,
+            "csp-default",
+            "csp",
+            "no policy set: Moat's strict default applies",
+        );
+    }
+    if config.dangerous.disable_csp_modification {
+        f.at_key(Severity::Medium, "csp-modification-off", "dangerous.disableCspModification", "HTML and policy are served as given: inline scripts need your own hashes, styles your own nonces, and object-src/base-uri/form-action get no defaults");
+        let frames_isolation = policy
+            .get("frame-src")
+            .or(policy.get("default-src"))
+            .is_some_and(|s| s.iter().any(|x| x.starts_with("isolation:")));
+        if !frames_isolation {
+            f.at_key(Severity::Medium, "csp-blocks-isolation", "csp (frame-src)", "the policy does not allow isolation://localhost in frame-src: every call will fail");
+        }
+    }
+}
+
+fn csp_source(f: &mut Findings, directive: &str, s: &str) {
+    let key = format!("csp ({directive})");
+    let lower = s.to_ascii_lowercase();
+    let script_like = SCRIPT_LIKE.contains(&directive);
+    if lower.starts_with("'unsafe-") {
+        f.at_key(Severity::High, "csp-unsafe", &key, format!("{s} disables the protection CSP exists for; remove it (Moat hashes inline scripts and nonces styles for you)"));
+    } else if lower == "'wasm-unsafe-eval'" {
+        f.at_key(
+            Severity::Medium,
+            "csp-unsafe",
+            &key,
+            format!(
+                "{s} allows compiling WebAssembly at run time; keep it only if the app needs it"
+            ),
+        );
+    } else if lower == "*" {
+        f.at_key(
+            Severity::High,
+            "csp-wildcard",
+            &key,
+            "`*` allows any origin; list the origins you need",
+        );
+    } else if lower.starts_with("http:") || lower.starts_with("ws:") {
+        f.at_key(
+            Severity::High,
+            "csp-insecure-scheme",
+            &key,
+            format!("{s} allows unencrypted content; use https: or wss:, or ship the resource"),
+        );
+    } else if script_like
+        && matches!(
+            lower.as_str(),
+            "https:" | "wss:" | "data:" | "blob:" | "filesystem:"
+        )
+    {
+        f.at_key(
+            Severity::High,
+            "csp-wildcard",
+            &key,
+            format!("{s} allows code from anywhere with that scheme; list exact origins"),
+        );
+    } else if lower.contains("://*.") || lower.starts_with("*.") {
+        f.at_key(
+            Severity::Medium,
+            "csp-wildcard",
+            &key,
+            format!("{s} allows every subdomain; list the hosts you need"),
+        );
+    }
+}
+
+/// Devtools, the commands' allowlist, hooks, permissions, message size.
+pub(crate) fn settings(f: &mut Findings, config: &Config) {
+    if config.devtools {
+        f.at_key(
+            Severity::Medium,
+            "devtools",
+            "devtools",
+            "the web inspector is on in debug builds (a release build refuses to start with it)",
+        );
+    }
+    if config.allowlist.commands.is_none() {
+        f.at_key(
+            Severity::Low,
+            "allowlist-all",
+            "allowlist.commands",
+            "every registered command is callable; list them to make the grant explicit",
+        );
+    }
+    if config.isolation.hooks.is_empty() {
+        f.at_key(
+            Severity::Medium,
+            "no-hooks",
+            "isolation.hooks",
+            "no isolation hook: calls are sealed but nothing on the page side validates them",
+        );
+    }
+    for p in &config.permissions {
+        f.at_key(
+            Severity::Low,
+            "permission-granted",
+            "permissions",
+            format!("pages may use {p:?}; keep it only if the app needs it"),
+        );
+    }
+    if config.limits.max_message_bytes > LARGE_MESSAGE_BYTES {
+        f.at_key(
+            Severity::Low,
+            "large-messages",
+            "limits.maxMessageBytes",
+            "over 256 MiB per call: a page can make the core hold that much memory per call",
+        );
+    }
+}
+
+/// Rate limits that are off, or raised above their defaults.
+pub(crate) fn limits(f: &mut Findings, config: &Config) {
+    let a = &config.allowlist;
+    let l = &config.limits;
+    let rows = [
+        (
+            "maxCallsPerSecond",
+            l.max_calls_per_second,
+            DEFAULT_CALLS_PER_SECOND,
+            true,
+            "a compromised page can drive commands as fast as the machine allows",
+        ),
+        (
+            "maxOpensPerMinute",
+            l.max_opens_per_minute,
+            DEFAULT_OPENS_PER_MINUTE,
+            a.shell.all || a.shell.open,
+            "a compromised page can open the browser or mail client in a loop",
+        ),
+        (
+            "maxExecutesPerMinute",
+            l.max_executes_per_minute,
+            DEFAULT_EXECUTES_PER_MINUTE,
+            a.shell.all || a.shell.execute,
+            "a compromised page can start programs in a loop",
+        ),
+    ];
+    for (key, value, default, applies, what) in rows {
+        let key = format!("limits.{key}");
+        match value {
+            _ if !applies => {}
+            None => f.at_key(
+                Severity::Medium,
+                "no-rate-limit",
+                &key,
+                format!(
+                    "the limit is off: {what}; remove the null to get the default of {default}"
+                ),
+            ),
+            Some(n) if n > default => f.at_key(
+                Severity::Low,
+                "rate-limit-raised",
+                &key,
+                format!("raised from the default {default} to {n}: {what} at that pace"),
+            ),
+            Some(_) => {}
+        }
+    }
+}
