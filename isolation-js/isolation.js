@@ -29,7 +29,6 @@ const encrypt = subtle.encrypt.bind(subtle);
 const importKey = subtle.importKey.bind(subtle);
 const encoder = new TextEncoder();
 const stringify = JSON.stringify;
-const parse = JSON.parse;
 const parent = window.parent;
 const VERSION = 1;
 const HEADER_LEN = 9;
@@ -144,38 +143,88 @@ class Refusal extends Error {
 const isArray = Array.isArray;
 const freeze = Object.freeze;
 const keys = Object.keys;
+const defineProperty = Object.defineProperty;
 const getPrototypeOf = Object.getPrototypeOf;
 const ObjectPrototype = Object.prototype;
+const apply = Reflect.apply;
+const isFinite_ = Number.isFinite;
+const objectTag = Object.prototype.toString;
+const unwrap = new Map([
+  [String.prototype, String.prototype.valueOf],
+  [Number.prototype, Number.prototype.valueOf],
+  [Boolean.prototype, Boolean.prototype.valueOf],
+]);
+const DatePrototype = Date.prototype;
+const dateTime = Date.prototype.getTime;
+const dateIso = Date.prototype.toISOString;
+// Deeper than this, the core's JSON parser (serde_json) refuses the call
+// anyway; a value that refers to itself ends here too.
+const MAX_DEPTH = 128;
 
-/** Freezes a parsed JSON value and everything in it. */
-function deepFreeze(v) {
-  if (v !== null && typeof v === 'object') {
-    freeze(v);
-    for (const k of keys(v)) deepFreeze(v[k]);
+/**
+ * `v` as plain JSON data, frozen: what `JSON.stringify` would write, as a
+ * value. Strings, booleans, finite numbers and null stay; `NaN` and
+ * infinities become null; `new String('x')` and friends become their
+ * primitive; a `Date` its ISO text; `undefined`, functions and symbols are
+ * left out of objects and null in arrays. Plain objects and arrays are
+ * copied; anything else (a `Map`, a typed array, a `BigInt`) is not JSON
+ * data and is refused, where `JSON.stringify` would quietly write `{}`.
+ */
+function toJson(v, depth) {
+  switch (typeof v) {
+    case 'string': case 'boolean': return v;
+    case 'number': return isFinite_(v) ? v + 0 : null;
+    case 'bigint': throw new Error('a BigInt is not JSON data');
+    case 'object': break;
+    default: return undefined;
   }
-  return v;
+  if (v === null) return null;
+  if (depth >= MAX_DEPTH) throw new Error('arguments nest deeper than ' + MAX_DEPTH + ' levels (or contain themselves)');
+  const proto = getPrototypeOf(v);
+  if (unwrap.has(proto)) return toJson(apply(unwrap.get(proto), v, []), depth);
+  if (proto === DatePrototype) return isFinite_(apply(dateTime, v, [])) ? apply(dateIso, v, []) : null;
+  if (isArray(v)) {
+    const out = [];
+    for (let i = 0; i < v.length; i++) {
+      const x = toJson(v[i], depth + 1);
+      out.push(x === undefined ? null : x);
+    }
+    return freeze(out);
+  }
+  if (proto !== ObjectPrototype && proto !== null) {
+    throw new Error('a ' + apply(objectTag, v, []).slice(8, -1) + ' is not JSON data; pass plain objects, arrays, strings, numbers, booleans or null');
+  }
+  const out = {};
+  for (const k of keys(v)) {
+    const x = toJson(v[k], depth + 1);
+    if (x === undefined) continue;
+    // An own "__proto__" key stays a key (assigning it would set the prototype).
+    if (k === '__proto__') defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+    else out[k] = x;
+  }
+  return freeze(out);
 }
 
 /**
  * The one form of a call's arguments that the hooks see and the core gets:
- * what `JSON.stringify` makes of them, parsed back in this realm and frozen.
- * So a hook's `typeof` checks and the sealed bytes agree (a `new String('x')`
- * is the string "x" for both), and the arguments are an object with named
- * keys (an array would slip past a hook that checks `args.path`, and serde
- * would still fill a struct from it). Returns `{ args, text }`.
+ * plain JSON data ([toJson]), frozen, and the text sealed is exactly that
+ * value stringified. So a hook's `typeof` checks and the sealed bytes agree
+ * (a `new String('x')` is the string "x" for both), and the arguments are an
+ * object with named keys (an array would slip past a hook that checks
+ * `args.path`, and serde would still fill a struct from it). Returns
+ * `{ args, text }`.
  */
 function canonical(args) {
-  let text;
+  let value;
   try {
-    text = stringify(args === undefined ? {} : args);
+    value = toJson(args === undefined ? {} : args, 0);
   } catch (e) {
-    throw new Refusal('bad_args', 'arguments are not JSON-serialisable: ' + reason(e));
+    throw new Refusal('bad_args', 'arguments are not JSON data: ' + reason(e));
   }
-  const value = text === undefined ? undefined : parse(text);
-  if (value === null || typeof value !== 'object' || isArray(value) || getPrototypeOf(value) !== ObjectPrototype) {
+  if (value === null || typeof value !== 'object' || isArray(value)) {
     throw new Refusal('bad_args', 'arguments must be an object with named keys, e.g. {"name": …}, not an array or a single value');
   }
-  return { args: deepFreeze(value), text };
+  return { args: value, text: stringify(value) };
 }
 
 /**

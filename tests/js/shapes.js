@@ -25,7 +25,11 @@ await rejects('empty array for a no-arg command is bad_args', invoke('read_repor
 for (const [what, value] of [['a string', SECRET], ['a number', 5], ['null', null], ['true', true], ['a String object', new String(SECRET)]]) {
   await rejects(`args as ${what} are bad_args`, invoke('fs.read_text_file', value), 'bad_args', SHAPE);
 }
-await rejects('args as a Map (JSON {}) reach the command as no keys', invoke('fs.read_text_file', new Map([['path', SECRET]])), 'bad_args', 'missing field `path`');
+await rejects('args as a Map are not JSON data (not quietly {})', invoke('fs.read_text_file', new Map([['path', SECRET]])), 'bad_args', 'a Map is not JSON data');
+await rejects('a typed array inside the args is not JSON data', invoke('echo_json', { value: new Uint8Array([1, 2]) }), 'bad_args', 'a Uint8Array is not JSON data');
+const cyclic = { a: 1 }; cyclic.self = cyclic;
+await rejects('args that contain themselves are refused', invoke('echo_json', { value: cyclic }), 'bad_args', 'contain themselves');
+await resolvesTo('a "__proto__" key stays a key', invoke('echo_json', { value: JSON.parse('{"__proto__": {"x": 1}}') }), JSON.parse('{"__proto__": {"x": 1}}'));
 await rejects('a field the hook cannot read as a string is refused by the core', invoke('fs.read_text_file', { path: [SECRET] }), 'bad_args', 'expected a string');
 
 // Wrapper objects are their primitive for the hooks and the core alike.
@@ -36,7 +40,7 @@ await resolvesTo('the hook sees typeof "string" for a String object', invoke('ec
 await resolvesTo('Number and Boolean objects arrive as primitives', invoke('echo_json', { value: [new Number(7), new Boolean(false), new Date(0)] }), [7, false, '1970-01-01T00:00:00.000Z']);
 await resolvesTo('undefined members and NaN are what JSON makes of them', invoke('echo_json', { value: { a: undefined, b: NaN, c: [undefined] } }), { b: null, c: [null] });
 await rejects('arguments that cannot be cloned are refused', invoke('echo_json', { value: () => 1 }), 'bad_args');
-await rejects('a BigInt cannot be sealed', invoke('echo_json', { value: 1n }), 'bad_args', 'not JSON-serialisable');
+await rejects('a BigInt cannot be sealed', invoke('echo_json', { value: 1n }), 'bad_args', 'a BigInt is not JSON data');
 
 // A hook's rewrite is held to the same shape, and hooks cannot change the
 // payload behind the seal's back.
