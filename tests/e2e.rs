@@ -1238,3 +1238,104 @@ fn an_oversized_ipc_body_is_refused_before_it_is_buffered() {
         out.tail()
     );
 }
+
+/// The pid of the WebKit web content process `app` started.
+fn web_process_of(app: u32) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // "pid (comm) state ppid …"; comm may hold spaces, so split after ')'.
+        let (comm, rest) = stat.split_once(") ")?;
+        let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+        (ppid == app && comm.ends_with("WebKitWebProces")).then_some(pid)
+    })
+}
+
+/// Runs `script` in the demo and kills its web content process each time
+/// the page reports a result named `signal`. Returns the outcome and how
+/// many times it killed.
+fn run_killing_web_process(
+    script: &str,
+    xdg: &Path,
+    timeout_secs: u32,
+    signal: &str,
+) -> (Outcome, usize) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, script, xdg, timeout_secs);
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn moat-demo");
+    let stderr = child.stderr.take().unwrap();
+    let err_reader =
+        std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let (mut stdout, mut kills) = (String::new(), 0);
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains(&format!("\"name\":\"{signal}\"")) {
+            let victim = web_process_of(child.id()).expect("no web content process");
+            let killed = Command::new("kill")
+                .args(["-9", &victim.to_string()])
+                .status()
+                .unwrap();
+            assert!(killed.success());
+            kills += 1;
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = child.wait().unwrap();
+    let out = Outcome {
+        code: status.code(),
+        stdout,
+        stderr: err_reader.join().unwrap(),
+    };
+    (out, kills)
+}
+
+/// The web content process dies: the app page loads again with a new key,
+/// calls work, nothing sealed before opens, and no reply of the old page
+/// load reaches the new one.
+#[test]
+fn a_crashed_web_process_is_replaced_and_the_old_page_load_is_gone() {
+    let xdg = tempfile::tempdir().unwrap();
+    let (out, kills) = run_killing_web_process("crash.js", xdg.path(), 60, "ready for crash");
+    assert_eq!(kills, 1, "{}", out.stdout);
+    out.assert_passed(&[
+        "before the crash: a call works",
+        "after the crash: a call works under the new key",
+        "an envelope sealed before the crash does not open after it",
+        "no reply of the old page load settles a call of the new one",
+    ]);
+    assert!(
+        out.stderr.contains("the web content process ended; loading the app page again with a new key reason=crashed"),
+        "{}",
+        out.tail()
+    );
+    out.assert_logged("decrypt_failed");
+}
+
+/// Three crashes within ten seconds: no fourth reload, the built-in error
+/// page instead, and the app still running.
+#[test]
+fn a_crash_loop_stops_reloading_and_shows_the_error_page() {
+    let xdg = tempfile::tempdir().unwrap();
+    let (out, kills) = run_killing_web_process("crash_loop.js", xdg.path(), 8, "ready for crash");
+    assert_eq!(kills, 3, "{}", out.stdout);
+    // The app was still there to end the run itself (the error page runs
+    // no harness script).
+    assert!(out.result("harness timeout").is_some(), "{}", out.stdout);
+    let reloads = out
+        .stderr
+        .matches("loading the app page again with a new key")
+        .count();
+    assert_eq!(reloads, 2, "{}", out.tail());
+    assert!(
+        out.stderr.contains(
+            "the web content process keeps ending; showing the error page instead of reloading"
+        ),
+        "{}",
+        out.tail()
+    );
+}

@@ -47,10 +47,15 @@ pub(crate) fn routing_id(path: &str) -> Option<u64> {
 /// The HTTP response body for a call's `reply`: the reply itself, or, when
 /// it is large and the call id is known, a pointer to the script that
 /// carries it (queued on `sink` here).
-pub(crate) fn response_body(id: Option<u64>, reply: Vec<u8>, sink: &ReplySink) -> Vec<u8> {
+pub(crate) fn response_body(
+    epoch: u64,
+    id: Option<u64>,
+    reply: Vec<u8>,
+    sink: &ReplySink,
+) -> Vec<u8> {
     match id {
         Some(id) if reply.len() > INLINE_REPLY_MAX => {
-            sink.reply(id, reply);
+            sink.reply(epoch, id, reply);
             br#"{"via":"script"}"#.to_vec()
         }
         _ => reply,
@@ -94,11 +99,14 @@ mod tests {
     #[test]
     fn large_replies_with_an_id_go_through_the_sink() {
         let sink = ReplySink::new(|| {});
-        assert_eq!(response_body(Some(1), b"{}".to_vec(), &sink), b"{}");
-        assert!(sink.drain().is_none());
+        assert_eq!(response_body(0, Some(1), b"{}".to_vec(), &sink), b"{}");
+        assert!(sink.drain(0).is_none());
         let big = vec![b'1'; INLINE_REPLY_MAX + 1];
-        assert_eq!(response_body(None, big.clone(), &sink), big);
-        assert_eq!(response_body(Some(2), big, &sink), br#"{"via":"script"}"#);
-        assert!(sink.drain().unwrap().contains("__moatReply(2,"));
+        assert_eq!(response_body(0, None, big.clone(), &sink), big);
+        assert_eq!(
+            response_body(0, Some(2), big, &sink),
+            br#"{"via":"script"}"#
+        );
+        assert!(sink.drain(0).unwrap().contains("__moatReply(2,"));
     }
 }

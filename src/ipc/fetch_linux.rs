@@ -104,11 +104,12 @@ fn handle(
         .uri()
         .and_then(|u| u.parse::<http::Uri>().ok())
         .and_then(|u| routing_id(u.path()));
+    let epoch = core.session.epoch();
     let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
     let done = move |body: Result<Vec<u8>, CallError>| match body {
         Err(e) => respond.send(refuse(e)),
         Ok(body) => dispatch(&core, &rt, body, id, move |reply| {
-            respond.send(response_body(id, reply, &sink))
+            respond.send(response_body(epoch, id, reply, &sink))
         }),
     };
     match request.http_body() {

@@ -100,6 +100,8 @@ fn entry(rest: &str, max_envelope: usize) -> Posted {
 /// What one posted message came to.
 #[derive(Default)]
 pub(crate) struct Handled {
+    /// The page load the message came from.
+    pub(crate) epoch: u64,
     /// Replies to calls that finished while the message was handled, in the
     /// order they finished. Calls still running reply later through the sink.
     pub(crate) finished: Vec<(u64, Vec<u8>)>,
@@ -138,7 +140,7 @@ impl Handled {
     /// Sends every finished reply through `sink` instead.
     pub(crate) fn send_to(self, sink: &ReplySink) {
         for (id, body) in self.finished {
-            sink.reply(id, body);
+            sink.reply(self.epoch, id, body);
         }
     }
 }
@@ -157,8 +159,10 @@ pub(crate) fn handle(
     // finishing on a tokio thread goes to the sink.
     let collecting = Arc::new(Mutex::new(Some(Vec::new())));
     let mut unrecognised = false;
-    // Every entry of one message comes from the same page.
+    // Every entry of one message comes from the same page, the one shown
+    // now: its replies are for this page load only.
     let from_app = crate::origin::is_app_page(url);
+    let epoch = core.session.epoch();
     for posted in parse(text, core.max_envelope_bytes) {
         let deliver = {
             let (collecting, sink) = (Arc::clone(&collecting), Arc::clone(sink));
@@ -168,7 +172,7 @@ pub(crate) fn handle(
                     Some(done) => done.push((id, body)),
                     None => {
                         drop(c);
-                        sink.reply(id, body);
+                        sink.reply(epoch, id, body);
                     }
                 }
             }
@@ -199,6 +203,7 @@ pub(crate) fn handle(
         .take()
         .unwrap_or_default();
     Handled {
+        epoch,
         finished,
         unrecognised,
     }
@@ -250,7 +255,7 @@ mod tests {
         // `slow` replies through the sink, once.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         let script = loop {
-            if let Some(js) = sink.drain() {
+            if let Some(js) = sink.drain(0) {
                 break js;
             }
             assert!(std::time::Instant::now() < deadline, "slow never replied");
@@ -283,18 +288,20 @@ mod tests {
             "{\"cmd\":\"ping\"}",
         );
         assert!(handled.unrecognised && handled.finished.is_empty());
-        assert!(sink.drain().is_none(), "nothing is sent for junk");
+        assert!(sink.drain(0).is_none(), "nothing is sent for junk");
     }
 
     #[test]
     fn answers_over_the_limit_are_left_for_the_script_path() {
         let small = Handled {
+            epoch: 0,
             finished: vec![(3, br#"{"ok":"x"}"#.to_vec())],
             unrecognised: false,
         };
         assert_eq!(small.reply_text().unwrap(), r#"[[3,{"ok":"x"}]]"#);
         assert_eq!(Handled::default().reply_text().unwrap(), "[]");
         let big = Handled {
+            epoch: 0,
             finished: vec![(4, vec![b'1'; INLINE_REPLY_MAX])],
             unrecognised: false,
         };
@@ -302,7 +309,7 @@ mod tests {
         let sink = ReplySink::new(|| {});
         big.send_to(&sink);
         assert!(sink
-            .drain()
+            .drain(0)
             .unwrap()
             .starts_with("window.__moatReply&&window.__moatReply(4,"));
     }

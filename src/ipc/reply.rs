@@ -11,9 +11,10 @@
 
 use std::sync::Mutex;
 
-/// Where finished replies wait for the GTK thread.
+/// Where finished replies wait for the GTK thread, each with the page load
+/// (session epoch) it is for.
 pub(crate) struct ReplySink {
-    queue: Mutex<Vec<String>>,
+    queue: Mutex<Vec<(u64, String)>>,
     /// Asks the GTK thread to call [`ReplySink::drain`]; called only when the
     /// queue goes from empty to non-empty.
     wake: Box<dyn Fn() + Send + Sync>,
@@ -27,16 +28,17 @@ impl ReplySink {
         }
     }
 
-    /// Queues the reply to call `id`. `body` is the JSON reply body.
-    pub(crate) fn reply(&self, id: u64, body: Vec<u8>) {
-        self.script(reply_script(id, body));
+    /// Queues the reply to call `id` of the page load `epoch`. `body` is
+    /// the JSON reply body.
+    pub(crate) fn reply(&self, epoch: u64, id: u64, body: Vec<u8>) {
+        self.script(epoch, reply_script(id, body));
     }
 
-    /// Queues any script for the main frame.
-    pub(crate) fn script(&self, js: String) {
+    /// Queues any script for the main frame of the page load `epoch`.
+    pub(crate) fn script(&self, epoch: u64, js: String) {
         let was_empty = {
             let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            q.push(js);
+            q.push((epoch, js));
             q.len() == 1
         };
         if was_empty {
@@ -44,14 +46,21 @@ impl ReplySink {
         }
     }
 
-    /// Everything queued, as one script. On the GTK thread.
-    pub(crate) fn drain(&self) -> Option<String> {
+    /// Everything queued for the page load `current`, as one script; what
+    /// was queued for an earlier one is dropped (its page is gone, and the
+    /// new page's call ids start again at 1). On the GTK thread.
+    pub(crate) fn drain(&self, current: u64) -> Option<String> {
         let q = std::mem::take(&mut *self.queue.lock().unwrap_or_else(|p| p.into_inner()));
-        match q.len() {
-            0 => None,
-            1 => q.into_iter().next(),
-            _ => Some(q.join("\n")),
-        }
+        let mut scripts = q
+            .into_iter()
+            .filter(|(epoch, _)| *epoch == current)
+            .map(|(_, js)| js);
+        let first = scripts.next()?;
+        Some(scripts.fold(first, |mut all, js| {
+            all.push('\n');
+            all.push_str(&js);
+            all
+        }))
     }
 }
 
@@ -117,16 +126,27 @@ mod tests {
         let sink = ReplySink::new(move || {
             w.fetch_add(1, Ordering::SeqCst);
         });
-        sink.reply(1, br#"{"ok":1}"#.to_vec());
-        sink.reply(2, br#"{"ok":2}"#.to_vec());
+        sink.reply(0, 1, br#"{"ok":1}"#.to_vec());
+        sink.reply(0, 2, br#"{"ok":2}"#.to_vec());
         assert_eq!(wakes.load(Ordering::SeqCst), 1);
-        let js = sink.drain().unwrap();
+        let js = sink.drain(0).unwrap();
         assert!(
             js.contains(r#"(1,{"ok":1})"#) && js.contains(r#"(2,{"ok":2})"#),
             "{js}"
         );
-        assert!(sink.drain().is_none());
-        sink.reply(3, b"{}".to_vec());
+        assert!(sink.drain(0).is_none());
+        sink.reply(0, 3, b"{}".to_vec());
         assert_eq!(wakes.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn replies_for_an_earlier_page_load_never_reach_the_new_page() {
+        let sink = ReplySink::new(|| {});
+        sink.reply(4, 1, br#"{"ok":"old page"}"#.to_vec());
+        sink.reply(5, 1, br#"{"ok":"new page"}"#.to_vec());
+        let js = sink.drain(5).unwrap();
+        assert!(js.contains("new page") && !js.contains("old page"), "{js}");
+        sink.reply(4, 2, b"{}".to_vec());
+        assert!(sink.drain(5).is_none());
     }
 }

@@ -77,6 +77,20 @@ impl Session {
         cur.window = ReplayWindow::new();
     }
 
+    /// Which page load this is: bumped on every rotation. A reply made for
+    /// a call of an older page load must not reach the page shown now,
+    /// whose call ids start again at 1.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.lock().epoch
+    }
+
+    /// No page of the app is shown (it crashed for good): a new key that no
+    /// frame is ever handed, and a new window. Nothing sealed before opens.
+    pub(crate) fn close(&self) {
+        self.rotate();
+        self.lock().handout = None;
+    }
+
     /// The raw key for the isolation document, at most once per rotation.
     pub(crate) fn take_key(&self) -> Option<KeyBytes> {
         self.lock().handout.take()

@@ -33,6 +33,26 @@ pub(super) fn build(builder: WebViewBuilder<'_>, window: &Window) -> Result<wry:
         .map_err(|e| Error::Platform(format!("webview: {e}")))
 }
 
+/// Calls `ended` (on the GTK thread) with WebKit's reason whenever the web
+/// content process ends.
+pub(super) fn on_web_process_ended(webview: &wry::WebView, ended: fn(&str)) {
+    webview
+        .webview()
+        .connect_web_process_terminated(move |_, reason| {
+            let reason = match reason {
+                webkit2gtk::WebProcessTerminationReason::Crashed => "crashed".to_owned(),
+                webkit2gtk::WebProcessTerminationReason::ExceededMemoryLimit => {
+                    "exceeded its memory limit".to_owned()
+                }
+                webkit2gtk::WebProcessTerminationReason::TerminatedByApi => {
+                    "terminated by the app".to_owned()
+                }
+                other => format!("{other:?}"),
+            };
+            ended(&reason);
+        });
+}
+
 /// WebKit writes console messages (despite the setting's name) to stderr.
 pub(super) fn console_to_stderr(webview: &wry::WebView) {
     if let Some(settings) = WebViewExt::settings(&webview.webview()) {

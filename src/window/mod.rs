@@ -18,6 +18,7 @@
 
 #[cfg(target_os = "linux")]
 mod linux;
+mod recovery;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -33,6 +34,7 @@ use crate::config::Permission;
 use crate::error::Error;
 use crate::ipc::post;
 use crate::ipc::reply::ReplySink;
+use crate::isolation::session::Session;
 use crate::origin::APP_URL;
 
 /// What the tokio runtime gets: two workers (the machine Moat is measured
@@ -72,9 +74,19 @@ enum UserEvent {
     Exit(i32),
 }
 
+/// What the GTK thread keeps: the webview, the reply queue, the page
+/// load's session (whose epoch says which replies are still for the page
+/// shown), and the crashes seen lately.
+struct Ui {
+    webview: Rc<wry::WebView>,
+    sink: Arc<ReplySink>,
+    session: Arc<Session>,
+    crashes: recovery::CrashGuard,
+}
+
 thread_local! {
-    /// The webview and the reply queue, on the GTK thread only.
-    static UI: RefCell<Option<(Rc<wry::WebView>, Arc<ReplySink>)>> = const { RefCell::new(None) };
+    /// On the GTK thread only, once the webview exists.
+    static UI: RefCell<Option<Ui>> = const { RefCell::new(None) };
 }
 
 /// True on the GTK thread once the webview exists.
@@ -86,14 +98,46 @@ fn on_ui_thread() -> bool {
 /// the GTK thread (the only thread `UI` is set on).
 fn flush_replies() {
     UI.with(|ui| {
-        if let Some((webview, sink)) = &*ui.borrow() {
-            if let Some(js) = sink.drain() {
-                if let Err(e) = webview.evaluate_script(&js) {
+        if let Some(ui) = &*ui.borrow() {
+            if let Some(js) = ui.sink.drain(ui.session.epoch()) {
+                if let Err(e) = ui.webview.evaluate_script(&js) {
                     tracing::error!(error = %e, "evaluate_script of replies failed");
                 }
             }
         }
     });
+}
+
+/// The web content process ended (`reason` as WebKit says). Wipes the page
+/// load's key and replay window at once, then reloads the app page, or
+/// after a crash loop shows the built-in error page (see `recovery`).
+fn web_process_ended(reason: &str) {
+    // Decide while holding the borrow, act after: loading a page may call
+    // back into handlers that read `UI`.
+    let decided = UI.with(|ui| {
+        let mut ui = ui.borrow_mut();
+        let ui = ui.as_mut()?;
+        let after = ui.crashes.crashed(std::time::Instant::now());
+        Some((after, Rc::clone(&ui.webview), Arc::clone(&ui.session)))
+    });
+    let Some((after, webview, session)) = decided else {
+        return;
+    };
+    let loaded = match after {
+        recovery::After::Reload => {
+            tracing::error!(%reason, "the web content process ended; loading the app page again with a new key");
+            session.rotate();
+            webview.load_url(APP_URL)
+        }
+        recovery::After::GiveUp => {
+            tracing::error!(%reason, crashes = recovery::CRASH_LOOP, within_s = recovery::CRASH_LOOP_WINDOW.as_secs(), "the web content process keeps ending; showing the error page instead of reloading");
+            session.close();
+            webview.load_html(recovery::ERROR_PAGE)
+        }
+    };
+    if let Err(e) = loaded {
+        tracing::error!(error = %e, "loading a page after the crash failed");
+    }
 }
 
 /// Opens the window and runs the app until it closes.
@@ -136,7 +180,15 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
     }
     // Before the main loop first runs, so before any page script.
     linux::register_transports(&webview, &app.core, rt.handle(), &sink)?;
-    UI.with(|ui| *ui.borrow_mut() = Some((Rc::clone(&webview), sink)));
+    linux::on_web_process_ended(&webview, web_process_ended);
+    UI.with(|ui| {
+        *ui.borrow_mut() = Some(Ui {
+            webview: Rc::clone(&webview),
+            sink,
+            session: Arc::clone(&app.session),
+            crashes: recovery::CrashGuard::default(),
+        })
+    });
     tracing::info!(identifier = %app.identifier, "moat started");
     if let Some(on_start) = options.on_start {
         on_start(exit.clone());
@@ -214,7 +266,7 @@ impl IpcHandler {
             }
             let handled = post::handle(&self.core, &self.rt, &self.sink, &url, &body);
             if handled.unrecognised {
-                self.sink.script(post::rejection_script());
+                self.sink.script(handled.epoch, post::rejection_script());
             }
             // Calls answered while handling the message are sent at once.
             handled.send_to(&self.sink);
