@@ -8,7 +8,7 @@ DEMO         := target/debug/moat-demo
 # The demo uses the built-in modules; each is a cargo feature (see Cargo.toml).
 FEATURES     := api-all
 
-.PHONY: deps run test fmt lint bench
+.PHONY: deps run test soak fmt lint bench
 
 ## deps: install the system packages WebKitGTK needs, if any is missing
 deps:
@@ -48,6 +48,10 @@ test: deps
 	# The library's unit tests once more with no built-in module compiled in:
 	# allowing one must stop startup, and naming the feature.
 	$(CARGO) test --locked --lib
+
+## soak: the long runs kept out of `make test` (a million calls from one page)
+soak: deps
+	$(XVFB_RUN) $(CARGO) test --locked --features dangerous-test-harness,$(FEATURES) --test e2e -- --ignored
 
 fmt:
 	$(CARGO) fmt

@@ -261,22 +261,41 @@ const outbox = [];
 const outboxIds = [];
 let flushQueued = false;
 
+// Envelopes that leave together, at most: a message the core handles in
+// one go, and whose answers it holds at once, stays small however many
+// calls the page makes (the core sets it, src/ipc/limits.rs).
+const BATCH_MAX = Number(boot.batchMax);
+
+// Messages to the core awaiting their answer, at most: the rest wait here,
+// in the page's process, so a page that makes a flood of calls cannot pile
+// them up in the app's process faster than the core answers.
+const POSTS_IN_FLIGHT = 4;
+let posting = 0;
+
 function flush() {
   flushQueued = false;
-  if (outbox.length === 0) return;
-  const text = 'moat1:' + outbox.join(';');
-  const ids = outboxIds.splice(0);
-  outbox.length = 0;
+  while (outbox.length > 0 && (!withReply || posting < POSTS_IN_FLIGHT)) {
+    const batch = outbox.splice(0, BATCH_MAX);
+    send(batch, outboxIds.splice(0, batch.length));
+  }
+}
+
+function send(batch, ids) {
+  const text = 'moat1:' + batch.join(';');
   if (!withReply) {
     plain(text);
     return;
   }
+  posting += 1;
   withReply(text).then((replies) => {
     // "[[id, reply], …]" for the calls that finished at once; the bridge
     // parses it (the frame only passes it on).
     if (replies !== '[]') toParent({ type: 'replies', text: replies });
   }, (e) => {
     for (const id of ids) toParent({ type: 'error', id, code: 'transport', message: 'the core refused the message: ' + reason(e) });
+  }).then(() => {
+    posting -= 1;
+    flush();
   });
 }
 

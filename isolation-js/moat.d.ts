@@ -5,7 +5,7 @@ export type MoatErrorCode =
   // bridge and isolation frame
   | 'rejected_by_hook' | 'no_key' | 'hook_failed' | 'isolation_failed' | 'timeout' | 'transport' | 'bad_reply'
   // core
-  | 'bad_origin' | 'rate_limited' | 'not_an_envelope' | 'decrypt_failed' | 'replayed' | 'bad_call' | 'unknown_command'
+  | 'bad_origin' | 'rate_limited' | 'busy' | 'not_an_envelope' | 'decrypt_failed' | 'replayed' | 'bad_call' | 'unknown_command'
   | 'not_allowed' | 'bad_args' | 'handler_failed'
   // built-in modules
   | 'path_invalid' | 'scope_denied' | 'not_found' | 'io_failed' | 'url_invalid' | 'http_failed'

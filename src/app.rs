@@ -21,6 +21,7 @@ use crate::csp::Csp;
 use crate::error::Error;
 use crate::ipc::command::{AppPaths, CallContext, Commands};
 use crate::ipc::core::Core;
+use crate::ipc::pending::PendingLimit;
 use crate::ipc::rate::RateLimit;
 use crate::isolation::session::Session;
 use crate::origin::{IPC_URL, ISOLATION_URL};
@@ -146,6 +147,10 @@ fn core(
             .limits
             .max_calls_per_second
             .map(|n| RateLimit::new(n, Duration::from_secs(1))),
+        pending: config
+            .limits
+            .max_pending_calls
+            .map(|n| PendingLimit::new(n as usize)),
         ctx: CallContext {
             app: Arc::new(AppPaths { data_dir }),
             window: Arc::from(WINDOW_LABEL),

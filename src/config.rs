@@ -309,6 +309,12 @@ pub(crate) struct Limits {
     /// audited).
     #[serde(default = "default_executes_per_minute")]
     pub(crate) max_executes_per_minute: Option<u32>,
+    /// Calls in the core at once, from before the envelope is opened until
+    /// the handler finishes (a handler that outlives the page's timeout
+    /// still counts); more are refused with `busy`. Default 256; `null`
+    /// turns it off (warned and audited).
+    #[serde(default = "default_pending_calls")]
+    pub(crate) max_pending_calls: Option<u32>,
 }
 
 /// The default of `limits.maxMessageBytes`: a 10 MiB file with room for
@@ -326,6 +332,9 @@ pub(crate) const DEFAULT_CALL_TIMEOUT_MS: u64 = 30_000;
 pub(crate) const DEFAULT_CALLS_PER_SECOND: u32 = 1000;
 /// The default of `limits.maxOpensPerMinute`: a person following links.
 pub(crate) const DEFAULT_OPENS_PER_MINUTE: u32 = 10;
+/// The default of `limits.maxPendingCalls`: room for a busy page, well
+/// under tokio's 512 blocking threads, which sync commands share.
+pub(crate) const DEFAULT_PENDING_CALLS: u32 = 256;
 /// The default of `limits.maxExecutesPerMinute`.
 pub(crate) const DEFAULT_EXECUTES_PER_MINUTE: u32 = 60;
 
@@ -335,6 +344,10 @@ fn default_calls_per_second() -> Option<u32> {
 
 fn default_opens_per_minute() -> Option<u32> {
     Some(DEFAULT_OPENS_PER_MINUTE)
+}
+
+fn default_pending_calls() -> Option<u32> {
+    Some(DEFAULT_PENDING_CALLS)
 }
 
 fn default_executes_per_minute() -> Option<u32> {
@@ -349,6 +362,7 @@ impl Default for Limits {
             max_calls_per_second: default_calls_per_second(),
             max_opens_per_minute: default_opens_per_minute(),
             max_executes_per_minute: default_executes_per_minute(),
+            max_pending_calls: default_pending_calls(),
         }
     }
 }
@@ -424,6 +438,7 @@ impl Config {
             ("maxCallsPerSecond", self.limits.max_calls_per_second),
             ("maxOpensPerMinute", self.limits.max_opens_per_minute),
             ("maxExecutesPerMinute", self.limits.max_executes_per_minute),
+            ("maxPendingCalls", self.limits.max_pending_calls),
         ] {
             if value == Some(0) {
                 return err(

@@ -1339,3 +1339,80 @@ fn a_crash_loop_stops_reloading_and_shows_the_error_page() {
         out.tail()
     );
 }
+
+/// `limits.maxPendingCalls`: calls past it are `busy`, and a hung handler
+/// counts until it finishes.
+#[test]
+fn calls_past_the_pending_limit_are_busy_until_handlers_finish() {
+    let xdg = tempfile::tempdir().unwrap();
+    let config = xdg.path().join("moat.json");
+    std::fs::write(
+        &config,
+        r#"{"identifier":"dev.moat.pending","title":"pending","isolation":{"hooks":["validate.js"]},
+            "limits":{"maxMessageBytes":1048576,"callTimeoutMs":30000,"maxPendingCalls":3}}"#,
+    )
+    .unwrap();
+    let out = run_with(
+        "pending.js",
+        xdg.path(),
+        60,
+        &[
+            "--harness-config",
+            config.to_str().unwrap(),
+            "--harness-call-timeout-ms",
+            "600",
+        ],
+    );
+    out.assert_passed(&[
+        "a burst past the limit: 3 run, 7 are busy",
+        "the refusal says why",
+        "the page stops waiting for a slow handler",
+        "handlers that outlived their callers still hold their slots",
+        "once they finish, calls pass again",
+    ]);
+    out.assert_logged("busy");
+}
+
+/// A flood of calls from one page, with the demo's own limits.
+fn flood(calls: u32) {
+    let xdg = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(xdg.path()).unwrap();
+    let script = root.join("flood.prelude.js");
+    std::fs::write(
+        &script,
+        format!(
+            "const T = {{ calls: {calls} }};\n{}",
+            std::fs::read_to_string(js("flood.js")).unwrap()
+        ),
+    )
+    .unwrap();
+    let out = run(script.to_str().unwrap(), xdg.path(), 600);
+    out.assert_passed(&[
+        "rss: after the first 1,000",
+        "every promise settled exactly once",
+        "rss: after the flood",
+        "the app still answers",
+    ]);
+    let rss = |name: &str| out.result(name).unwrap()["rss_kb"].as_f64().unwrap();
+    let (before, after) = (
+        rss("rss: after the first 1,000"),
+        rss("rss: after the flood"),
+    );
+    assert!(
+        after <= before * 1.10,
+        "peak RSS grew from {before} kB to {after} kB under the flood"
+    );
+}
+
+/// 100,000 calls at once: every promise settles once, memory stays put.
+#[test]
+fn a_flood_of_calls_settles_every_promise_in_bounded_memory() {
+    flood(100_000);
+}
+
+/// The same with 1,000,000 calls (`make soak`).
+#[test]
+#[ignore = "long: run by make soak"]
+fn soak_a_million_calls() {
+    flood(1_000_000);
+}

@@ -4,6 +4,7 @@
 use super::findings::{Findings, Severity};
 use crate::config::{
     Config, DEFAULT_CALLS_PER_SECOND, DEFAULT_EXECUTES_PER_MINUTE, DEFAULT_OPENS_PER_MINUTE,
+    DEFAULT_PENDING_CALLS,
 };
 use crate::csp::policy::Policy;
 use crate::csp::DEFAULT_APP_POLICY;
@@ -171,6 +172,13 @@ pub(crate) fn limits(f: &mut Findings, config: &Config) {
             DEFAULT_EXECUTES_PER_MINUTE,
             a.shell.all || a.shell.execute,
             "a compromised page can start programs in a loop",
+        ),
+        (
+            "maxPendingCalls",
+            l.max_pending_calls,
+            DEFAULT_PENDING_CALLS,
+            true,
+            "a compromised page can tie up the core's threads with slow calls",
         ),
     ];
     for (key, value, default, applies, what) in rows {

@@ -33,6 +33,8 @@ pub(crate) struct Core {
     pub(crate) max_envelope_bytes: usize,
     /// `limits.maxCallsPerSecond`, if set.
     pub(crate) rate: Option<super::rate::RateLimit>,
+    /// `limits.maxPendingCalls`, if set.
+    pub(crate) pending: Option<super::pending::PendingLimit>,
     pub(crate) ctx: CallContext,
 }
 
@@ -50,6 +52,11 @@ impl Core {
                 });
             }
         }
+        // Held until the handler has finished, whatever the page does.
+        let _slot = match &self.pending {
+            Some(p) => Some(p.take().ok_or(CallError::Busy { max: p.max() })?),
+            None => None,
+        };
         let env =
             Envelope::parse(&body, self.max_envelope_bytes).map_err(CallError::NotAnEnvelope)?;
         let plaintext = self.session.open(&env).map_err(|e| match e {
@@ -244,6 +251,7 @@ pub(crate) mod tests {
             allowed: None,
             max_envelope_bytes: 1 << 20,
             rate: None,
+            pending: None,
             ctx: CallContext {
                 app: Arc::new(AppPaths {
                     data_dir: "/nonexistent".into(),

@@ -22,6 +22,10 @@ pub(crate) enum CallError {
     RateLimited {
         per_sec: u32,
     },
+    /// More calls in the core than `limits.maxPendingCalls` allows.
+    Busy {
+        max: usize,
+    },
     /// The body is not an envelope in this format.
     NotAnEnvelope(EnvelopeError),
     /// Not sealed under this page load's key.
@@ -92,6 +96,7 @@ impl CallError {
         match self {
             CallError::BadOrigin { .. } => "bad_origin",
             CallError::RateLimited { .. } => "rate_limited",
+            CallError::Busy { .. } => "busy",
             CallError::NotAnEnvelope(_) => "not_an_envelope",
             CallError::DecryptFailed => "decrypt_failed",
             CallError::Replayed(_) => "replayed",
@@ -109,6 +114,9 @@ impl CallError {
     fn page_message(&self) -> String {
         match self {
             CallError::BadOrigin { .. } => "request did not come from the app's origin".into(),
+            CallError::Busy { max } => {
+                format!("{max} calls are still running; try again when some have finished")
+            }
             CallError::RateLimited { per_sec } => {
                 format!("more than {per_sec} calls per second; try again later")
             }

@@ -8,6 +8,13 @@
 /// is told this value at boot (`isolation.js`, `boot.inlineMax`).
 pub(crate) const INLINE_ENVELOPE_MAX: usize = 32 * 1024;
 
+/// Envelopes the frame sends to the core in one script message, at most
+/// (it batches the calls sealed while others are in flight). Bounds what
+/// the core holds for one message (its envelopes and their answers)
+/// however many calls a page makes at once: at most this many inline
+/// envelopes. The frame is told it at boot (`boot.batchMax`).
+pub(crate) const BATCH_MAX: usize = 64;
+
 /// Replies up to this size in all ride in the transport's own answer (the
 /// promise of a script message with reply, or the `ipc://` response body);
 /// larger ones are evaluated as a script in the main frame, which WebKitGTK

@@ -12,6 +12,7 @@ pub(crate) mod fetch;
 pub(crate) mod fetch_linux;
 pub(crate) mod limits;
 pub(crate) mod named;
+pub(crate) mod pending;
 pub(crate) mod post;
 pub(crate) mod rate;
 pub(crate) mod reply;

@@ -20,9 +20,18 @@ struct Boot<'a> {
     window: &'a str,
     #[serde(rename = "appOrigin")]
     app_origin: &'a str,
+    #[serde(flatten)]
+    limits: FrameLimits,
+}
+
+/// Sizes the frame's script must keep to (set by the core's transports).
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct FrameLimits {
     /// The largest envelope the frame posts straight to the core.
-    #[serde(rename = "inlineMax")]
-    inline_max: usize,
+    pub(crate) inline_max: usize,
+    /// The most envelopes it posts in one message.
+    pub(crate) batch_max: usize,
 }
 
 /// Renders the document. With `key == None` (the key was already taken for
@@ -34,7 +43,7 @@ pub(crate) fn render(
     hook_urls: &[String],
     window: &str,
     app_origin: &str,
-    inline_max: usize,
+    limits: FrameLimits,
 ) -> Zeroizing<Vec<u8>> {
     let key_b64 =
         key.map(|k| Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(k.as_bytes())));
@@ -43,7 +52,7 @@ pub(crate) fn render(
         hooks: hook_urls,
         window,
         app_origin,
-        inline_max,
+        limits,
     };
     // serde_json escapes `<`? It does not; the values here are base64, URLs
     // checked at startup and fixed labels, none of which contain `<`.
@@ -64,6 +73,11 @@ pub(crate) fn render(
 mod tests {
     use super::*;
 
+    const LIMITS: FrameLimits = FrameLimits {
+        inline_max: 32768,
+        batch_max: 64,
+    };
+
     #[test]
     fn document_without_key_says_null() {
         let html = render(
@@ -72,7 +86,7 @@ mod tests {
             &["isolation://localhost/hooks/a.js".into()],
             "main",
             "app://localhost",
-            32768,
+            LIMITS,
         );
         let s = String::from_utf8(html.to_vec()).unwrap();
         assert!(s.contains(r#""key":null"#), "{s}");
@@ -82,7 +96,7 @@ mod tests {
     #[test]
     fn document_carries_key_as_base64() {
         let key = KeyBytes::from_bytes([7; 32]);
-        let html = render(Some(&key), "/*js*/", &[], "main", "app://localhost", 32768);
+        let html = render(Some(&key), "/*js*/", &[], "main", "app://localhost", LIMITS);
         let s = String::from_utf8(html.to_vec()).unwrap();
         let b64 = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
         assert!(s.contains(&b64));

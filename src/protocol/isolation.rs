@@ -18,7 +18,8 @@ use include_dir::{include_dir, Dir};
 
 use super::{embedded_path, mime_for, not_found, ok, Mounts, Scheme};
 use crate::csp::{html::sha256_source, isolation_policy};
-use crate::ipc::limits::INLINE_ENVELOPE_MAX;
+use crate::ipc::limits::{BATCH_MAX, INLINE_ENVELOPE_MAX};
+use crate::isolation::document::FrameLimits;
 use crate::isolation::{document, session::Session};
 use crate::origin::{APP_ORIGIN, ISOLATION_ORIGIN};
 
@@ -109,7 +110,10 @@ impl IsolationProtocol {
             &self.hook_urls,
             &self.window,
             APP_ORIGIN,
-            INLINE_ENVELOPE_MAX,
+            FrameLimits {
+                inline_max: INLINE_ENVELOPE_MAX,
+                batch_max: BATCH_MAX,
+            },
         );
         // wry copies the body into a GLib buffer we cannot wipe; our own copy
         // is wiped when `html` drops after this copy.
