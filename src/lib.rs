@@ -136,6 +136,7 @@ impl Builder {
     /// Returns only on a startup error: a bad config or frontend, a missing
     /// program, no display.
     pub fn run(self) -> Result<(), Error> {
+        window::prepare_process();
         log::init();
         let parts = app::Parts {
             frontend: Mounts::default().with(("", self.frontend)),

@@ -1416,3 +1416,72 @@ fn a_flood_of_calls_settles_every_promise_in_bounded_memory() {
 fn soak_a_million_calls() {
     flood(1_000_000);
 }
+
+/// Runs the demo with `disk.js` under `sh -c "<setup>; <demo>; <after>"`,
+/// wrapped by `wrap` (e.g. `unshare … sh -c …`). Returns the outcome.
+fn run_disk(xdg: &Path, wrap: &[&str], setup: &str, after: &str) -> Outcome {
+    // The demo's command line, built as for any run, then handed to sh.
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut demo, "disk.js", xdg, 60);
+    let mut line = vec![env!("CARGO_BIN_EXE_moat-demo").to_owned()];
+    line.extend(
+        demo.get_args()
+            .map(|a| format!("'{}'", a.to_string_lossy())),
+    );
+    let shell = format!(
+        "{setup}\n{}\nstatus=$?\n{after}\nexit $status",
+        line.join(" ")
+    );
+    let mut cmd = Command::new(wrap[0]);
+    cmd.args(&wrap[1..]).arg("sh").arg("-c").arg(shell);
+    for (k, v) in demo.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    Outcome::from(cmd.output().expect("spawn the disk-fault run"))
+}
+
+/// Disk faults lose nothing: a full and a read-only file system (small
+/// tmpfs mounts in a user and mount namespace of the test's own). A
+/// file-size limit on the process is tested without the webview
+/// (`api::fs::tests`): WebKit moves large IPC messages through
+/// shared-memory files, which the same limit caps, so no page can send a
+/// write larger than the limit.
+#[test]
+fn disk_faults_fail_with_io_failed_and_lose_nothing() {
+    let xdg = tempfile::tempdir().unwrap();
+    let appdata = xdg.path().join(APP_ID);
+    std::fs::create_dir_all(appdata.join("full")).unwrap();
+    std::fs::create_dir_all(appdata.join("ro")).unwrap();
+    let (full, ro) = (appdata.join("full"), appdata.join("ro"));
+    let setup = format!(
+        "set -e; mount -t tmpfs -o size=128k tmpfs '{f}'; printf 'old notes' > '{f}/notes.txt'; \
+         dd if=/dev/zero of='{f}/filler' bs=1k count=100 2>/dev/null; \
+         mount -t tmpfs -o size=64k tmpfs '{r}'; printf 'old notes' > '{r}/notes.txt'; mount -o remount,ro '{r}'; set +e",
+        f = full.display(),
+        r = ro.display()
+    );
+    let after = format!(
+        "ls -A '{f}' > '{x}/full.after'; ls -A '{r}' > '{x}/ro.after'",
+        f = full.display(),
+        r = ro.display(),
+        x = xdg.path().display()
+    );
+    let unshare = ["unshare", "--user", "--map-root-user", "--mount"];
+    let out = run_disk(xdg.path(), &unshare, &setup, &after);
+    out.assert_passed(&[
+        "a write into a full file system is io_failed",
+        "the full file system keeps the old file",
+        "a write into a read-only file system is io_failed",
+        "the read-only file system keeps the old file",
+        "the app keeps answering",
+    ]);
+    let listed = |f: &str| std::fs::read_to_string(xdg.path().join(f)).unwrap();
+    assert_eq!(
+        listed("full.after"),
+        "filler\nnotes.txt\n",
+        "a temp file was left"
+    );
+    assert_eq!(listed("ro.after"), "notes.txt\n");
+}

@@ -210,6 +210,58 @@ mod tests {
         ));
     }
 
+    /// Set in the child run by the test below: the directory to write in.
+    const FSIZE_CHILD: &str = "MOAT_TEST_FSIZE_CHILD";
+
+    /// A write past the process's file-size limit (`ulimit -f`): `io_failed`,
+    /// the old file intact, no temp file left, and the process alive (it
+    /// ignores `SIGXFSZ`, as the app does at start). Run in a child process
+    /// (this test binary again, under `sh -c 'ulimit -f 20; …'`), since the
+    /// limit is process-wide.
+    #[test]
+    fn a_write_past_the_file_size_limit_is_io_failed_and_the_process_lives() {
+        let (_t, appdata, _api) = setup();
+        std::fs::write(appdata.join("a.txt"), "old").unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -f 20; exec '{}' --exact api::fs::tests::file_size_limit_child --ignored --nocapture",
+                exe.display()
+            ))
+            .env(FSIZE_CHILD, appdata.parent().unwrap().parent().unwrap().parent().unwrap().parent().unwrap())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("CHILD: io_failed; alive"), "{stdout}");
+        assert_eq!(
+            std::fs::read_to_string(appdata.join("a.txt")).unwrap(),
+            "old"
+        );
+        assert!(temp_files(&appdata).is_empty());
+    }
+
+    #[test]
+    #[ignore = "run as a child of a_write_past_the_file_size_limit_is_io_failed_and_the_process_lives"]
+    fn file_size_limit_child() {
+        let Some(root) = std::env::var_os(FSIZE_CHILD) else {
+            return;
+        };
+        crate::window::prepare_process();
+        let api = api(std::path::Path::new(&root));
+        let api = Api {
+            max_bytes: 1 << 20,
+            ..api
+        };
+        let e = write_text_file(&api, "$APPDATA/a.txt", &"x".repeat(64 * 1024)).unwrap_err();
+        println!("CHILD: {}; alive", e.code());
+    }
+
     #[test]
     fn reads_over_the_size_limit_and_non_utf8_are_refused() {
         let (_t, appdata, api) = setup();

@@ -17,6 +17,20 @@ use crate::ipc::core::Core;
 use crate::ipc::reply::ReplySink;
 use crate::ipc::{fetch_linux, post, script_message_linux};
 
+/// A write past a file-size limit (`ulimit -f`, `RLIMIT_FSIZE`) fails with
+/// `EFBIG` instead of ending the app with `SIGXFSZ`: the write is the
+/// built-in's to refuse (`io_failed`), not the process's end. Programs and
+/// WebKit's helpers started later inherit the disposition.
+#[allow(unsafe_code)]
+pub(crate) fn keep_running_past_file_size_limits() {
+    // SAFETY: `signal` with `SIG_IGN` installs no handler, so no code of
+    // ours runs in signal context; it changes a process-wide disposition,
+    // which is what is meant, and takes no pointers.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// Runs `f` on the GTK thread. Relies on the GTK thread owning the default
 /// main context, which it does because it runs the tao event loop.
 pub(super) fn wake_ui(f: fn()) {

@@ -140,6 +140,11 @@ fn web_process_ended(reason: &str) {
     }
 }
 
+/// Process-wide settings a desktop app needs before anything else runs.
+pub(crate) fn prepare_process() {
+    linux::keep_running_past_file_size_limits();
+}
+
 /// Opens the window and runs the app until it closes.
 pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
     if app.devtools {
