@@ -8,7 +8,7 @@ DEMO         := target/debug/moat-demo
 # The demo uses the built-in modules; each is a cargo feature (see Cargo.toml).
 FEATURES     := api-all
 
-.PHONY: deps run test soak fmt lint bench
+.PHONY: deps run test soak fuzz fmt lint bench
 
 ## deps: install the system packages WebKitGTK needs, if any is missing
 deps:
@@ -67,3 +67,21 @@ lint:
 ## bench: Moat vs the bare-wry floor in the real webview, release build (see docs/bench.md)
 bench: deps
 	$(XVFB_RUN) $(CARGO) bench --locked --features dangerous-test-harness,$(FEATURES) --bench ipc
+
+## fuzz: coverage-guided fuzzing of the parsers with AFL++ (cargo-afl, stable Rust), FUZZ_SECONDS per target
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := script_message envelope call config html range url envelope_sequence
+fuzz:
+	@command -v cargo-afl >/dev/null 2>&1 || $(CARGO) install --locked cargo-afl
+	cd fuzz && $(CARGO) afl build --release --locked
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  out=target/fuzz/$$t; rm -rf $$out; mkdir -p $$out fuzz/crashes/$$t; \
+	  echo "moat: fuzzing $$t for $(FUZZ_SECONDS) s"; \
+	  MOAT_FUZZ_TARGET=$$t AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
+	    $(CARGO) afl fuzz -i fuzz/corpus/$$t -o $$out -V $(FUZZ_SECONDS) fuzz/target/release/moat-fuzz >$$out/log 2>&1; \
+	  MOAT_FUZZ_TARGET=$$t $(CARGO) afl cmin -i $$out/default/queue -o $$out/min -- fuzz/target/release/moat-fuzz >/dev/null 2>&1 || true; \
+	  for f in $$out/min/*; do [ -f "$$f" ] && cp "$$f" fuzz/corpus/$$t/$$(sha1sum <"$$f" | cut -c1-16); done; \
+	  found=$$(ls $$out/default/crashes 2>/dev/null | grep -v README || true); \
+	  if [ -n "$$found" ]; then cp $$out/default/crashes/id* fuzz/crashes/$$t/; echo "moat: $$t: crashes in fuzz/crashes/$$t"; exit 1; fi; \
+	done
+	@echo "moat: no crash; new corpus entries are in fuzz/corpus (commit them)"

@@ -64,6 +64,9 @@ pub mod audit;
 mod config;
 mod csp;
 mod error;
+#[cfg(any(test, feature = "fuzz-targets"))]
+#[doc(hidden)]
+pub mod fuzz;
 #[cfg(feature = "dangerous-test-harness")]
 mod harness;
 mod ipc;

@@ -137,7 +137,7 @@ fn nonce(counter: u64) -> [u8; NONCE_LEN] {
 
 /// Seals like the isolation frame does. The core never seals calls in
 /// production; this exists for tests and for checking the JS side's format.
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzz-targets"))]
 pub(crate) fn seal(cipher: &Aes256Gcm, counter: u64, plaintext: &[u8]) -> Vec<u8> {
     let mut header = [0u8; HEADER_LEN];
     header[0] = VERSION;

@@ -26,7 +26,7 @@ impl KeyBytes {
         Self(bytes)
     }
 
-    #[cfg(test)]
+    #[cfg(any(test, feature = "fuzz-targets"))]
     pub(crate) fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
         Self(Zeroizing::new(bytes))
     }

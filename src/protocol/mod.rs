@@ -16,6 +16,8 @@ pub(crate) mod app;
 #[cfg(feature = "api-asset")]
 pub(crate) mod asset;
 pub(crate) mod isolation;
+#[cfg(any(feature = "api-asset", feature = "fuzz-targets", test))]
+pub(crate) mod range;
 
 use std::borrow::Cow;
 
