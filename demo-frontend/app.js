@@ -46,7 +46,30 @@ $('badargs').addEventListener('click', () => call('greet {Name}', 'greet', { Nam
 $('fail').addEventListener('click', () => call('fail', 'fail'));
 $('panic').addEventListener('click', () => call('panic', 'panic'));
 
-// Attack lab: straight to the core, skipping the frame.
+// Attack lab: straight to the core, skipping the frame. Each attack is
+// registered with the code the core refuses it with; its badge shows how
+// many refusals of that code the core has counted since launch.
+const LAB = new Map();
+function lab(id, code, attack) {
+  const badge = document.createElement('output');
+  badge.className = 'count';
+  badge.id = `count-${id}`;
+  badge.title = `refusals with code ${code} counted by the core since launch`;
+  $(id).after(badge);
+  LAB.set(id, code);
+  $(id).addEventListener('click', () => attack().finally(showCounts));
+}
+async function showCounts() {
+  let counts;
+  try {
+    counts = await invoke('refusal_counts');
+  } catch (e) {
+    return;
+  }
+  for (const [id, code] of LAB) $(`count-${id}`).textContent = `${code} ×${counts[code] || 0}`;
+}
+window.moat.ready.then(showCounts, () => {});
+
 async function direct(label, body) {
   try {
     const res = await fetch('ipc://localhost/', { method: 'POST', body });
@@ -56,20 +79,23 @@ async function direct(label, body) {
     log(label, false, String(e));
   }
 }
-$('forge').addEventListener('click', () => {
+lab('forge', 'decrypt_failed', () => {
   const env = new Uint8Array(64);
   crypto.getRandomValues(env);
   env[0] = 1; // right version, random counter, ciphertext and tag
-  direct('forged envelope', env);
+  return direct('forged envelope', env);
 });
-$('empty').addEventListener('click', () => direct('empty body', new Uint8Array(0)));
-$('raw').addEventListener('click', () => {
-  window.addEventListener('moat-ipc-rejected', (ev) => log('raw window.ipc', false, `${ev.detail.code}: ${ev.detail.message}`), { once: true });
+lab('empty', 'not_an_envelope', () => direct('empty body', new Uint8Array(0)));
+lab('raw', 'not_an_envelope', () => new Promise((resolve) => {
+  window.addEventListener('moat-ipc-rejected', (ev) => {
+    log('raw window.ipc', false, `${ev.detail.code}: ${ev.detail.message}`);
+    resolve();
+  }, { once: true });
   window.ipc.postMessage(JSON.stringify({ cmd: 'write_report', args: { contents: 'pwned' } }));
-});
+}));
 // The handler the isolation frame posts envelopes to is reachable from this
 // page too; it refuses anything else in the promise its postMessage returns.
-$('post').addEventListener('click', async () => {
+lab('post', 'not_an_envelope', async () => {
   const label = 'raw post to messageHandlers.moat';
   try {
     const r = await window.webkit.messageHandlers.moat.postMessage(JSON.stringify({ cmd: 'write_report', args: { contents: 'pwned' } }));
@@ -78,7 +104,9 @@ $('post').addEventListener('click', async () => {
     log(label, false, String(e && e.message || e));
   }
 });
-$('key').addEventListener('click', () => {
+// The key lives in the frame's realm, on another origin: its document is
+// not readable from here, and a second isolation frame is served without one.
+lab('key', 'no_key', async () => {
   const frame = document.querySelector('iframe[sandbox]');
   try {
     const doc = frame.contentDocument;
@@ -87,6 +115,23 @@ $('key').addEventListener('click', () => {
   } catch (e) {
     log('read frame document', false, `blocked: ${e}`);
   }
+  const second = document.createElement('iframe');
+  second.sandbox = 'allow-scripts';
+  second.hidden = true;
+  const said = new Promise((resolve) => {
+    const hear = (ev) => {
+      if (ev.source !== second.contentWindow) return;
+      window.removeEventListener('message', hear);
+      resolve(ev.data);
+    };
+    window.addEventListener('message', hear);
+    setTimeout(() => resolve(null), 5000);
+  });
+  second.src = 'isolation://localhost/';
+  document.body.append(second);
+  const ready = await said;
+  second.remove();
+  log('open a second isolation frame', !!(ready && ready.ok), ready ? `${ready.code}: ${ready.message}` : 'no answer');
 });
 
 // Built-in modules, each through the same isolation frame and hooks, then
@@ -108,8 +153,8 @@ $('notes-read').addEventListener('click', () => run('fs.readTextFile', fs.readTe
 $('notes-list').addEventListener('click', () => run('fs.readDir', fs.readDir('$APPDATA').then((l) => l.map((e) => e.name + (e.isDir ? '/' : '')))));
 $('uname').addEventListener('click', () => run('shell.execute uname -s', shell.execute('uname', ['-s']).then((o) => o.stdout.trim())));
 $('open-gh').addEventListener('click', () => run('shell.open', shell.open('https://github.com/')));
-$('ssh').addEventListener('click', () => run('read ~/.ssh/id_rsa', fs.readTextFile('$HOME/.ssh/id_rsa')));
-$('dotdot').addEventListener('click', () => run('read with ..', fs.readTextFile('$APPDATA/../../.bashrc')));
-$('sh').addEventListener('click', () => run('shell.execute sh', shell.execute('sh', ['-c', 'id'])));
-$('inject').addEventListener('click', () => run('uname with an injected argument', shell.execute('uname', ['-s; id'])));
-$('open-file').addEventListener('click', () => run('open file:', shell.open('file:///etc/passwd')));
+lab('ssh', 'scope_denied', () => run('read ~/.ssh/id_rsa', fs.readTextFile('$HOME/.ssh/id_rsa')));
+lab('dotdot', 'path_invalid', () => run('read with ..', fs.readTextFile('$APPDATA/../../.bashrc')));
+lab('sh', 'scope_denied', () => run('shell.execute sh', shell.execute('sh', ['-c', 'id'])));
+lab('inject', 'scope_denied', () => run('uname with an injected argument', shell.execute('uname', ['-s; id'])));
+lab('open-file', 'scope_denied', () => run('open file:', shell.open('file:///etc/passwd')));

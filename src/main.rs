@@ -83,6 +83,10 @@ fn commands() -> Commands {
         .sync("write_report", write_report)
         .sync("read_report", read_report)
         .asynchronous("echo", |a: Echo, _| async move { Ok::<_, ()>(a.data) })
+        // The attack lab shows what the core has refused so far, per code.
+        .sync("refusal_counts", |_: NoArgs, ctx| {
+            Ok::<_, ()>(ctx.refusal_counts())
+        })
         .merge(diagnostics())
 }
 

@@ -548,9 +548,42 @@ fn demo_scope_lab_refuses_every_attack() {
         "demo attack lab: empty is refused with not_an_envelope",
         "demo attack lab: raw is refused with not_an_envelope",
         "demo attack lab: post is refused with not_an_envelope",
+        "demo attack lab: forge moves the decrypt_failed count",
+        "demo attack lab: empty moves the not_an_envelope count",
+        "demo attack lab: raw moves the not_an_envelope count",
+        "demo attack lab: post moves the not_an_envelope count",
+        "demo attack lab: key moves the no_key count",
+        "demo attack lab: ssh moves the scope_denied count",
+        "demo attack lab: dotdot moves the path_invalid count",
+        "demo attack lab: sh moves the scope_denied count",
+        "demo attack lab: inject moves the scope_denied count",
+        "demo attack lab: open-file moves the scope_denied count",
+        "demo attack lab: a second isolation frame has no key",
     ]);
     assert!(xdg.path().join(APP_ID).join("notes.txt").exists());
     assert!(!out.stdout.contains("PRIVATE KEY"));
+    // Each refusal is an event under one target, and the app ends with a
+    // summary of the counts.
+    let refusals = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("moat::refusal"))
+        .count();
+    assert!(refusals >= 20, "{refusals} refusal events:\n{}", out.tail());
+    let summary = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("refusals during this run"))
+        .unwrap_or_else(|| panic!("no refusal summary at exit:\n{}", out.tail()));
+    for code in [
+        "decrypt_failed=2",
+        "not_an_envelope=",
+        "no_key=1",
+        "path_invalid=2",
+        "scope_denied=",
+    ] {
+        assert!(summary.contains(code), "{code} not in {summary}");
+    }
 }
 
 /// A tiny HTTP/1.1 server for `http.fetch`: `/ok/hello`, redirects inside

@@ -47,6 +47,14 @@ impl CallContext {
     pub fn window(&self) -> &str {
         &self.window
     }
+
+    /// How many requests the app has refused so far, by code
+    /// (`decrypt_failed`, `scope_denied`, `navigation_refused`, …), for the
+    /// life of the process. Each refusal is also a `tracing` event under the
+    /// target `moat::refusal`.
+    pub fn refusal_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        super::refusals::counts()
+    }
 }
 
 /// The JSON reply body, `{"ok": …}`, or a [`CallError`].

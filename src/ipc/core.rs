@@ -207,11 +207,13 @@ fn finish(span: &tracing::Span, started: Instant, result: Result<Vec<u8>, CallEr
                 CallError::App(_) => {
                     tracing::info!(parent: span, code = e.code(), "call returned an app error")
                 }
-                CallError::HandlerFailed(_) => {
-                    tracing::error!(parent: span, code = e.code(), reason = %e.detail(), "call failed")
+                _ if e.is_refusal() => {
+                    // The span carries the command and the call id.
+                    super::refusals::count(e.code());
+                    tracing::warn!(target: super::refusals::TARGET, parent: span, code = e.code(), reason = %e.detail(), "call rejected")
                 }
                 _ => {
-                    tracing::warn!(parent: span, code = e.code(), reason = %e.detail(), "call rejected")
+                    tracing::error!(parent: span, code = e.code(), reason = %e.detail(), "call failed")
                 }
             }
             error_body(&e)

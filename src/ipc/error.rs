@@ -91,6 +91,16 @@ impl std::fmt::Display for ArgsError {
 }
 
 impl CallError {
+    /// Whether the request was turned away for what it asked (counted in
+    /// `refusals`), rather than failed while doing the work.
+    pub(crate) fn is_refusal(&self) -> bool {
+        match self {
+            CallError::App(_) | CallError::HandlerFailed(_) => false,
+            CallError::Scope(e) => e.is_refusal(),
+            _ => true,
+        }
+    }
+
     /// The stable wire code. Adding a code is fine; renaming one breaks apps.
     pub(crate) fn code(&self) -> &'static str {
         match self {
@@ -181,6 +191,39 @@ mod tests {
         let b = CallError::NotAnEnvelope(EnvelopeError::TooShort { len: 3 }).to_wire();
         assert_eq!(a.code, "decrypt_failed");
         assert!(!b.message.contains('3'), "{}", b.message);
+    }
+
+    #[test]
+    fn refusals_are_what_was_asked_failures_are_the_work() {
+        use crate::scope::error::ScopeError;
+        let refused = [
+            CallError::DecryptFailed,
+            CallError::BadCall("x".into()),
+            CallError::Busy { max: 1 },
+            CallError::UnknownCommand { cmd: "x".into() },
+            CallError::Scope(ScopeError::PathDenied {
+                module: "fs",
+                requested: "/x".into(),
+                real: "/x".into(),
+            }),
+        ];
+        for e in refused {
+            assert!(e.is_refusal(), "{}", e.code());
+        }
+        let failed = [
+            CallError::App(serde_json::Value::Null),
+            CallError::HandlerFailed("boom".into()),
+            CallError::Scope(ScopeError::NotFound {
+                requested: "/x".into(),
+            }),
+            CallError::Scope(ScopeError::Io {
+                requested: "/x".into(),
+                error: std::io::Error::other("disk full"),
+            }),
+        ];
+        for e in failed {
+            assert!(!e.is_refusal(), "{}", e.code());
+        }
     }
 
     #[test]

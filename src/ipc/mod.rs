@@ -15,6 +15,7 @@ pub(crate) mod named;
 pub(crate) mod pending;
 pub(crate) mod post;
 pub(crate) mod rate;
+pub(crate) mod refusals;
 pub(crate) mod reply;
 // The crate's only `unsafe`: FFI that webkit2gtk-rs does not bind.
 #[cfg(target_os = "linux")]

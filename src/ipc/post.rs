@@ -179,11 +179,9 @@ pub(crate) fn handle(
         };
         match posted {
             Posted::Unrecognised => {
-                tracing::warn!(
-                    code = "not_an_envelope",
-                    %url,
-                    reason = "raw script message, not in the moat1: envelope format",
-                    "call rejected"
+                super::refusals::refuse(
+                    "not_an_envelope",
+                    &format!("raw script message from {url}, not in the moat1: envelope format"),
                 );
                 unrecognised = true;
             }

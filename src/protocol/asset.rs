@@ -60,7 +60,10 @@ impl AssetProtocol {
         // Not lossy: a replacement character would name another file than
         // the one asked for.
         let Ok(requested) = percent_encoding::percent_decode_str(raw).decode_utf8() else {
-            tracing::warn!(path = raw, "asset request refused: not UTF-8 once decoded");
+            crate::ipc::refusals::refuse(
+                "path_invalid",
+                &format!("asset request refused: {raw} is not UTF-8 once decoded"),
+            );
             return error_response(
                 StatusCode::BAD_REQUEST,
                 "path_invalid: the path is not UTF-8 once percent-decoded",
@@ -102,7 +105,14 @@ impl AssetProtocol {
                 res
             }
             Err(e) => {
-                tracing::warn!(code = e.code(), reason = %e.detail(), "asset request refused");
+                if e.is_refusal() {
+                    crate::ipc::refusals::refuse(
+                        e.code(),
+                        &format!("asset request refused: {}", e.detail()),
+                    );
+                } else {
+                    tracing::warn!(code = e.code(), reason = %e.detail(), "asset request failed");
+                }
                 let status = match &e {
                     ScopeError::NotFound { .. } => StatusCode::NOT_FOUND,
                     ScopeError::PathDenied { .. } | ScopeError::HardLinked { .. } => {

@@ -90,9 +90,12 @@ impl Scheme for IsolationProtocol {
 impl IsolationProtocol {
     fn document(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         if let Some(origin) = req.headers().get(http::header::ORIGIN) {
-            tracing::warn!(
-                origin = %String::from_utf8_lossy(origin.as_bytes()),
-                "isolation document requested by a page, not a frame navigation; refused"
+            crate::ipc::refusals::refuse(
+                "bad_origin",
+                &format!(
+                    "isolation document requested by a page ({}), not a frame navigation",
+                    String::from_utf8_lossy(origin.as_bytes())
+                ),
             );
             let mut res = not_found();
             *res.status_mut() = StatusCode::FORBIDDEN;
@@ -100,8 +103,9 @@ impl IsolationProtocol {
         }
         let key = self.session.take_key();
         if key.is_none() {
-            tracing::warn!(
-                "isolation document requested again in this page load; served without a key"
+            crate::ipc::refusals::refuse(
+                "no_key",
+                "isolation document requested again in this page load; served without a key",
             );
         }
         let html = document::render(

@@ -114,6 +114,19 @@ impl ScopeError {
         }
     }
 
+    /// Whether the request was outside a rule (a refusal), rather than
+    /// failing while doing the work (`not_found`, `io_failed`,
+    /// `http_failed`).
+    pub(crate) fn is_refusal(&self) -> bool {
+        !matches!(
+            self,
+            ScopeError::NotFound { .. }
+                | ScopeError::Io { .. }
+                | ScopeError::Spawn { .. }
+                | ScopeError::Http { .. }
+        )
+    }
+
     /// What the page may read: only what it sent, and the rule.
     pub(crate) fn page_message(&self) -> String {
         match self {

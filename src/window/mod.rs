@@ -33,6 +33,7 @@ use crate::app::{App, OpenExternally};
 use crate::config::Permission;
 use crate::error::Error;
 use crate::ipc::post;
+use crate::ipc::refusals;
 use crate::ipc::reply::ReplySink;
 use crate::isolation::session::Session;
 use crate::origin::APP_URL;
@@ -206,6 +207,7 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
             Event::UserEvent(UserEvent::Exit(code)) => {
                 *control_flow = ControlFlow::ExitWithCode(code)
             }
+            Event::LoopDestroyed => refusals::log_summary(),
             Event::WindowEvent {
                 event: WindowEvent::CloseRequested,
                 ..
@@ -295,7 +297,10 @@ fn with_new_windows(
             Some(Err(reason)) => tracing::warn!(%url, %reason, "new window not opened"),
             None => {}
         }
-        tracing::warn!(%url, "new window refused");
+        refusals::refuse(
+            "new_window_refused",
+            &format!("new window refused url={url}"),
+        );
         NewWindowResponse::Deny
     })
 }
@@ -308,7 +313,7 @@ fn with_lockdown<'a>(builder: WebViewBuilder<'a>, app: &App) -> WebViewBuilder<'
         .with_navigation_handler(|url| {
             let ok = crate::origin::navigation_allowed(&url);
             if !ok {
-                tracing::warn!(%url, "navigation refused: not the app's origin");
+                refusals::refuse("navigation_refused", &format!("navigation refused: not the app's origin url={url}"));
             }
             ok
         })
@@ -316,15 +321,15 @@ fn with_lockdown<'a>(builder: WebViewBuilder<'a>, app: &App) -> WebViewBuilder<'
             if granted.iter().any(|p| permits(*p, kind)) {
                 PermissionResponse::Allow
             } else {
-                tracing::warn!(
-                    ?kind,
-                    "permission request denied (not granted in config.permissions)"
+                refusals::refuse(
+                    "permission_denied",
+                    &format!("permission request denied (not granted in config.permissions) kind={kind:?}"),
                 );
                 PermissionResponse::Deny
             }
         })
         .with_download_started_handler(|url, _| {
-            tracing::warn!(%url, "download refused");
+            refusals::refuse("download_refused", &format!("download refused url={url}"));
             false
         })
         .with_on_page_load_handler(move |event, url| {

@@ -28,4 +28,27 @@ for (const [id, code] of [['forge', 'decrypt_failed'], ['empty', 'not_an_envelop
   const r = await click(id);
   check(`demo attack lab: ${id} is refused with ${code}`, !!r && !r.ok && r.text.includes(`error: ${code}:`), r);
 }
+// Every lab button, once more, with the core's count of its code read
+// before and shown in its badge after.
+async function badge(id) {
+  const m = /^(\w+) ×(\d+)$/.exec(document.getElementById(`count-${id}`).textContent);
+  return m ? { code: m[1], n: Number(m[2]) } : null;
+}
+const labIds = ['forge', 'empty', 'raw', 'post', 'key', 'ssh', 'dotdot', 'sh', 'inject', 'open-file'];
+for (const id of labIds) {
+  const shown = await badge(id);
+  check(`demo attack lab: ${id} shows a count`, !!shown, document.getElementById(`count-${id}`).textContent);
+  if (!shown) continue;
+  const before = (await invoke('refusal_counts'))[shown.code] || 0;
+  document.getElementById(id).click();
+  let after = null;
+  for (let i = 0; i < 500; i++) {
+    after = await badge(id);
+    if (after && after.n > before) break;
+    await sleep(10);
+  }
+  check(`demo attack lab: ${id} moves the ${shown.code} count`, !!after && after.n > before, { before, after });
+}
+const second = Array.from(document.getElementById('log').children).find((li) => li.textContent.startsWith('open a second isolation frame'));
+check('demo attack lab: a second isolation frame has no key', !!second && second.className === 'err' && second.textContent.includes('error: no_key:'), second && second.textContent);
 harness.done();
