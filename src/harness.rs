@@ -21,7 +21,9 @@
 //! compiled-in `moat.json`, so scope tests need no second binary.
 //! `--harness-opener PROGRAM` is what `shell.open` runs instead of
 //! `xdg-open`. `--harness-console` has WebKit write the pages' console to
-//! stderr. `tests/pages/` is served at `app://localhost/__test__/` and
+//! stderr. `--harness-isolation-may-fail` runs the script even when
+//! `window.moat.ready` rejects (a hook that fails to load), with the error
+//! as `harness.readyError`; without it, that is a failed result. `tests/pages/` is served at `app://localhost/__test__/` and
 //! `tests/hooks/` at `isolation://localhost/hooks/__test__/`.
 //!
 //! Output: one JSON line per result (`name`, `ok`, `detail`, plus `t_ms`
@@ -63,6 +65,7 @@ struct Args {
     config: Option<crate::Config>,
     opener: Option<PathBuf>,
     console: bool,
+    isolation_may_fail: bool,
 }
 
 /// Applies the command line to the app's parts and returns the window's
@@ -90,7 +93,15 @@ pub(crate) fn apply(mut parts: Parts) -> Result<(Parts, Options), Error> {
             started,
             counts: Mutex::new((0, 0)),
         });
-        options.init_scripts.push(INIT.replace("{script}", &script));
+        let may_fail = if args.isolation_may_fail {
+            "true"
+        } else {
+            "false"
+        };
+        options.init_scripts.push(
+            INIT.replace("{may_fail}", may_fail)
+                .replace("{script}", &script),
+        );
         let on_message = Arc::clone(&report);
         options.intercept = Some(Box::new(move |url: &str, body: &str, exit: &Exit| {
             on_message.handle(url, body, exit)
@@ -121,6 +132,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
             }
             "--harness-opener" => out.opener = Some(value(&mut args, &a, "a program")?.into()),
             "--harness-console" => out.console = true,
+            "--harness-isolation-may-fail" => out.isolation_may_fail = true,
             "--harness-call-timeout-ms" => {
                 let ms = value(&mut args, &a, "a number of milliseconds")?;
                 out.call_timeout_ms =
@@ -169,17 +181,24 @@ enum Message {
 const INIT: &str = r#"(() => {
   const post = window.ipc.postMessage.bind(window.ipc);
   const stringify = JSON.stringify;
-  const detailOf = (d) => { try { return d === undefined ? null : JSON.parse(stringify(d)); } catch (e) { return String(d); } };
+  // Lone surrogates become U+FFFD: the core's JSON parser refuses them, and
+  // a result must never be lost for what its detail holds.
+  const text = (v) => typeof v === 'string' ? v.toWellFormed() : v;
+  const detailOf = (d) => { try { return d === undefined ? null : JSON.parse(stringify(d, (k, v) => text(v))); } catch (e) { return text(String(d)); } };
   const report = Object.freeze({
-    result(name, ok, detail) { post(stringify({ harness: 'result', name: String(name), ok: ok === true, detail: detailOf(detail) })); },
+    result(name, ok, detail) { post(stringify({ harness: 'result', name: text(String(name)), ok: ok === true, detail: detailOf(detail) })); },
     done() { post(stringify({ harness: 'done' })); },
   });
   Object.defineProperty(window, '__harness', { value: report });
   const load = Number(sessionStorage.getItem('moat-harness-load') || 0) + 1;
   sessionStorage.setItem('moat-harness-load', String(load));
   const run = async () => {
-    const harness = Object.freeze({ result: report.result, done: report.done, load });
-    try { await window.moat.ready; } catch (e) { harness.result('bridge ready', false, String(e && e.message || e)); harness.done(); return; }
+    let readyError = null;
+    try { await window.moat.ready; } catch (e) {
+      readyError = e;
+      if (!{may_fail}) { report.result('bridge ready', false, String(e && e.message || e)); report.done(); return; }
+    }
+    const harness = Object.freeze({ result: report.result, done: report.done, load, readyError });
     try {
 {script}
     } catch (e) { harness.result('harness script threw', false, String(e && e.stack || e)); harness.done(); }
