@@ -37,6 +37,7 @@ let nextId = 1;
 let frame = null;             // the isolation <iframe>
 let frameWindow = null;       // its window, the only source we accept
 let state = 'pending';         // 'pending' | 'ready' | 'failed'
+let failure = null;           // the frame's { code, message } once 'failed'
 let readyResolve, readyReject;
 const ready = new Promise((res, rej) => { readyResolve = res; readyReject = rej; });
 ready.catch(() => {});
@@ -150,7 +151,8 @@ function onFrameMessage(ev) {
       for (const c of queue.splice(0)) send(c);
     } else {
       state = 'failed';
-      const err = new MoatError(m.code || 'no_key', m.message || 'the isolation frame has no key', null);
+      failure = { code: String(m.code || 'no_key'), message: String(m.message || 'the isolation frame has no key') };
+      const err = new MoatError(failure.code, failure.message, null);
       readyReject(err);
       for (const c of queue.splice(0)) fail(c.id, err.code, err.message);
     }
@@ -224,7 +226,7 @@ function invoke(cmd, args) {
     const call = { type: 'call', id, cmd, args: args === undefined ? {} : args };
     if (state === 'ready') send(call);
     else if (state === 'pending') queue.push(call);
-    else fail(id, 'no_key', 'the isolation frame is not available');
+    else fail(id, failure.code, failure.message);
   });
 }
 

@@ -36,12 +36,15 @@ const handlers = window.webkit && window.webkit.messageHandlers;
 const withReply = handlers && handlers.moat ? handlers.moat.postMessage.bind(handlers.moat) : null;
 const plain = handlers && handlers.ipc ? handlers.ipc.postMessage.bind(handlers.ipc) : null;
 const postToCore = withReply || plain;
+const btoa_ = window.btoa.bind(window);
+const atob_ = window.atob.bind(window);
+const postToSelf = window.postMessage.bind(window);
 const toBase64 = Uint8Array.prototype.toBase64
   ? (bytes) => bytes.toBase64()
   : (bytes) => {
     let s = '';
     for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    return btoa(s);
+    return btoa_(s);
   };
 
 const bootEl = document.getElementById('moat-boot');
@@ -60,7 +63,7 @@ let hooks = [];
 let status = null;           // null while starting, then { ok, code?, message? }
 
 function base64ToBytes(b64) {
-  const bin = atob(b64);
+  const bin = atob_(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
@@ -80,6 +83,84 @@ function framedByTheApp() {
   return ok;
 }
 
+/**
+ * Freezes this realm's built-ins before any hook loads: ECMAScript's
+ * constructors and everything reachable from them (prototypes, methods,
+ * hidden intrinsics such as the iterator prototypes), and the Web
+ * prototypes the frame uses at call time. A hook that merges page data into
+ * an object (`target[k] = v` for every key, "__proto__" included) then
+ * cannot change `Object.prototype` or any other built-in under the frame or
+ * the next hook: the write throws (hooks are modules, so strict).
+ *
+ * Assigning a property an object inherits from a frozen prototype would
+ * throw too (`this.name = …` in an Error subclass, `obj.toString = …`), so
+ * for those few names the prototype keeps the value behind an accessor
+ * whose setter gives the object its own property instead.
+ */
+function hardenRealm() {
+  const g = globalThis;
+  const getDescriptor = Object.getOwnPropertyDescriptor;
+  const ownKeys = Reflect.ownKeys;
+  const names = [
+    'Object', 'Function', 'Array', 'Number', 'Boolean', 'String', 'Symbol', 'BigInt', 'Date', 'RegExp',
+    'Promise', 'Proxy', 'Reflect', 'JSON', 'Math', 'Atomics', 'Intl', 'Iterator',
+    'Error', 'AggregateError', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError',
+    'Map', 'Set', 'WeakMap', 'WeakSet', 'WeakRef', 'FinalizationRegistry',
+    'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array',
+    'Uint16Array', 'Int32Array', 'Uint32Array', 'Float16Array', 'Float32Array', 'Float64Array', 'BigInt64Array',
+    'BigUint64Array', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'encodeURI', 'encodeURIComponent',
+    'decodeURI', 'decodeURIComponent', 'escape', 'unescape',
+    'Crypto', 'SubtleCrypto', 'CryptoKey', 'TextEncoder', 'TextDecoder',
+  ];
+  const todo = names.map((n) => g[n]);
+  todo.push(
+    getPrototypeOf(Int8Array),
+    getPrototypeOf([][Symbol.iterator]()),
+    getPrototypeOf(new Map()[Symbol.iterator]()),
+    getPrototypeOf(new Set()[Symbol.iterator]()),
+    getPrototypeOf(''[Symbol.iterator]()),
+    getPrototypeOf(''.matchAll(/x/g)),
+    getPrototypeOf(function* () {}),
+    getPrototypeOf(async function () {}),
+    getPrototypeOf(async function* () {}),
+  );
+  const seen = new Set();
+  while (todo.length > 0) {
+    const o = todo.pop();
+    if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
+    seen.add(o);
+    todo.push(getPrototypeOf(o));
+    for (const k of ownKeys(o)) {
+      const d = getDescriptor(o, k);
+      if ('value' in d) todo.push(d.value);
+      else todo.push(d.get, d.set);
+    }
+  }
+  const overridable = (proto, keys) => {
+    for (const k of keys) {
+      const d = getDescriptor(proto, k);
+      if (!d || !('value' in d) || !d.configurable) continue;
+      const value = d.value;
+      defineProperty(proto, k, {
+        get() { return value; },
+        set(v) {
+          if (this === proto) throw new TypeError('cannot assign ' + String(k) + ': the built-ins of the isolation frame are frozen');
+          defineProperty(this, k, { value: v, writable: true, enumerable: true, configurable: true });
+        },
+        enumerable: d.enumerable,
+        configurable: false,
+      });
+    }
+  };
+  overridable(ObjectPrototype, ownKeys(ObjectPrototype).filter((k) => k !== '__proto__'));
+  overridable(Function.prototype, ['toString']);
+  for (const E of [Error, g.AggregateError, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError]) {
+    if (E === undefined) continue;
+    overridable(E.prototype, ['constructor', 'name', 'message', 'toString']);
+  }
+  for (const o of seen) freeze(o);
+}
+
 async function start() {
   if (!framedByTheApp()) {
     boot.key = null;
@@ -96,6 +177,9 @@ async function start() {
     if (typeof mod.default !== 'function') throw new Error(url + ' has no default-exported function');
     return mod.default;
   })));
+  // The hooks are being fetched, and none can run before this task ends:
+  // the realm is frozen first, while the fetches are under way.
+  hardenRealm();
   try {
     key = await imported;
   } finally {
@@ -105,7 +189,9 @@ async function start() {
     hooks = Object.freeze(await loaded);
   } catch (e) {
     key = null;
-    return { ok: false, code: 'hook_failed', message: 'an isolation hook failed to load: ' + String(e && e.message || e) };
+    // A TypeError at load is most often a hook changing a built-in.
+    const hint = e instanceof TypeError ? ' (the frame\'s built-ins are frozen before hooks load; a hook may not change them)' : '';
+    return { ok: false, code: 'hook_failed', message: 'an isolation hook failed to load: ' + String(e && e.message || e) + hint };
   }
   return { ok: true };
 }
@@ -154,6 +240,9 @@ const unwrap = new Map([
   [Number.prototype, Number.prototype.valueOf],
   [Boolean.prototype, Boolean.prototype.valueOf],
 ]);
+const wellFormed = String.prototype.isWellFormed
+  ? ((f) => (s) => apply(f, s, []))(String.prototype.isWellFormed)
+  : ((re) => (s) => !re.test(s))(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
 const DatePrototype = Date.prototype;
 const dateTime = Date.prototype.getTime;
 const dateIso = Date.prototype.toISOString;
@@ -172,7 +261,10 @@ const MAX_DEPTH = 128;
  */
 function toJson(v, depth) {
   switch (typeof v) {
-    case 'string': case 'boolean': return v;
+    case 'string':
+      if (!wellFormed(v)) throw new Error('a string holds a lone surrogate (not well-formed Unicode), which the core could not decode');
+      return v;
+    case 'boolean': return v;
     case 'number': return isFinite_(v) ? v + 0 : null;
     case 'bigint': throw new Error('a BigInt is not JSON data');
     case 'object': break;
@@ -196,10 +288,13 @@ function toJson(v, depth) {
   }
   const out = {};
   for (const k of keys(v)) {
+    if (!wellFormed(k)) throw new Error('a key holds a lone surrogate (not well-formed Unicode), which the core could not decode');
     const x = toJson(v[k], depth + 1);
     if (x === undefined) continue;
-    // An own "__proto__" key stays a key (assigning it would set the prototype).
-    if (k === '__proto__') defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+    // A key that Object.prototype also has stays an own key: assigning
+    // "__proto__" would set the prototype, and "toString" & co. are
+    // read-only once the realm is hardened.
+    if (k in ObjectPrototype) defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
     else out[k] = x;
   }
   return freeze(out);
@@ -243,7 +338,7 @@ async function runHooks(cmd, args) {
     }
     if (r === false) throw new Refusal('rejected_by_hook', 'rejected by an isolation hook');
     if (r === undefined || r === true) continue;
-    if (r && typeof r === 'object' && typeof r.cmd === 'string') {
+    if (r && typeof r === 'object' && typeof r.cmd === 'string' && wellFormed(r.cmd)) {
       p = { cmd: r.cmd, ...canonical(r.args) };
       continue;
     }
@@ -308,7 +403,7 @@ function sendToCore(id, envelope) {
     // A message to ourselves runs after the seals already completed (and
     // queued as tasks), so they join this batch.
     flushQueued = true;
-    window.postMessage({ type: 'moat:flush' }, '*');
+    postToSelf({ type: 'moat:flush' }, '*');
   }
 }
 
@@ -321,6 +416,10 @@ async function onCall(m) {
   const id = m.id;
   if (!Number.isSafeInteger(id) || id < 1 || typeof m.cmd !== 'string') {
     if (Number.isSafeInteger(id)) toParent({ type: 'error', id, code: 'bad_call', message: 'malformed call' });
+    return;
+  }
+  if (!wellFormed(m.cmd)) {
+    toParent({ type: 'error', id, code: 'bad_call', message: 'the command name holds a lone surrogate (not well-formed Unicode)' });
     return;
   }
   if (!key) {
@@ -380,8 +479,24 @@ window.addEventListener('message', (ev) => {
   } else if (m.type === 'moat:connect') {
     // Before start-up finishes there is nothing to say; `ready` follows.
     if (status) toParent({ type: 'ready', ...status });
+  } else if (m.type === 'moat:probe' && boot.probe === true && status) {
+    // Test-harness builds only (the core sets `probe`): what the key's
+    // object says about itself, never its bytes.
+    probeKey().then((r) => toParent({ type: 'probe', ...r }));
   }
 });
+
+async function probeKey() {
+  const found = { bootElement: document.getElementById('moat-boot') !== null, bootKey: boot.key, key: key !== null };
+  if (!key) return found;
+  let exportRaw = 'exported';
+  try {
+    await subtle.exportKey('raw', key);
+  } catch (e) {
+    exportRaw = e.name;
+  }
+  return { ...found, extractable: key.extractable, usages: [...key.usages], algorithm: key.algorithm.name, length: key.algorithm.length, exportRaw };
+}
 
 // Announce readiness unprompted: the bridge need not wait for this frame's
 // load event (tens of milliseconds at start-up).

@@ -65,10 +65,12 @@ declare global {
 
 /**
  * What a hook receives and may return. The arguments a hook receives are
- * plain JSON (what `JSON.stringify` makes of the caller's value, parsed back
- * in the frame) and deeply frozen: exactly what is sealed if the call passes.
- * To change them, return a new `Call`; it is made JSON again before the next
- * hook sees it. `args` is always an object with named keys, never an array.
+ * plain JSON data (what `JSON.stringify` would write of the caller's value,
+ * copied in the frame) and deeply frozen: exactly what is sealed if the call
+ * passes. To change them, return a new `Call`; it is made JSON again before
+ * the next hook sees it. `args` is always an object with named keys, never
+ * an array. Every string in it, and `cmd`, is well-formed Unicode (no lone
+ * surrogates). The frame's built-ins are frozen before hooks load.
  */
 export interface Call {
   readonly cmd: string;

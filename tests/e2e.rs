@@ -266,6 +266,219 @@ fn attacks_from_the_main_frame_are_rejected_and_change_nothing() {
     }
 }
 
+/// The seams between page, frame and core, attacked: command-name
+/// spellings, non-string names, lone surrogates, reply hijack, windows that
+/// are not the partner, nested contexts and subresources, a second and a
+/// re-navigated isolation frame (`tests/js/boundaries.js`). Each gets its
+/// exact code, and nothing is written.
+#[test]
+fn boundaries_hold_against_every_spelling_window_and_context() {
+    let xdg = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(xdg.path().join(APP_ID)).unwrap();
+    std::fs::write(report_path(xdg.path()), "original report").unwrap();
+    let out = run("boundaries.js", xdg.path(), 90);
+    out.assert_passed(&[
+        "command name \"WRITE_REPORT\" is unknown_command",
+        "command name \"Write_report\" is unknown_command",
+        "command name \"write_report \" is unknown_command",
+        "command name \" write_report\" is unknown_command",
+        "command name \"write_report\\u0000\" is unknown_command",
+        "command name \"write_report\\n\" is unknown_command",
+        "command name \"write_report\u{200b}\" is unknown_command",
+        "command name \"write\u{2010}report\" is unknown_command",
+        "command name \"\u{ff57}\u{ff52}\u{ff49}\u{ff54}\u{ff45}\u{ff3f}\u{ff52}\u{ff45}\u{ff50}\u{ff4f}\u{ff52}\u{ff54}\" is unknown_command",
+        "command name \"write_report\u{301}\" is unknown_command",
+        "command name \"write_re\u{301}port\" is unknown_command",
+        "a command name that is a number is bad_call",
+        "a command name that is null is bad_call",
+        "a command name that is undefined is bad_call",
+        "a command name that is an array is bad_call",
+        "a command name that is a String object is bad_call",
+        "a command name that is an object with toString is bad_call",
+        "frame: a command name that is a number is bad_call",
+        "frame: a command name that is null is bad_call",
+        "frame: a command name that is an array is bad_call",
+        "frame: a command name that is a String object is bad_call",
+        "frame: a command name that is an object is bad_call",
+        "a lone surrogate in a command name is bad_call",
+        "frame: a lone surrogate in a command name is bad_call",
+        "a lone surrogate in an argument is bad_args",
+        "a lone surrogate in a key is bad_args",
+        "a lone surrogate in a path is bad_args",
+        "a surrogate pair is a character like any other",
+        "reply hijack: an envelope posted under another call's id is bad_call",
+        "reply hijack: the other call gets its own reply",
+        "reply hijack: the hijacking envelope is spent",
+        "reply hijack over the script message: bad_call",
+        "relay: a child window of the page runs its own script",
+        "the frame ignores calls from a window that is not its parent",
+        "forged replies from other windows do not settle a call",
+        "the bridge is still ready and calls still work",
+        "a child window has no window.ipc",
+        "a child window posting to the frame's handler: decrypt_failed",
+        "a child window fetching ipc://: decrypt_failed",
+        "a worker has no script message handlers",
+        "a worker fetching ipc:// gets decrypt_failed or nothing",
+        "a blob: worker is refused",
+        "a data: worker is refused",
+        "sendBeacon to ipc:// throws",
+        "the policy blocks frame-src to data",
+        "the policy blocks frame-src to blob",
+        "the policy blocks img-src to ipc://localhost/1",
+        "the policy blocks style-src-elem to ipc://localhost/2",
+        "the policy blocks form-action to ipc://localhost/3",
+        "a srcdoc frame never loads its document",
+        "srcdoc frames are refused as navigations",
+        "the child and the worker were refused by the core",
+        "the page is still the app",
+        "a re-navigated isolation frame has no key",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(report_path(xdg.path())).unwrap(),
+        "original report"
+    );
+    let files: Vec<_> = std::fs::read_dir(xdg.path().join(APP_ID))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(files, ["report.txt"]);
+    let summary = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("refusals during this run"))
+        .unwrap_or_else(|| panic!("no refusal summary:\n{}", out.tail()));
+    // One no_key for the second frame, one for the re-navigated one.
+    for count in [
+        "no_key=2",
+        "navigation_refused=2",
+        "unknown_command=11",
+        "bad_call=2",
+    ] {
+        assert!(summary.contains(count), "{count} not in {summary}");
+    }
+}
+
+/// Hooks as apps write them, in a chain (an async one first, then the
+/// demo's, then one that merges page data naively), the frame's realm
+/// frozen under them, the key as the frame holds it, and subresources the
+/// app's policy lets aim at `ipc://` (`tests/js/hooks.js`).
+#[test]
+fn hooks_chain_async_cannot_be_polluted_and_the_key_stays_put() {
+    let xdg = tempfile::tempdir().unwrap();
+    let config = xdg.path().join("moat.json");
+    std::fs::write(
+        &config,
+        r#"{"identifier":"dev.moat.hooks","title":"hooks",
+            "isolation":{"hooks":["__test__/chain.js","validate.js","__test__/merge.js"]},
+            "allowlist":{"commands":["echo","echo_json","write_report","read_report","refusal_counts"],"fs":{"writeFile":true}},
+            "scope":{"fs":{"allow":["$APPDATA/**"]}},
+            "csp":"default-src 'self'; script-src 'self'; style-src 'self' ipc://localhost; img-src 'self' ipc://localhost; connect-src ipc://localhost; frame-src isolation://localhost; form-action ipc://localhost"}"#,
+    )
+    .unwrap();
+    let out = run_with(
+        "hooks.js",
+        xdg.path(),
+        60,
+        &["--harness-config", config.to_str().unwrap()],
+    );
+    out.assert_passed(&[
+        "async hook: a throw after an await is rejected_by_hook",
+        "async hook: false after an await is rejected_by_hook",
+        "chain: the hooks after an async rewrite get what it returned",
+        "chain: a rewrite into another command is judged by the next hook",
+        "chain: nothing was written by the rewritten call",
+        "merge: a \"__proto__\" key cannot reach Object.prototype",
+        "merge: nor a \"constructor.prototype\" path",
+        "merge: file writes are still off",
+        "merge: plain preferences still merge",
+        "realm: built-in prototypes are frozen before the hooks load",
+        "realm: nothing was polluted",
+        "realm: an Error subclass still names itself, an object still gets its own toString",
+        "arguments named like Object.prototype members arrive as data",
+        "key: AES-GCM, 256 bits, for encryption only",
+        "key: imported non-extractable",
+        "key: exporting it fails with InvalidAccessError",
+        "key: its boot element and text are gone from the frame",
+        "an <img> and a <link> to ipc:// are bad_origin in the core",
+        "a form posted to ipc:// is a refused navigation",
+        "the page is still the app",
+    ]);
+    let dir = xdg.path().join("dev.moat.hooks");
+    assert!(!dir.join("polluted.txt").exists());
+    assert!(!dir.join("report.txt").exists());
+}
+
+/// A hook that cannot load stops the frame: `ready` and every call reject
+/// with `hook_failed`, and nothing reaches the core. A hook missing from
+/// the hooks directory stops the app at startup instead.
+#[test]
+fn a_hook_that_fails_to_load_stops_every_call() {
+    let xdg = tempfile::tempdir().unwrap();
+    let config = xdg.path().join("moat.json");
+    let write = |hook: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                r#"{{"identifier":"dev.moat.hookfail","title":"hook_failed",
+                    "isolation":{{"hooks":["validate.js","__test__/{hook}"]}},
+                    "allowlist":{{"commands":["echo","write_report"]}}}}"#
+            ),
+        )
+        .unwrap();
+    };
+    for (hook, reason) in [
+        ("broken.js", "broken.js: this hook fails at load"),
+        (
+            "nodefault.js",
+            "nodefault.js has no default-exported function",
+        ),
+        ("patcher.js", "a hook may not change them"),
+    ] {
+        write(hook);
+        let out = run_with(
+            "hook_failed.js",
+            xdg.path(),
+            60,
+            &[
+                "--harness-config",
+                config.to_str().unwrap(),
+                "--harness-isolation-may-fail",
+            ],
+        );
+        out.assert_passed(&[
+            "ready rejects with hook_failed",
+            "a call is refused with hook_failed",
+            "so is one made later",
+        ]);
+        let ready = out.result("ready rejects with hook_failed").unwrap();
+        assert!(
+            ready["detail"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(reason)),
+            "{hook}: {ready}"
+        );
+        assert!(
+            !out.stderr.contains("ipc.call{"),
+            "{hook}: a call reached the core:\n{}",
+            out.tail()
+        );
+    }
+    write("missing.js");
+    let out = run_with(
+        "hook_failed.js",
+        xdg.path(),
+        60,
+        &["--harness-config", config.to_str().unwrap()],
+    );
+    assert_eq!(out.code, Some(2), "{}", out.tail());
+    assert!(
+        out.stderr
+            .contains("`__test__/missing.js` is not in the hooks directory"),
+        "{}",
+        out.tail()
+    );
+}
+
 #[test]
 fn envelopes_do_not_survive_a_page_reload() {
     let xdg = tempfile::tempdir().unwrap();

@@ -227,8 +227,14 @@ pub(crate) mod tests {
     use crate::ipc::command::{AppPaths, NoArgs};
     use crate::isolation::envelope::seal;
 
-    /// A core with `ping` (answers at once), `slow` (answers after 50 ms)
-    /// and `boom` (panics), and the cipher that seals for it.
+    #[derive(serde::Deserialize)]
+    struct Say {
+        text: String,
+    }
+
+    /// A core with `ping` (answers at once), `say` (returns its `text`),
+    /// `slow` (answers after 50 ms) and `boom` (panics), and the cipher that
+    /// seals for it.
     pub(crate) fn core_with_key() -> (Arc<Core>, aes_gcm::Aes256Gcm) {
         let session = Arc::new(Session::new());
         let cipher = session
@@ -237,6 +243,7 @@ pub(crate) mod tests {
             .cipher();
         let commands = Commands::new()
             .asynchronous("ping", |_: NoArgs, _| async { Ok::<_, ()>("pong") })
+            .sync("say", |a: Say, _| Ok::<_, ()>(a.text))
             .asynchronous("slow", |_: NoArgs, _| async {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 Ok::<_, ()>("late")
@@ -289,6 +296,32 @@ pub(crate) mod tests {
         let (core, c) = core_with_key();
         let env = seal(&c, 1, br#"{"id":5,"cmd":"ping","args":{}}"#);
         assert_eq!(run(&core, env, Some(6))["err"]["code"], "bad_call");
+    }
+
+    #[test]
+    fn sealed_names_are_matched_exactly_and_lone_surrogates_refused() {
+        // Only a hook could seal these (the frame refuses lone surrogates
+        // from the page): the core matches names byte for byte and cannot
+        // decode a lone surrogate, whichever field holds it.
+        let (core, c) = core_with_key();
+        let cases = [
+            (r#""PING""#, "{}", "unknown_command"),
+            (r#""ping ""#, "{}", "unknown_command"),
+            (r#""ping\u0000""#, "{}", "unknown_command"),
+            (r#""\uff50\uff49\uff4e\uff47""#, "{}", "unknown_command"),
+            (r#""ping\ud800""#, "{}", "bad_call"),
+            (r#""say""#, r#"{"text":"\udc00"}"#, "bad_args"),
+            (r#""say""#, r#"{"text\ud800":"x"}"#, "bad_args"),
+        ];
+        for (n, (cmd, args, code)) in cases.iter().enumerate() {
+            let id = n as u64 + 1;
+            let plain = format!(r#"{{"id":{id},"cmd":{cmd},"args":{args}}}"#);
+            let env = seal(&c, id, plain.as_bytes());
+            assert_eq!(run(&core, env, None)["err"]["code"], *code, "{plain}");
+        }
+        let plain = r#"{"id":99,"cmd":"say","args":{"text":"\ud83d\ude00"}}"#;
+        let env = seal(&c, 99, plain.as_bytes());
+        assert_eq!(run(&core, env, None)["ok"], "\u{1f600}", "a pair is fine");
     }
 
     #[test]

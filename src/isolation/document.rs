@@ -22,6 +22,11 @@ struct Boot<'a> {
     app_origin: &'a str,
     #[serde(flatten)]
     limits: FrameLimits,
+    /// Test-harness builds only: the frame answers `moat:probe` with what
+    /// the key's object says about itself (extractable, usages), never its
+    /// bytes, so a test can check the key as the frame really holds it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    probe: bool,
 }
 
 /// Sizes the frame's script must keep to (set by the core's transports).
@@ -53,6 +58,7 @@ pub(crate) fn render(
         window,
         app_origin,
         limits,
+        probe: cfg!(feature = "dangerous-test-harness"),
     };
     // serde_json escapes `<`? It does not; the values here are base64, URLs
     // checked at startup and fixed labels, none of which contain `<`.

@@ -1,0 +1,2 @@
+// A test hook without a default export.
+export const notAHook = true;
