@@ -177,7 +177,8 @@ fn check_commands(config: &Config, commands: &Commands) -> Result<(), Error> {
     Ok(())
 }
 
-/// Every hook the config names is embedded, and so is `index.html`.
+/// Every hook the config names is embedded, loads (`isolation::hooks`),
+/// and so is `index.html`.
 fn check_files(config: &Config, frontend: &Mounts, hooks: &Mounts) -> Result<(), Error> {
     if let Some(missing) = config
         .isolation
@@ -187,6 +188,13 @@ fn check_files(config: &Config, frontend: &Mounts, hooks: &Mounts) -> Result<(),
     {
         return Err(Error::MissingHook(missing.clone()));
     }
+    crate::isolation::hooks::check(&config.isolation.hooks, &|path| {
+        hooks.file(path).map(|f| f.contents().to_vec())
+    })
+    .map_err(|e| Error::Hook {
+        place: e.place(),
+        message: e.to_string(),
+    })?;
     if frontend.file("index.html").is_none() {
         return Err(Error::MissingIndex);
     }

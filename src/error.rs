@@ -17,6 +17,14 @@ pub enum Error {
     AllowlistUnknownCommand(String),
     /// A hook named in `isolation.hooks` is not in the hooks directory.
     MissingHook(String),
+    /// A hook, or a file a hook imports, would fail to load in the
+    /// isolation frame (a syntax error, a package name, a missing file).
+    Hook {
+        /// `hooks/<file>:<line>`.
+        place: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// The frontend directory has no `index.html`.
     MissingIndex,
     /// An HTML file cannot be served under the policy (for example an
@@ -60,6 +68,7 @@ impl std::fmt::Display for Error {
                 f,
                 "moat config: isolation.hooks: `{h}` is not in the hooks directory given to Builder::hooks"
             ),
+            Error::Hook { message, .. } => f.write_str(message),
             Error::MissingIndex => f.write_str("the frontend directory has no index.html"),
             Error::Html { file, message } => write!(f, "frontend/{file}: {message}"),
             Error::ModuleNotBuilt { function, feature } => write!(

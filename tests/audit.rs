@@ -5,12 +5,23 @@ use std::path::Path;
 use std::process::Command;
 
 fn audit(config: &str, frontend: &str) -> (Option<i32>, serde_json::Value) {
+    audit_with(config, frontend, &[])
+}
+
+fn audit_with(config: &str, frontend: &str, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_moat-demo"))
         .args(["audit", "--json", "--config"])
         .arg(root.join(config))
         .arg("--frontend")
         .arg(root.join(frontend))
+        .args(extra.iter().map(|a| {
+            if a.starts_with("--") {
+                a.into()
+            } else {
+                root.join(a).into_os_string()
+            }
+        }))
         .output()
         .expect("spawn moat-demo audit");
     let report = serde_json::from_slice(&out.stdout)
@@ -165,4 +176,44 @@ fn an_invalid_config_is_a_high_finding_with_its_path() {
     assert_eq!(report["findings"][0]["code"], "config-invalid");
     assert_eq!(report["findings"][0]["place"], "moat.json: csp");
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn hooks_that_would_not_load_are_high_findings_at_their_line() {
+    let hooks = ["--hooks", "tests/fixtures/bad-hooks/hooks"];
+    let (code, report) = audit_with(
+        "tests/fixtures/bad-hooks/moat.json",
+        "tests/fixtures/bad-hooks/www",
+        &hooks,
+    );
+    assert_eq!(code, Some(1), "{report:#}");
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "hook-invalid")
+        .unwrap_or_else(|| panic!("no hook-invalid finding:\n{report:#}"));
+    assert_eq!(f["severity"], "high");
+    assert_eq!(f["place"], "hooks/lib/schemas.js:3");
+    let message = f["message"].as_str().unwrap();
+    assert!(
+        message.contains("`zod`") && message.contains("./vendor/zod.js"),
+        "{message}"
+    );
+
+    let (code, report) = audit_with(
+        "tests/fixtures/bad-hooks/moat-missing.json",
+        "tests/fixtures/bad-hooks/www",
+        &hooks,
+    );
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "hook-missing"
+                && f["place"] == "moat-missing.json: isolation.hooks[1]"),
+        "{report:#}"
+    );
 }

@@ -4,6 +4,7 @@
 //! tools; exits 1 when any finding is high, 2 when the inputs cannot be read.
 
 mod findings;
+mod hooks;
 mod html;
 mod modules;
 mod settings;
@@ -17,9 +18,9 @@ pub(crate) use self::settings::limits;
 use crate::config::Config;
 use crate::scope::{BaseDirs, Scopes};
 
-/// Audits `config_text` (the contents of `config_name`) and the HTML files
-/// under `frontend`.
-pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Finding> {
+/// Audits `config_text` (the contents of `config_name`), the HTML files
+/// under `frontend` and the hooks under `hooks`.
+pub fn audit(config_name: &str, config_text: &str, frontend: &Path, hooks: &Path) -> Vec<Finding> {
     let mut f = Findings::new(config_name);
     // As at startup: parsed, then every scope compiled (against a fixed
     // layout, so the findings do not depend on this machine).
@@ -34,6 +35,7 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Findi
             settings::limits(&mut f, &config);
             modules::modules(&mut f, &config);
             html::frontend(&mut f, frontend);
+            hooks::hooks(&mut f, &config, hooks);
         }
         Err(e) => f.at_key(Severity::High, "config-invalid", &e.path, e.message),
     }
@@ -44,6 +46,8 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path) -> Vec<Findi
 struct Cli {
     config: PathBuf,
     frontend: PathBuf,
+    /// Defaults to `<frontend>/hooks`.
+    hooks: Option<PathBuf>,
     json: bool,
 }
 
@@ -51,6 +55,7 @@ fn parse_cli(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
     let mut cli = Cli {
         config: PathBuf::from("moat.json"),
         frontend: PathBuf::from("demo-frontend"),
+        hooks: None,
         json: false,
     };
     let mut args = args.into_iter();
@@ -61,19 +66,21 @@ fn parse_cli(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
             "--frontend" => {
                 cli.frontend = args.next().ok_or("--frontend needs a directory")?.into()
             }
+            "--hooks" => cli.hooks = Some(args.next().ok_or("--hooks needs a directory")?.into()),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     Ok(cli)
 }
 
-/// The `audit` subcommand: `audit [--config FILE] [--frontend DIR] [--json]`.
+/// The `audit` subcommand: `audit [--config FILE] [--frontend DIR]
+/// [--hooks DIR] [--json]`.
 /// Returns the process exit code.
 pub fn run_cli(args: impl IntoIterator<Item = String>) -> i32 {
     let cli = match parse_cli(args) {
         Ok(cli) => cli,
         Err(msg) => {
-            eprintln!("moat audit: {msg}\nusage: moat-demo audit [--config moat.json] [--frontend DIR] [--json]");
+            eprintln!("moat audit: {msg}\nusage: moat-demo audit [--config moat.json] [--frontend DIR] [--hooks DIR (default: FRONTEND/hooks)] [--json]");
             return 2;
         }
     };
@@ -93,7 +100,8 @@ pub fn run_cli(args: impl IntoIterator<Item = String>) -> i32 {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let findings = audit(&name, &text, &cli.frontend);
+    let hooks = cli.hooks.unwrap_or_else(|| cli.frontend.join("hooks"));
+    let findings = audit(&name, &text, &cli.frontend, &hooks);
     print_report(&findings, cli.json);
     i32::from(findings.iter().any(|f| f.severity == Severity::High))
 }
