@@ -174,8 +174,12 @@ async function start() {
   // Import the key and load the hooks at the same time.
   const imported = importKey('raw', raw, { name: 'AES-GCM' }, false, ['encrypt']);
   const loaded = Promise.all(boot.hooks.map((url) => import(url).then((mod) => {
-    if (typeof mod.default !== 'function') throw new Error(url + ' has no default-exported function');
-    return mod.default;
+    if (typeof mod.default !== 'function') {
+      throw new Error('hook ' + hookName(url) + ' has no default-exported function; write `export default function (call, ctx) { … }`');
+    }
+    return freeze({ name: hookName(url), run: mod.default });
+  }, (e) => {
+    throw new Error(loadFailure(url, e));
   })));
   // The hooks are being fetched, and none can run before this task ends:
   // the realm is frozen first, while the fetches are under way.
@@ -188,13 +192,64 @@ async function start() {
   try {
     hooks = Object.freeze(await loaded);
   } catch (e) {
+    const message = reason(e);
+    // The app's log hears it too, sealed (so the page cannot forge one),
+    // before the key is dropped for good.
+    await reportToCore('hook_failed', message);
     key = null;
-    // A TypeError at load is most often a hook changing a built-in.
-    const hint = e instanceof TypeError ? ' (the frame\'s built-ins are frozen before hooks load; a hook may not change them)' : '';
-    return { ok: false, code: 'hook_failed', message: 'an isolation hook failed to load: ' + String(e && e.message || e) + hint };
+    return { ok: false, code: 'hook_failed', message };
   }
   return { ok: true };
 }
+
+/** Where the hooks are served; a hook's name is its path below. */
+const HOOKS_BASE = location.protocol + '//' + location.host + '/hooks/';
+
+function hookName(url) {
+  const u = String(url);
+  return u.startsWith(HOOKS_BASE) ? u.slice(HOOKS_BASE.length) : u;
+}
+
+/**
+ * What to tell a hook's author when it fails to load: the hook, the error
+ * with its file and line (WebKit gives both for a throw at load), and the
+ * fix for the usual causes.
+ */
+function loadFailure(url, e) {
+  const message = String(e && e.message || e);
+  const where = e && typeof e.sourceURL === 'string' && e.line
+    ? ' (' + hookName(e.sourceURL) + ':' + e.line + (e.column ? ':' + e.column : '') + ')'
+    : '';
+  let fix = '';
+  if (message.includes('does not resolve to a valid URL')) {
+    fix = '; a hook imports other files by a relative path inside the hooks folder: bundle the library into the hook, or copy its ESM build into the hooks folder and import it as \'./vendor/<name>.js\'';
+  } else if (e instanceof TypeError && /readonly|read-only|not extensible/i.test(message)) {
+    fix = '; the frame\'s built-ins are frozen before hooks load, and a hook may not change them';
+  } else if (/Cross-origin|Importing a module script failed/.test(message)) {
+    fix = '; a file it imports is not in the hooks folder (the app\'s log names the path)';
+  }
+  return 'hook ' + hookName(url) + ' failed to load: ' + message + where + fix;
+}
+
+/**
+ * Tells the app's log about a problem of the frame's own, as a sealed call
+ * to the reserved `moat.frame_report` (src/ipc/frame_report.rs). It skips
+ * the hooks and the bridge; its answer is not passed on.
+ */
+async function reportToCore(what, detail) {
+  if (!key || !postToCore) return;
+  const args = stringify({ what, detail: String(detail).slice(0, 2000) });
+  const envelope = await seal(encoder.encode('{"id":0,"cmd":' + stringify(FRAME_REPORT) + ',"args":' + args + '}'));
+  try {
+    await postToCore('moat1:0:' + toBase64(new Uint8Array(envelope)));
+  } catch (e) {
+    // Nothing more to do: the page still gets the failure.
+  }
+}
+
+const FRAME_REPORT = 'moat.frame_report';
+/** Command names the core keeps for the frame itself. */
+const reserved = (cmd) => cmd.startsWith('moat.');
 
 async function seal(plaintext) {
   counter += 1;
@@ -332,19 +387,33 @@ async function runHooks(cmd, args) {
   for (const hook of hooks) {
     let r;
     try {
-      r = await hook(freeze({ cmd: p.cmd, args: p.args }), ctx);
+      r = await hook.run(freeze({ cmd: p.cmd, args: p.args }), ctx);
     } catch (e) {
       throw new Refusal('rejected_by_hook', reason(e));
     }
     if (r === false) throw new Refusal('rejected_by_hook', 'rejected by an isolation hook');
     if (r === undefined || r === true) continue;
-    if (r && typeof r === 'object' && typeof r.cmd === 'string' && wellFormed(r.cmd)) {
+    if (r && typeof r === 'object' && typeof r.cmd === 'string' && wellFormed(r.cmd) && !reserved(r.cmd)) {
       p = { cmd: r.cmd, ...canonical(r.args) };
       continue;
     }
-    throw new Refusal('rejected_by_hook', 'an isolation hook returned neither a payload nor false');
+    throw new Refusal('rejected_by_hook', 'hook ' + hook.name + ' returned ' + describe(r) +
+      '; a hook returns nothing or true (let the call through), false or a throw (refuse it), or {cmd, args} (rewrite it)');
   }
   return p;
+}
+
+/** A hook's wrong return value, for its author. */
+function describe(r) {
+  if (r === null) return 'null';
+  if (isArray(r)) return 'an array';
+  if (typeof r === 'object') {
+    if (typeof r.cmd !== 'string') return 'an object without a string `cmd`';
+    if (!wellFormed(r.cmd)) return 'a command name that is not well-formed Unicode';
+    return 'the reserved command name ' + stringify(r.cmd);
+  }
+  if (typeof r === 'string') return 'the string ' + stringify(r.length > 40 ? r.slice(0, 40) + '…' : r);
+  return 'a ' + typeof r + ' (' + String(r) + ')';
 }
 
 // Envelopes for the core wait in `outbox` while other calls are still being
@@ -422,8 +491,14 @@ async function onCall(m) {
     toParent({ type: 'error', id, code: 'bad_call', message: 'the command name holds a lone surrogate (not well-formed Unicode)' });
     return;
   }
+  if (reserved(m.cmd)) {
+    toParent({ type: 'error', id, code: 'bad_call', message: 'command names starting with "moat." are reserved for Moat itself' });
+    return;
+  }
   if (!key) {
-    toParent({ type: 'error', id, code: 'no_key', message: 'this isolation frame has no key' });
+    // The frame's own failure (a hook that failed to load), if it had one.
+    const failed = status && !status.ok ? status : { code: 'no_key', message: 'this isolation frame has no key' };
+    toParent({ type: 'error', id, code: failed.code, message: failed.message });
     return;
   }
   inFlight += 1;

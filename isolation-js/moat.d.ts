@@ -1,4 +1,5 @@
-// Types for pages and isolation hooks running under Moat.
+// Types for pages running under Moat: `window.moat`. Hooks have their own
+// (`hook.d.ts`): `window.moat` does not exist inside a hook.
 
 /** Stable error codes. Codes are added over time, never renamed. */
 export type MoatErrorCode =
@@ -62,36 +63,3 @@ declare global {
     readonly moat: Moat;
   }
 }
-
-/**
- * What a hook receives and may return. The arguments a hook receives are
- * plain JSON data (what `JSON.stringify` would write of the caller's value,
- * copied in the frame) and deeply frozen: exactly what is sealed if the call
- * passes. To change them, return a new `Call`; it is made JSON again before
- * the next hook sees it. `args` is always an object with named keys, never
- * an array. Every string in it, and `cmd`, is well-formed Unicode (no lone
- * surrogates). The frame's built-ins are frozen before hooks load.
- */
-export interface Call {
-  readonly cmd: string;
-  readonly args: { readonly [key: string]: JsonValue };
-}
-
-/** A JSON value, as a hook sees one. */
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
-
-/** Trusted facts about the call, set by Moat, not by the page. */
-export interface HookContext {
-  /** The label of the window the call came from. */
-  readonly window: string;
-  /** The app's origin, `app://localhost`. */
-  readonly origin: string;
-}
-
-/**
- * An isolation hook: the default export of a module listed in
- * `isolation.hooks`. Return nothing (or `true`) to let the call through,
- * a rewritten `Call` to change it, or `false` / throw / reject to refuse it
- * (the caller gets `rejected_by_hook` with the thrown message).
- */
-export type Hook = (call: Call, ctx: HookContext) => void | boolean | Call | Promise<void | boolean | Call>;

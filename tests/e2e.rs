@@ -395,6 +395,10 @@ fn hooks_chain_async_cannot_be_polluted_and_the_key_stays_put() {
         "realm: nothing was polluted",
         "realm: an Error subclass still names itself, an object still gets its own toString",
         "arguments named like Object.prototype members arrive as data",
+        "rules: a hook cannot eval or compile code",
+        "rules: a hook has no storage",
+        "rules: a hook cannot reach the page, and window.moat does not exist",
+        "rules: a hook has no network, not even its own folder",
         "key: AES-GCM, 256 bits, for encryption only",
         "key: imported non-extractable",
         "key: exporting it fails with InvalidAccessError",
@@ -427,12 +431,22 @@ fn a_hook_that_fails_to_load_stops_every_call() {
         .unwrap();
     };
     for (hook, reason) in [
-        ("broken.js", "broken.js: this hook fails at load"),
+        (
+            "broken.js",
+            "hook __test__/broken.js failed to load: broken.js: this hook fails at load (__test__/broken.js:2:",
+        ),
+        (
+            "imports_broken.js",
+            "hook __test__/imports_broken.js failed to load: broken.js: this hook fails at load (__test__/broken.js:2:",
+        ),
         (
             "nodefault.js",
-            "nodefault.js has no default-exported function",
+            "hook __test__/nodefault.js has no default-exported function; write `export default function",
         ),
-        ("patcher.js", "a hook may not change them"),
+        (
+            "patcher.js",
+            "(__test__/patcher.js:4:17); the frame's built-ins are frozen before hooks load, and a hook may not change them",
+        ),
     ] {
         write(hook);
         let out = run_with(
@@ -457,11 +471,45 @@ fn a_hook_that_fails_to_load_stops_every_call() {
                 .is_some_and(|m| m.contains(reason)),
             "{hook}: {ready}"
         );
+        // The app's log hears it from the frame (a sealed report), and no
+        // call of the page's reached the core.
+        let report = out
+            .stderr
+            .lines()
+            .find(|l| l.contains("the isolation frame reports a problem"))
+            .unwrap_or_else(|| panic!("{hook}: no report in the log:\n{}", out.tail()));
         assert!(
-            !out.stderr.contains("ipc.call{"),
-            "{hook}: a call reached the core:\n{}",
-            out.tail()
+            report.contains("what=hook_failed") && report.contains(reason),
+            "{hook}: {report}"
         );
+        let calls = out
+            .stderr
+            .lines()
+            .filter(|l| l.contains("ipc.call{") && !l.contains("moat.frame_report"))
+            .count();
+        assert_eq!(calls, 0, "{hook}: a call reached the core:\n{}", out.tail());
+    }
+    // Mistakes the startup check catches: the app does not start, and says
+    // where and what to do.
+    for (hook, message) in [
+        (
+            "syntax_error.js",
+            "hooks/__test__/syntax_error.js:3: not a valid ES module",
+        ),
+        (
+            "bare_import.js",
+            "hooks/__test__/bare_import.js:3: imports `zod`, a package name",
+        ),
+    ] {
+        write(hook);
+        let out = run_with(
+            "hook_failed.js",
+            xdg.path(),
+            60,
+            &["--harness-config", config.to_str().unwrap()],
+        );
+        assert_eq!(out.code, Some(2), "{}", out.tail());
+        assert!(out.stderr.contains(message), "{hook}:\n{}", out.tail());
     }
     write("missing.js");
     let out = run_with(
@@ -474,6 +522,50 @@ fn a_hook_that_fails_to_load_stops_every_call() {
     assert!(
         out.stderr
             .contains("`__test__/missing.js` is not in the hooks directory"),
+        "{}",
+        out.tail()
+    );
+}
+
+/// A hook that validates with a library copied into the hooks folder (the
+/// README's recipe), a hook that returns what a hook may not, and a hook
+/// that imports a missing file at call time (`tests/js/library_hook.js`).
+#[test]
+fn a_hook_can_use_a_library_and_mistakes_name_the_hook() {
+    let xdg = tempfile::tempdir().unwrap();
+    let config = xdg.path().join("moat.json");
+    std::fs::write(
+        &config,
+        r#"{"identifier":"dev.moat.libhook","title":"library hook",
+            "isolation":{"hooks":["__test__/schema.js","__test__/wrong_return.js","__test__/dynamic_missing.js"]},
+            "allowlist":{"commands":["greet","echo","write_report"]}}"#,
+    )
+    .unwrap();
+    let out = run_with(
+        "library_hook.js",
+        xdg.path(),
+        60,
+        &["--harness-config", config.to_str().unwrap()],
+    );
+    out.assert_passed(&[
+        "library hook: a valid call passes",
+        "library hook: an empty name is refused with the schema's message",
+        "library hook: an extra key is refused",
+        "library hook: a command without a schema is refused",
+        "a wrong return value names the hook, the value and what is allowed",
+        "a hook cannot rewrite a call into a reserved name",
+        "a reserved command name from the page is bad_call",
+        "an import of a missing file at call time is refused",
+    ]);
+    assert!(
+        !out.stderr.contains("forged"),
+        "a forged frame report reached the log:\n{}",
+        out.tail()
+    );
+    assert!(
+        out.stderr.contains(
+            "hook file not found: not in the hooks folder path=hooks/__test__/not-there.js"
+        ),
         "{}",
         out.tail()
     );

@@ -75,6 +75,9 @@ impl Core {
                 call.id
             )));
         }
+        if call.cmd == super::frame_report::COMMAND {
+            return super::frame_report::log(call.args_json());
+        }
         let handler = self
             .commands
             .get(&call.cmd)

@@ -10,6 +10,7 @@ pub(crate) mod error;
 pub(crate) mod fetch;
 #[cfg(target_os = "linux")]
 pub(crate) mod fetch_linux;
+pub(crate) mod frame_report;
 pub(crate) mod limits;
 pub(crate) mod named;
 pub(crate) mod pending;

@@ -75,15 +75,20 @@ impl Scheme for IsolationProtocol {
         let file = rel
             .strip_prefix("hooks/")
             .and_then(|hook| self.hooks.file(hook));
-        match file {
-            Some(f) => {
-                let mut res = ok(Cow::Borrowed(f.contents()), &mime_for(&rel), None);
-                res.headers_mut()
-                    .insert("access-control-allow-origin", HeaderValue::from_static("*"));
-                res
+        let mut res = match file {
+            Some(f) => ok(Cow::Borrowed(f.contents()), &mime_for(&rel), None),
+            None => {
+                // Startup checks every import of the configured hooks, so
+                // this is a dynamic import, or a request from a page.
+                tracing::warn!(path = %rel, "hook file not found: not in the hooks folder");
+                not_found()
             }
-            None => not_found(),
-        }
+        };
+        // A 404 is readable too, so a failed import reads as "not found",
+        // not as a CORS refusal.
+        res.headers_mut()
+            .insert("access-control-allow-origin", HeaderValue::from_static("*"));
+        res
     }
 }
 

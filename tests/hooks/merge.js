@@ -16,6 +16,20 @@ function merge(target, source) {
   return target;
 }
 
+/** What a hook can and cannot do in the frame (the README's rules). */
+async function rules() {
+  const attempt = (f) => { try { f(); return 'allowed'; } catch (e) { return e.name; } };
+  return {
+    eval: attempt(() => eval('1')),
+    newFunction: attempt(() => new Function('return 1')),
+    localStorage: attempt(() => localStorage.length),
+    indexedDB: attempt(() => indexedDB.open('x')),
+    page: attempt(() => parent.document.title),
+    moat: typeof window.moat,
+    fetch: await fetch('isolation://localhost/hooks/__test__/merge.js').then(() => 'allowed', (e) => e.name),
+  };
+}
+
 function realm() {
   class HookError extends Error {
     constructor(message) {
@@ -45,5 +59,8 @@ export default function mergeHook({ cmd, args }) {
     if (settings.writesAllowed !== true) throw new Error('merge: file writes are off');
   }
   if (cmd === 'echo' && args.data === 'report-realm') throw new Error(JSON.stringify(realm()));
+  if (cmd === 'echo' && args.data === 'report-rules') {
+    return rules().then((r) => { throw new Error(JSON.stringify(r)); });
+  }
   return undefined;
 }

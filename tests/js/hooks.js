@@ -28,6 +28,17 @@ check('realm: an Error subclass still names itself, an object still gets its own
 const members = await invoke('echo_json', { value: { toString: 1, constructor: 'c', valueOf: false } });
 check('arguments named like Object.prototype members arrive as data', members.toString === 1 && members.constructor === 'c' && members.valueOf === false && Object.keys(members).length === 3, JSON.stringify(members));
 
+let rules = null;
+try {
+  await invoke('echo', { data: 'report-rules' });
+} catch (e) {
+  try { rules = JSON.parse(e.message); } catch (_) { rules = e.message; }
+}
+check('rules: a hook cannot eval or compile code', !!rules && rules.eval === 'EvalError' && rules.newFunction === 'EvalError', rules);
+check('rules: a hook has no storage', !!rules && rules.localStorage === 'SecurityError' && rules.indexedDB !== 'allowed', rules);
+check('rules: a hook cannot reach the page, and window.moat does not exist', !!rules && rules.page === 'SecurityError' && rules.moat === 'undefined', rules);
+check('rules: a hook has no network, not even its own folder', !!rules && rules.fetch === 'TypeError', rules);
+
 // --- The key, as the frame holds it (the frame answers `moat:probe` in
 // test-harness builds only, with what the key object says about itself).
 const frameWin = isolationFrame().contentWindow;
