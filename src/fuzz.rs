@@ -178,82 +178,137 @@ pub fn url(data: &[u8]) {
 /// sealed under the current key, not yet accepted, and not a full window
 /// behind the newest.
 pub fn envelope_sequence(data: &[u8]) {
-    use crate::isolation::replay::REPLAY_WINDOW;
-    use crate::isolation::session::OpenError;
-    let s = Session::new();
-    let Some(mut key) = s.take_key().map(|k| k.cipher()) else {
-        return;
-    };
-    let mut sealed: Vec<(u64, Vec<u8>)> = Vec::new();
-    let mut delivered: Vec<Vec<u8>> = Vec::new();
-    let (mut next, mut top) = (1u64, 0u64);
-    let mut seen = std::collections::HashSet::new();
-    let open = |env: &[u8]| -> Option<Result<(), OpenError>> {
-        Envelope::parse(env, MAX)
-            .ok()
-            .map(|e| s.open(&e).map(|_| ()))
-    };
+    let Some(mut m) = Model::new() else { return };
     for (i, &op) in data.iter().enumerate() {
         let pick = |len: usize| data.get(i + 1).map_or(0, |b| *b as usize) % len.max(1);
         match op % 8 {
-            0 | 1 => {
-                // Counters may jump ahead (a frame that sealed and never sent).
-                next += u64::from(op / 8 % 4);
-                sealed.push((next, crate::isolation::envelope::seal(&key, next, b"{}")));
-                next += 1;
+            // Counters may jump ahead (a frame that sealed and never sent).
+            0 | 1 => m.seal(u64::from(op / 8 % 4)),
+            2 | 3 if !m.sealed.is_empty() => m.deliver(pick(m.sealed.len())),
+            4 if !m.delivered.is_empty() => m.replay(pick(m.delivered.len())),
+            5 if !m.sealed.is_empty() => {
+                let which = pick(m.sealed.len());
+                let at = pick(m.sealed[which].1.len());
+                m.tamper(which, at, 1 << (op % 8));
             }
-            2 | 3 if !sealed.is_empty() => {
-                let (c, env) = sealed.swap_remove(pick(sealed.len()));
-                let expect = top < c + REPLAY_WINDOW && !seen.contains(&c);
-                let got = open(&env).expect("a sealed envelope parses");
-                assert_eq!(got.is_ok(), expect, "counter {c}, top {top}: {got:?}");
-                if expect {
-                    seen.insert(c);
-                    top = top.max(c);
-                }
-                delivered.push(env);
-            }
-            4 if !delivered.is_empty() => {
-                let env = &delivered[pick(delivered.len())];
-                assert!(open(env).is_some_and(|r| r.is_err()), "a replay opened");
-            }
-            5 if !sealed.is_empty() => {
-                let (_, env) = &sealed[pick(sealed.len())];
-                let mut bad = env.clone();
-                let at = pick(bad.len());
-                bad[at] ^= 1 << (op % 8);
-                assert!(
-                    open(&bad).is_none_or(|r| r.is_err()),
-                    "a tampered envelope opened"
-                );
-                bad.truncate(at);
-                assert!(
-                    open(&bad).is_none_or(|r| r.is_err()),
-                    "a truncated envelope opened"
-                );
-            }
-            6 => {
-                let forged =
-                    crate::isolation::envelope::seal(&KeyBytes::generate().cipher(), next, b"{}");
-                assert_eq!(open(&forged), Some(Err(OpenError::DecryptFailed)));
-            }
-            7 => {
-                // A new page load: everything sealed before is dead.
-                s.rotate();
-                let Some(k) = s.take_key() else { return };
-                key = k.cipher();
-                for (_, env) in sealed.drain(..) {
-                    assert!(
-                        open(&env).is_some_and(|r| r.is_err()),
-                        "an old key's envelope opened"
-                    );
-                }
-                delivered.clear();
-                (next, top) = (1, 0);
-                seen.clear();
-            }
+            6 => m.forge(),
+            7 if !m.rotate() => return,
             _ => {}
         }
+    }
+}
+
+/// The session under test, and the model it is checked against.
+struct Model {
+    s: Session,
+    key: aes_gcm::Aes256Gcm,
+    /// Sealed under the current key, not yet delivered: (counter, bytes).
+    sealed: Vec<(u64, Vec<u8>)>,
+    delivered: Vec<Vec<u8>>,
+    next: u64,
+    top: u64,
+    accepted: std::collections::HashSet<u64>,
+}
+
+type Opened = Option<Result<(), crate::isolation::session::OpenError>>;
+
+impl Model {
+    fn new() -> Option<Self> {
+        let s = Session::new();
+        let key = s.take_key()?.cipher();
+        Some(Self {
+            s,
+            key,
+            sealed: Vec::new(),
+            delivered: Vec::new(),
+            next: 1,
+            top: 0,
+            accepted: std::collections::HashSet::new(),
+        })
+    }
+
+    /// `None` when the bytes do not even parse as an envelope.
+    fn open(&self, env: &[u8]) -> Opened {
+        Envelope::parse(env, MAX)
+            .ok()
+            .map(|e| self.s.open(&e).map(|_| ()))
+    }
+
+    fn seal(&mut self, skip: u64) {
+        self.next += skip;
+        let env = crate::isolation::envelope::seal(&self.key, self.next, b"{}");
+        self.sealed.push((self.next, env));
+        self.next += 1;
+    }
+
+    /// Opens iff not yet accepted and not a full window behind the newest.
+    fn deliver(&mut self, which: usize) {
+        let (c, env) = self.sealed.swap_remove(which);
+        let expect =
+            self.top < c + crate::isolation::replay::REPLAY_WINDOW && !self.accepted.contains(&c);
+        let got = self.open(&env).expect("a sealed envelope parses");
+        assert_eq!(
+            got.is_ok(),
+            expect,
+            "counter {c}, top {}: {got:?}",
+            self.top
+        );
+        if expect {
+            self.accepted.insert(c);
+            self.top = self.top.max(c);
+        }
+        self.delivered.push(env);
+    }
+
+    fn replay(&self, which: usize) {
+        let env = &self.delivered[which];
+        assert!(
+            self.open(env).is_some_and(|r| r.is_err()),
+            "a replay opened"
+        );
+    }
+
+    fn tamper(&self, which: usize, at: usize, bit: u8) {
+        let mut bad = self.sealed[which].1.clone();
+        bad[at] ^= bit;
+        assert!(
+            self.open(&bad).is_none_or(|r| r.is_err()),
+            "a tampered envelope opened"
+        );
+        bad.truncate(at);
+        assert!(
+            self.open(&bad).is_none_or(|r| r.is_err()),
+            "a truncated envelope opened"
+        );
+    }
+
+    fn forge(&self) {
+        let forged =
+            crate::isolation::envelope::seal(&KeyBytes::generate().cipher(), self.next, b"{}");
+        assert_eq!(
+            self.open(&forged),
+            Some(Err(crate::isolation::session::OpenError::DecryptFailed))
+        );
+    }
+
+    /// A new page load: everything sealed before is dead. `false` if the
+    /// session gave no new key.
+    fn rotate(&mut self) -> bool {
+        self.s.rotate();
+        let Some(k) = self.s.take_key() else {
+            return false;
+        };
+        self.key = k.cipher();
+        for (_, env) in std::mem::take(&mut self.sealed) {
+            assert!(
+                self.open(&env).is_some_and(|r| r.is_err()),
+                "an old key's envelope opened"
+            );
+        }
+        self.delivered.clear();
+        (self.next, self.top) = (1, 0);
+        self.accepted.clear();
+        true
     }
 }
 

@@ -160,7 +160,8 @@ fn string_literal(source: &str) -> Option<&str> {
         .next()
         .filter(|q| matches!(q, '\'' | '"' | '`'))?;
     let inner = source.strip_prefix(quote)?.strip_suffix(quote)?;
-    let interpolates = quote == '`' && inner.contains("${");
+    // A template literal with a `$` may interpolate: not a fixed name.
+    let interpolates = quote == '`' && inner.contains('$');
     (!inner.contains(['\\', quote]) && !interpolates).then_some(inner)
 }
 

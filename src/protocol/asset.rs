@@ -104,25 +104,7 @@ impl AssetProtocol {
                 }
                 res
             }
-            Err(e) => {
-                if e.is_refusal() {
-                    crate::ipc::refusals::refuse(
-                        e.code(),
-                        &format!("asset request refused: {}", e.detail()),
-                    );
-                } else {
-                    tracing::warn!(code = e.code(), reason = %e.detail(), "asset request failed");
-                }
-                let status = match &e {
-                    ScopeError::NotFound { .. } => StatusCode::NOT_FOUND,
-                    ScopeError::PathDenied { .. } | ScopeError::HardLinked { .. } => {
-                        StatusCode::FORBIDDEN
-                    }
-                    ScopeError::PathInvalid { .. } => StatusCode::BAD_REQUEST,
-                    _ => StatusCode::INTERNAL_SERVER_ERROR,
-                };
-                error_response(status, &format!("{}: {}", e.code(), e.page_message()))
-            }
+            Err(e) => refused(&e),
         }
     }
 
@@ -168,6 +150,22 @@ enum Served {
     Whole(Vec<u8>),
     Part { body: Vec<u8>, start: u64, len: u64 },
     Unsatisfiable { len: u64 },
+}
+
+/// The answer to a request the scope refused (counted) or that failed.
+fn refused(e: &ScopeError) -> Response<Cow<'static, [u8]>> {
+    if e.is_refusal() {
+        crate::ipc::refusals::refuse(e.code(), &format!("asset request refused: {}", e.detail()));
+    } else {
+        tracing::warn!(code = e.code(), reason = %e.detail(), "asset request failed");
+    }
+    let status = match e {
+        ScopeError::NotFound { .. } => StatusCode::NOT_FOUND,
+        ScopeError::PathDenied { .. } | ScopeError::HardLinked { .. } => StatusCode::FORBIDDEN,
+        ScopeError::PathInvalid { .. } => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    error_response(status, &format!("{}: {}", e.code(), e.page_message()))
 }
 
 fn error_response(status: StatusCode, text: &str) -> Response<Cow<'static, [u8]>> {

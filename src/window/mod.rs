@@ -146,32 +146,41 @@ pub(crate) fn prepare_process() {
     linux::keep_running_past_file_size_limits();
 }
 
-/// Opens the window and runs the app until it closes.
-pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
-    if app.devtools {
-        tracing::warn!("devtools are on (debug build, config.devtools = true)");
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
+/// Where replies for the main frame wait. Replies finished on a tokio
+/// thread wake the GTK thread directly (`linux::wake_ui`), not through
+/// tao's event loop, which adds ~30 µs per event here. On the GTK thread
+/// itself nothing is woken: the only producers there, the script message
+/// handlers, flush everything their message produced when they return.
+fn reply_sink() -> Arc<ReplySink> {
+    Arc::new(ReplySink::new(|| {
+        if !on_ui_thread() {
+            linux::wake_ui(flush_replies);
+        }
+    }))
+}
+
+/// The runtime async commands and the transports' work run on.
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKER_THREADS)
         .thread_name("moat-worker")
         .enable_time()
         // Child processes (`shell.execute`) need the I/O driver.
         .enable_io()
         .build()
-        .map_err(|e| Error::Platform(format!("tokio runtime: {e}")))?;
+        .map_err(|e| Error::Platform(format!("tokio runtime: {e}")))
+}
+
+/// Opens the window and runs the app until it closes.
+pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
+    if app.devtools {
+        tracing::warn!("devtools are on (debug build, config.devtools = true)");
+    }
+    let rt = runtime()?;
     let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let exit = Exit(event_loop.create_proxy());
     let window = open_window(&app, &event_loop)?;
-    // Replies finished on a tokio thread wake the GTK thread directly
-    // (`linux::wake_ui`), not through tao's event loop, which adds ~30 µs
-    // per event here. On the GTK thread itself nothing is woken: the only
-    // producers there, the script message handlers, flush everything their
-    // message produced when they return.
-    let sink = Arc::new(ReplySink::new(|| {
-        if !on_ui_thread() {
-            linux::wake_ui(flush_replies);
-        }
-    }));
+    let sink = reply_sink();
     let ipc = IpcHandler {
         core: Arc::clone(&app.core),
         rt: rt.handle().clone(),
