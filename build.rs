@@ -11,6 +11,9 @@ fn main() {
         "demo-frontend",
         "tests/pages",
         "tests/hooks",
+        "tests/frontends/react/dist",
+        "tests/frontends/vue/dist",
+        "tests/frontends/svelte/dist",
     ] {
         println!("cargo:rerun-if-changed={dir}");
     }

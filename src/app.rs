@@ -82,7 +82,7 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         !config.dangerous.disable_csp_modification,
         asset,
     );
-    let app_protocol = AppProtocol::new(parts.frontend, &csp)?;
+    let app_protocol = dev_frontend(AppProtocol::new(parts.frontend, &csp)?, &csp)?;
     let dirs = prepare_app_data(dirs, &builtins);
     let data_dir = dirs
         .get("APPDATA")
@@ -127,6 +127,33 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         core,
         schemes,
     })
+}
+
+/// Debug builds, with `MOAT_FRONTEND_DIR` set: the frontend from that
+/// directory, read at every request (`protocol::dev`).
+#[cfg(debug_assertions)]
+fn dev_frontend(app: AppProtocol, csp: &Csp) -> Result<AppProtocol, Error> {
+    use crate::protocol::dev::{DiskFrontend, ENV};
+    let Some(dir) = std::env::var_os(ENV) else {
+        return Ok(app);
+    };
+    let disk = DiskFrontend::open(std::path::Path::new(&dir), csp.clone())?;
+    tracing::warn!(
+        dir = %disk.root().display(),
+        "serving the frontend from disk ({ENV}, debug build): an edit shows on reload"
+    );
+    Ok(app.with_disk(disk))
+}
+
+/// Release builds serve only the embedded frontend.
+#[cfg(not(debug_assertions))]
+fn dev_frontend(app: AppProtocol, _: &Csp) -> Result<AppProtocol, Error> {
+    if std::env::var_os("MOAT_FRONTEND_DIR").is_some() {
+        tracing::warn!(
+            "MOAT_FRONTEND_DIR is ignored: a release build serves only its embedded frontend"
+        );
+    }
+    Ok(app)
 }
 
 /// The one path every call takes, with this app's commands, allowlist and

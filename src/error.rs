@@ -27,6 +27,14 @@ pub enum Error {
     },
     /// The frontend directory has no `index.html`.
     MissingIndex,
+    /// `MOAT_FRONTEND_DIR` (debug builds) names a directory that cannot be
+    /// served.
+    DevFrontend {
+        /// The directory as given.
+        dir: String,
+        /// Why.
+        message: String,
+    },
     /// An HTML file cannot be served under the policy (for example an
     /// external script without `integrity`).
     Html {
@@ -70,6 +78,9 @@ impl std::fmt::Display for Error {
             ),
             Error::Hook { message, .. } => f.write_str(message),
             Error::MissingIndex => f.write_str("the frontend directory has no index.html"),
+            Error::DevFrontend { dir, message } => {
+                write!(f, "MOAT_FRONTEND_DIR={dir}: {message}")
+            }
             Error::Html { file, message } => write!(f, "frontend/{file}: {message}"),
             Error::ModuleNotBuilt { function, feature } => write!(
                 f,

@@ -21,7 +21,9 @@
 //! compiled-in `moat.json`, so scope tests need no second binary.
 //! `--harness-opener PROGRAM` is what `shell.open` runs instead of
 //! `xdg-open`. `--harness-console` has WebKit write the pages' console to
-//! stderr. `--harness-isolation-may-fail` runs the script even when
+//! stderr. `--harness-frontend react|vue|svelte` serves a default Vite
+//! build of that framework's app (`tests/frontends/`) as the app's frontend.
+//! `--harness-isolation-may-fail` runs the script even when
 //! `window.moat.ready` rejects (a hook that fails to load), with the error
 //! as `harness.readyError`; without it, that is a failed result. `tests/pages/` is served at `app://localhost/__test__/` and
 //! `tests/hooks/` at `isolation://localhost/hooks/__test__/`.
@@ -56,6 +58,23 @@ static TEST_PAGES: include_dir::Dir<'static> =
 static TEST_HOOKS: include_dir::Dir<'static> =
     include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/hooks");
 
+/// Default Vite builds of a React, a Vue and a Svelte app
+/// (`tests/frontends/`), for `--harness-frontend`.
+static FRAMEWORKS: [(&str, include_dir::Dir<'static>); 3] = [
+    (
+        "react",
+        include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/frontends/react/dist"),
+    ),
+    (
+        "vue",
+        include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/frontends/vue/dist"),
+    ),
+    (
+        "svelte",
+        include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/frontends/svelte/dist"),
+    ),
+];
+
 /// What the command line asked for.
 #[derive(Default)]
 struct Args {
@@ -66,6 +85,7 @@ struct Args {
     opener: Option<PathBuf>,
     console: bool,
     isolation_may_fail: bool,
+    frontend: Option<&'static include_dir::Dir<'static>>,
 }
 
 /// Applies the command line to the app's parts and returns the window's
@@ -82,6 +102,9 @@ pub(crate) fn apply(mut parts: Parts) -> Result<(Parts, Options), Error> {
         parts.config.limits.call_timeout_ms = ms;
     }
     parts.opener = args.opener.or(parts.opener);
+    if let Some(dir) = args.frontend {
+        parts.frontend = crate::protocol::Mounts::default().with(("", dir));
+    }
     parts.frontend = parts.frontend.with(("__test__/", &TEST_PAGES));
     parts.hooks = parts.hooks.with(("__test__/", &TEST_HOOKS));
     let mut options = Options {
@@ -133,6 +156,18 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
             "--harness-opener" => out.opener = Some(value(&mut args, &a, "a program")?.into()),
             "--harness-console" => out.console = true,
             "--harness-isolation-may-fail" => out.isolation_may_fail = true,
+            "--harness-frontend" => {
+                let name = value(&mut args, &a, "react, vue or svelte")?;
+                out.frontend = Some(
+                    FRAMEWORKS
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, d)| d)
+                        .ok_or_else(|| {
+                            Error::Args(format!("{a}: {name:?} is not react, vue or svelte"))
+                        })?,
+                );
+            }
             "--harness-call-timeout-ms" => {
                 let ms = value(&mut args, &a, "a number of milliseconds")?;
                 out.call_timeout_ms =

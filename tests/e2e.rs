@@ -571,6 +571,88 @@ fn a_hook_can_use_a_library_and_mistakes_name_the_hook() {
     );
 }
 
+/// Default Vite builds of a React, a Vue and a Svelte app, served unchanged
+/// (`tests/frontends/`, `tests/js/framework.js`): each renders, loads its
+/// CSS, lazy chunk, image and `data:` font, calls Rust, takes the nonce
+/// from `<meta property="csp-nonce">`, and keeps a client-side route over
+/// a reload; nothing but the test's own unnonced `<style>` is refused.
+#[test]
+fn react_vue_and_svelte_builds_run_unchanged() {
+    for (name, title) in [("react", "React"), ("vue", "Vue"), ("svelte", "Svelte")] {
+        let xdg = tempfile::tempdir().unwrap();
+        let out = run_with(
+            "framework.js",
+            xdg.path(),
+            60,
+            &["--harness-frontend", name, "--harness-console"],
+        );
+        let mut expected: Vec<String> = [
+            "renders and calls Rust",
+            "its stylesheet applies",
+            "a lazy chunk loads, with its own stylesheet",
+            "an image loads",
+            "a font inlined as data: loads",
+            "the response's nonce is in <meta property=\"csp-nonce\">",
+            "a <style> added with the meta's nonce applies",
+            "one without it does not",
+            "the router moved to /settings/profile",
+            "a reload on a client-side route serves the app",
+        ]
+        .iter()
+        .map(|c| format!("{title}: {c}"))
+        .collect();
+        if name == "react" {
+            expected.push("React: styled-components styles apply (nonce from the meta)".into());
+        }
+        let names: Vec<&str> = expected.iter().map(String::as_str).collect();
+        out.assert_passed(&names);
+        let refused: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| l.contains("CONSOLE SECURITY ERROR"))
+            .collect();
+        assert_eq!(refused.len(), 1, "{name}: {refused:#?}");
+    }
+}
+
+/// The development loop: with `MOAT_FRONTEND_DIR` (debug builds) the
+/// frontend is read from disk at every request, prepared like the embedded
+/// copy, so an edit shows on reload (`tests/js/devloop.js`).
+#[test]
+fn a_debug_build_serves_the_frontend_from_disk_when_asked() {
+    let xdg = tempfile::tempdir().unwrap();
+    let dir = xdg.path().join(APP_ID).join("frontend");
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-frontend");
+    for name in ["index.html", "app.js", "style.css"] {
+        std::fs::copy(root.join(name), dir.join(name)).unwrap();
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, "devloop.js", xdg.path(), 60);
+    let out = Outcome::from(
+        cmd.env("MOAT_FRONTEND_DIR", &dir)
+            .output()
+            .expect("spawn moat-demo"),
+    );
+    out.assert_passed(&[
+        "devloop: the frontend is the copy on disk",
+        "devloop: the edit is written",
+        "devloop: a reload shows the edit",
+        "devloop: the edited page is prepared again (its inline script runs by hash)",
+        "devloop: and gets the nonce meta",
+        "devloop: calls still work",
+    ]);
+    assert!(
+        out.stderr.contains("serving the frontend from disk"),
+        "{}",
+        out.tail()
+    );
+    // The embedded copy was not touched.
+    assert!(!std::fs::read_to_string(root.join("index.html"))
+        .unwrap()
+        .contains("edited"));
+}
+
 #[test]
 fn envelopes_do_not_survive_a_page_reload() {
     let xdg = tempfile::tempdir().unwrap();

@@ -8,6 +8,12 @@
 //! a `<script>` inside a comment, an attribute value containing `>`, or an
 //! uppercase tag is read as a browser reads it.
 //!
+//! The response's nonce is also published where libraries look for it:
+//! `<meta property="csp-nonce" nonce="…" content="…">` first in `<head>`
+//! (Vite's `html.cspNonce` convention; at the end of the document when there
+//! is no `<head>` tag). Page script can read an element's nonce anyway; the
+//! nonce is new in every response.
+//!
 //! External scripts (`http:`, `https:` or protocol-relative `src`) must carry
 //! an `integrity` attribute; one without is a startup error naming the file
 //! and line.
@@ -16,7 +22,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use base64::Engine as _;
-use lol_html::{element, rewrite_str, text, RewriteStrSettings};
+use lol_html::html_content::ContentType;
+use lol_html::{element, end, rewrite_str, text, RewriteStrSettings};
 use sha2::{Digest, Sha256};
 
 /// An HTML file ready to serve: split at the nonce placeholder.
@@ -80,6 +87,42 @@ fn line_of(html: &str, byte: usize) -> usize {
         + 1
 }
 
+/// A `<script>`: an external one must carry `integrity` (else the first
+/// such is kept in `error`); an inline one starts a new text in `current`,
+/// which the text handler hashes.
+fn on_script(
+    el: &lol_html::html_content::Element<'_, '_>,
+    html: &str,
+    current: &RefCell<String>,
+    error: &RefCell<Option<HtmlError>>,
+) -> lol_html::HandlerResult {
+    match el.get_attribute("src") {
+        Some(src) => {
+            if is_external(&src) && !el.has_attribute("integrity") {
+                let line = line_of(html, el.source_location().bytes().start);
+                error
+                    .borrow_mut()
+                    .get_or_insert(HtmlError::ExternalScriptWithoutIntegrity { line, src });
+            }
+        }
+        None => current.borrow_mut().clear(),
+    }
+    Ok(())
+}
+
+/// A `<link>` whose `rel` includes `stylesheet`.
+fn is_stylesheet(el: &lol_html::html_content::Element<'_, '_>) -> bool {
+    el.get_attribute("rel").is_some_and(|rel| {
+        rel.split_ascii_whitespace()
+            .any(|r| r.eq_ignore_ascii_case("stylesheet"))
+    })
+}
+
+/// The element that publishes the response's nonce to page script.
+fn nonce_meta(nonce: &str) -> String {
+    format!(r#"<meta property="csp-nonce" nonce="{nonce}" content="{nonce}">"#)
+}
+
 /// Rewrites `html`, putting `placeholder` where each response's nonce goes.
 /// `placeholder` must not otherwise occur in `html`; the caller makes it
 /// random.
@@ -89,22 +132,27 @@ pub(crate) fn prepare(html: &str, placeholder: &str) -> Result<PreparedHtml, Htm
     let error: Rc<RefCell<Option<HtmlError>>> = Rc::new(RefCell::new(None));
     let (h, c, e) = (Rc::clone(&hashes), Rc::clone(&current), Rc::clone(&error));
     let c2 = Rc::clone(&current);
+    let meta = nonce_meta(placeholder);
+    let published = Rc::new(RefCell::new(false));
+    let (in_head, at_end) = (Rc::clone(&published), Rc::clone(&published));
 
     let out = rewrite_str(
         html,
         RewriteStrSettings::new()
-            .append_element_content_handler(element!("script", move |el| {
-                match el.get_attribute("src") {
-                    Some(src) => {
-                        if is_external(&src) && !el.has_attribute("integrity") {
-                            let line = line_of(html, el.source_location().bytes().start);
-                            e.borrow_mut().get_or_insert(
-                                HtmlError::ExternalScriptWithoutIntegrity { line, src },
-                            );
-                        }
-                    }
-                    None => c2.borrow_mut().clear(),
+            .append_element_content_handler(element!("head", |el| {
+                if !in_head.replace(true) {
+                    el.prepend(&meta, ContentType::Html);
                 }
+                Ok(())
+            }))
+            .append_document_content_handler(end!(|end| {
+                if !at_end.replace(true) {
+                    end.append(&meta, ContentType::Html);
+                }
+                Ok(())
+            }))
+            .append_element_content_handler(element!("script", move |el| {
+                on_script(el, html, &c2, &e)?;
                 el.set_attribute("nonce", placeholder)?;
                 Ok(())
             }))
@@ -121,11 +169,7 @@ pub(crate) fn prepare(html: &str, placeholder: &str) -> Result<PreparedHtml, Htm
                 Ok(())
             }))
             .append_element_content_handler(element!("link[rel]", |el| {
-                let rel = el.get_attribute("rel").unwrap_or_default();
-                if rel
-                    .split_ascii_whitespace()
-                    .any(|r| r.eq_ignore_ascii_case("stylesheet"))
-                {
+                if is_stylesheet(el) {
                     el.set_attribute("nonce", placeholder)?;
                 }
                 Ok(())
@@ -149,12 +193,31 @@ mod tests {
 
     const P: &str = "PLACEHOLDER";
 
+    /// The prepared document with nonce `N`, without the nonce meta (which
+    /// `the_nonce_is_published_where_libraries_look` checks).
     fn prep(html: &str) -> (String, Vec<String>) {
         let p = prepare(html, P).unwrap();
-        (
-            String::from_utf8(p.with_nonce("N")).unwrap(),
-            p.script_hashes,
+        let out = String::from_utf8(p.with_nonce("N")).unwrap();
+        (out.replace(&nonce_meta("N"), ""), p.script_hashes)
+    }
+
+    #[test]
+    fn the_nonce_is_published_where_libraries_look() {
+        let p = prepare(
+            "<!doctype html><html><head><title>t</title></head><body></body></html>",
+            P,
         )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(p.with_nonce("N")).unwrap(),
+            r#"<!doctype html><html><head><meta property="csp-nonce" nonce="N" content="N"><title>t</title></head><body></body></html>"#
+        );
+        // No <head> tag: at the end, once.
+        let p = prepare("<p>x</p>", P).unwrap();
+        assert_eq!(
+            String::from_utf8(p.with_nonce("N")).unwrap(),
+            format!("<p>x</p>{}", nonce_meta("N"))
+        );
     }
 
     #[test]

@@ -21,9 +21,13 @@ use rand::RngCore;
 use html::{HtmlError, PreparedHtml};
 use policy::Policy;
 
-/// The main document's policy when the app sets none.
+/// The main document's policy when the app sets none. `data:` fonts are
+/// allowed: bundlers inline small fonts as `data:` URLs in the app's own
+/// CSS, a font runs no script, and page script can load a font from bytes
+/// with the `FontFace` API whatever `font-src` says, so refusing them
+/// protects nothing.
 pub(crate) const DEFAULT_APP_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-img-src 'self' data:; font-src 'self'; connect-src ipc://localhost; frame-src isolation://localhost; \
+img-src 'self' data:; font-src 'self' data:; connect-src ipc://localhost; frame-src isolation://localhost; \
 object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// A fresh CSP nonce: 128 bits from the OS RNG, base64. New for every
@@ -35,6 +39,7 @@ pub(crate) fn fresh_nonce() -> String {
 }
 
 /// Builds the served form of each HTML file, once, at startup.
+#[derive(Clone)]
 pub(crate) struct Csp {
     base: Policy,
     /// `false` when the app turned automatic modification off
@@ -50,7 +55,7 @@ pub(crate) enum Document {
         header: Vec<String>,
     },
     AsIs {
-        body: &'static [u8],
+        body: std::borrow::Cow<'static, [u8]>,
         header: String,
     },
 }
@@ -63,7 +68,7 @@ impl Document {
                 let nonce = fresh_nonce();
                 (body.with_nonce(&nonce).into(), header.join(&nonce))
             }
-            Document::AsIs { body, header } => ((*body).into(), header.clone()),
+            Document::AsIs { body, header } => (body.clone(), header.clone()),
         }
     }
 }
@@ -98,14 +103,17 @@ impl Csp {
         }
     }
 
-    pub(crate) fn prepare(&self, html: &'static [u8]) -> Result<Document, HtmlError> {
+    pub(crate) fn prepare(
+        &self,
+        html: std::borrow::Cow<'static, [u8]>,
+    ) -> Result<Document, HtmlError> {
         if !self.modify {
             return Ok(Document::AsIs {
                 body: html,
                 header: self.base.render(),
             });
         }
-        let text = std::str::from_utf8(html).map_err(|e| HtmlError::Parse(e.to_string()))?;
+        let text = std::str::from_utf8(&html).map_err(|e| HtmlError::Parse(e.to_string()))?;
         let body = html::prepare(text, &self.placeholder)?;
         let mut policy = self.base.clone();
         for hash in &body.script_hashes {
@@ -139,7 +147,7 @@ mod tests {
     use super::*;
 
     fn served(csp: &Csp, html: &'static str) -> (String, String) {
-        let (body, header) = csp.prepare(html.as_bytes()).unwrap().render();
+        let (body, header) = csp.prepare(html.as_bytes().into()).unwrap().render();
         (String::from_utf8(body.into_owned()).unwrap(), header)
     }
 
@@ -162,7 +170,9 @@ mod tests {
     #[test]
     fn each_response_has_a_new_nonce() {
         let csp = Csp::new(None, true, false);
-        let doc = csp.prepare(b"<style>p{}</style>").unwrap();
+        let doc = csp
+            .prepare(b"<style>p{}</style>".as_slice().into())
+            .unwrap();
         assert_ne!(doc.render().1, doc.render().1);
     }
 

@@ -3,7 +3,8 @@
 //! HTML files are prepared once at startup (`crate::csp`): inline scripts
 //! hashed, nonce placeholders set, external scripts checked for `integrity`.
 //! Each HTML response then gets a fresh nonce in its body and its
-//! `Content-Security-Policy` header.
+//! `Content-Security-Policy` header. A path with no file extension that
+//! names no file is a client-side route and gets `index.html`.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -21,6 +22,10 @@ pub(crate) struct AppProtocol {
     /// Directories by URL path prefix (`""` is the app's frontend).
     mounts: Mounts,
     documents: HashMap<String, Document>,
+    /// Debug builds: the frontend read from disk (`MOAT_FRONTEND_DIR`)
+    /// in place of the `""` mount.
+    #[cfg(debug_assertions)]
+    disk: Option<super::dev::DiskFrontend>,
 }
 
 fn html_files(dir: &'static Dir<'static>, out: &mut Vec<&'static include_dir::File<'static>>) {
@@ -49,14 +54,29 @@ impl AppProtocol {
             html_files(dir, &mut files);
             for f in files {
                 let path = format!("{prefix}{}", f.path().to_string_lossy().replace('\\', "/"));
-                let doc = csp.prepare(f.contents()).map_err(|error| Error::Html {
-                    file: path.clone(),
-                    message: error.to_string(),
-                })?;
+                let doc =
+                    csp.prepare(Cow::Borrowed(f.contents()))
+                        .map_err(|error| Error::Html {
+                            file: path.clone(),
+                            message: error.to_string(),
+                        })?;
                 documents.insert(path, doc);
             }
         }
-        Ok(Self { mounts, documents })
+        Ok(Self {
+            mounts,
+            documents,
+            #[cfg(debug_assertions)]
+            disk: None,
+        })
+    }
+
+    /// Serves the app's own frontend from `disk` instead of the embedded
+    /// copy (other mounts stay embedded).
+    #[cfg(debug_assertions)]
+    pub(crate) fn with_disk(mut self, disk: super::dev::DiskFrontend) -> Self {
+        self.disk = Some(disk);
+        self
     }
 
     fn file(&self, path: &str) -> Option<&'static include_dir::File<'static>> {
@@ -69,20 +89,43 @@ impl Scheme for AppProtocol {
         let Some(path) = embedded_path(req.uri().path()) else {
             return not_found();
         };
+        #[cfg(debug_assertions)]
+        if let Some(disk) = &self.disk {
+            if !self.mounts.below_root(&path) {
+                return disk.respond(&path, req.uri().path());
+            }
+        }
         if let Some(doc) = self.documents.get(&path) {
-            let (body, policy) = doc.render();
-            let mut res = ok(body, "text/html; charset=utf-8", Some(&policy));
-            res.headers_mut().insert(
-                http::header::CACHE_CONTROL,
-                http::HeaderValue::from_static("no-store"),
-            );
-            return res;
+            return html_response(doc);
         }
         match self.file(&path) {
             Some(file) => ok(Cow::Borrowed(file.contents()), &mime_for(&path), None),
+            None if is_client_route(req.uri().path()) => match self.documents.get("index.html") {
+                Some(doc) => html_response(doc),
+                None => not_found(),
+            },
             None => not_found(),
         }
     }
+}
+
+pub(crate) fn html_response(doc: &Document) -> Response<Cow<'static, [u8]>> {
+    let (body, policy) = doc.render();
+    let mut res = ok(body, "text/html; charset=utf-8", Some(&policy));
+    res.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// A path that names no file and has no file extension in its last
+/// segment (`/settings/profile`, `/users/42/`) is a route of a client-side
+/// router: it gets the app's `index.html`, so such a route survives a
+/// reload. A missing `/logo.png` or `/chunk.js` stays a 404.
+pub(crate) fn is_client_route(path: &str) -> bool {
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    !last.is_empty() && !last.contains('.')
 }
 
 #[cfg(test)]
@@ -134,5 +177,42 @@ mod tests {
         assert_eq!(css.headers()["x-content-type-options"], "nosniff");
         assert_eq!(get("/t/missing.html").status(), 404);
         assert_eq!(get("/csp.html").status(), 404);
+    }
+
+    #[test]
+    fn client_routes_get_index_html_and_missing_files_stay_404() {
+        static DEMO: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo-frontend");
+        let app = AppProtocol::new(
+            Mounts::default().with(("", &DEMO)),
+            &Csp::new(None, true, false),
+        )
+        .unwrap();
+        let get = |p: &str| {
+            app.respond(
+                &Request::builder()
+                    .uri(format!("app://localhost{p}"))
+                    .body(Vec::new())
+                    .unwrap(),
+            )
+        };
+        for route in ["/settings/profile", "/users/42/", "/about"] {
+            let res = get(route);
+            assert_eq!(res.status(), 200, "{route}");
+            assert!(
+                res.headers().contains_key("content-security-policy"),
+                "{route}"
+            );
+            assert!(String::from_utf8_lossy(res.body()).contains("<title>Moat demo</title>"));
+        }
+        for missing in [
+            "/logo.png",
+            "/assets/chunk-abc.js",
+            "/a/b.css",
+            "/..",
+            "/.hidden",
+        ] {
+            assert_eq!(get(missing).status(), 404, "{missing}");
+        }
+        assert!(!is_client_route("/"));
     }
 }

@@ -15,6 +15,8 @@
 pub(crate) mod app;
 #[cfg(feature = "api-asset")]
 pub(crate) mod asset;
+#[cfg(debug_assertions)]
+pub(crate) mod dev;
 pub(crate) mod isolation;
 #[cfg(any(feature = "api-asset", feature = "fuzz-targets", test))]
 pub(crate) mod range;
@@ -50,6 +52,14 @@ impl Mounts {
         &self,
     ) -> impl Iterator<Item = &(&'static str, &'static include_dir::Dir<'static>)> {
         self.0.iter()
+    }
+
+    /// Whether `path` lies under a mount other than the root one.
+    #[cfg(debug_assertions)]
+    pub(crate) fn below_root(&self, path: &str) -> bool {
+        self.0
+            .iter()
+            .any(|(prefix, _)| !prefix.is_empty() && path.starts_with(prefix))
     }
 
     /// The file at `path`; the longest matching prefix wins, so a mount
