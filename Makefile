@@ -34,7 +34,7 @@ XVFB_RUN := xvfb-run -a -s "-screen 0 1280x1024x24 -noreset"
 
 ## run: build and open the demo (under Xvfb, and saying so, when there is no display)
 run: deps
-	$(CARGO) build --locked --features $(FEATURES) --bin moat-demo
+	$(CARGO) build --locked -p moat-demo --features $(FEATURES),devtools --bin moat-demo
 	@if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
 	  echo "moat: no display found; running the demo under Xvfb (invisible; Ctrl-C to stop)"; \
 	  $(XVFB_RUN) $(DEMO); \
@@ -44,29 +44,29 @@ run: deps
 
 ## test: unit tests, and the end-to-end tests in the real webview under Xvfb
 test: deps
-	$(XVFB_RUN) $(CARGO) test --locked --features dangerous-test-harness,$(FEATURES)
+	$(XVFB_RUN) $(CARGO) test --locked --workspace --features dangerous-test-harness,$(FEATURES)
 	# The library's unit tests once more with no built-in module compiled in:
 	# allowing one must stop startup, and naming the feature.
-	$(CARGO) test --locked --lib
+	$(CARGO) test --locked -p moat --lib
 
 ## soak: the long runs kept out of `make test` (a million calls from one page)
 soak: deps
-	$(XVFB_RUN) $(CARGO) test --locked --features dangerous-test-harness,$(FEATURES) --test e2e -- --ignored
+	$(XVFB_RUN) $(CARGO) test --locked -p moat-demo --features dangerous-test-harness,$(FEATURES) --test e2e -- --ignored
 
 fmt:
-	$(CARGO) fmt
+	$(CARGO) fmt --all
 
 lint:
-	$(CARGO) fmt --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
-	$(CARGO) clippy --locked --all-targets --features dangerous-test-harness,$(FEATURES) -- -D warnings
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets --features dangerous-test-harness,$(FEATURES),devtools -- -D warnings
 	for f in api-fs api-shell api-http api-asset; do \
-	  $(CARGO) clippy --locked --lib --features $$f -- -D warnings || exit 1; \
+	  $(CARGO) clippy --locked -p moat --lib --features $$f -- -D warnings || exit 1; \
 	done
 
 ## bench: Moat vs the bare-wry floor in the real webview, release build (see docs/bench.md)
 bench: deps
-	$(XVFB_RUN) $(CARGO) bench --locked --features dangerous-test-harness,$(FEATURES) --bench ipc
+	$(XVFB_RUN) $(CARGO) bench --locked -p moat-demo --features dangerous-test-harness,$(FEATURES) --bench ipc
 
 ## fuzz: coverage-guided fuzzing of the parsers with AFL++ (cargo-afl, stable Rust), FUZZ_SECONDS per target
 FUZZ_SECONDS ?= 60

@@ -50,7 +50,7 @@ const INIT: &str = r#"(() => {
 
 /// The demo's page, served as Moat serves it (path `/` is `index.html`).
 static DEMO: include_dir::Dir<'static> =
-    include_dir::include_dir!("$CARGO_MANIFEST_DIR/demo-frontend");
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../demo-frontend");
 
 enum UserEvent {
     Eval(String),

@@ -79,7 +79,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/workload.js");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../benches/workload.js");
     let data = std::env::temp_dir().join(format!("moat-bench-{}", std::process::id()));
     std::fs::create_dir_all(&data).expect("bench data directory");
     // The demo's own config, with the call rate limit raised past what the

@@ -74,7 +74,11 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
     check_commands(&parts.config, &parts.commands)?;
     check_files(&parts.config, &parts.frontend, &parts.hooks)?;
     let config = parts.config;
-    let devtools = devtools_allowed(config.devtools, cfg!(debug_assertions))?;
+    let devtools = devtools_allowed(
+        config.devtools,
+        cfg!(debug_assertions),
+        cfg!(feature = "devtools"),
+    )?;
     let builtins = api::builtin::allowed(&config.allowlist)?;
     let asset = builtins.contains(&Builtin::Asset);
     let csp = Csp::new(
@@ -228,13 +232,19 @@ fn check_files(config: &Config, frontend: &Mounts, hooks: &Mounts) -> Result<(),
     Ok(())
 }
 
-/// Whether the web inspector is on: only when asked for, and never in a
-/// release build, which refuses to start rather than quietly drop the
-/// request (so nobody ships believing it is on or off by accident).
-pub(crate) fn devtools_allowed(requested: bool, debug_build: bool) -> Result<bool, Error> {
-    match (requested, debug_build) {
-        (true, false) => Err(Error::DevtoolsInRelease),
-        (requested, _) => Ok(requested),
+/// Whether the web inspector is on: only when asked for, in a debug build
+/// with the `devtools` feature. A release build, or one without the
+/// feature, refuses to start rather than quietly drop the request (so
+/// nobody ships believing it is on or off by accident).
+pub(crate) fn devtools_allowed(
+    requested: bool,
+    debug_build: bool,
+    built_with: bool,
+) -> Result<bool, Error> {
+    match (requested, debug_build, built_with) {
+        (true, false, _) => Err(Error::DevtoolsInRelease),
+        (true, true, false) => Err(Error::DevtoolsNotBuilt),
+        (requested, _, _) => Ok(requested),
     }
 }
 
@@ -410,12 +420,16 @@ mod tests {
     #[test]
     fn devtools_are_on_only_when_asked_in_a_debug_build() {
         assert!(matches!(
-            devtools_allowed(true, false),
+            devtools_allowed(true, false, true),
             Err(Error::DevtoolsInRelease)
         ));
-        assert!(matches!(devtools_allowed(true, true), Ok(true)));
-        assert!(matches!(devtools_allowed(false, true), Ok(false)));
-        assert!(matches!(devtools_allowed(false, false), Ok(false)));
+        assert!(matches!(
+            devtools_allowed(true, true, false),
+            Err(Error::DevtoolsNotBuilt)
+        ));
+        assert!(matches!(devtools_allowed(true, true, true), Ok(true)));
+        assert!(matches!(devtools_allowed(false, true, false), Ok(false)));
+        assert!(matches!(devtools_allowed(false, false, false), Ok(false)));
         assert!(Error::DevtoolsInRelease
             .to_string()
             .contains("never available in a release build"));

@@ -53,6 +53,8 @@ pub enum Error {
     },
     /// `devtools: true` in a release build.
     DevtoolsInRelease,
+    /// `devtools: true` in a debug build without the `devtools` feature.
+    DevtoolsNotBuilt,
     /// Command-line arguments were not understood.
     Args(String),
     /// The window, webview or runtime could not be created.
@@ -85,6 +87,9 @@ impl std::fmt::Display for Error {
             Error::ModuleNotBuilt { function, feature } => write!(
                 f,
                 "moat config: allowlist: `{function}` is allowed, but this binary was built without the cargo feature `{feature}`; enable the feature or remove it from the allowlist"
+            ),
+            Error::DevtoolsNotBuilt => f.write_str(
+                "moat config: devtools: this binary was built without the cargo feature `devtools` (make run turns it on); build with it or set \"devtools\": false",
             ),
             Error::DevtoolsInRelease => f.write_str(
                 "moat config: devtools: the web inspector is never available in a release build; set \"devtools\": false",

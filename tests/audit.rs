@@ -9,7 +9,8 @@ fn audit(config: &str, frontend: &str) -> (Option<i32>, serde_json::Value) {
 }
 
 fn audit_with(config: &str, frontend: &str, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The repository's top level (the demo crate lives in `demo/`).
+    let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let out = Command::new(env!("CARGO_BIN_EXE_moat-demo"))
         .args(["audit", "--json", "--config"])
         .arg(root.join(config))

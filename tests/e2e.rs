@@ -91,10 +91,13 @@ impl Outcome {
     }
 }
 
+/// The repository's top level (the demo crate lives in `demo/`).
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+}
+
 fn js(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/js")
-        .join(name)
+    root().join("tests/js").join(name)
 }
 
 /// Runs `script` (with lib.js prepended) in the demo, with its data
@@ -623,7 +626,7 @@ fn a_debug_build_serves_the_frontend_from_disk_when_asked() {
     let xdg = tempfile::tempdir().unwrap();
     let dir = xdg.path().join(APP_ID).join("frontend");
     std::fs::create_dir_all(&dir).unwrap();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo-frontend");
+    let root = root().join("demo-frontend");
     for name in ["index.html", "app.js", "style.css"] {
         std::fs::copy(root.join(name), dir.join(name)).unwrap();
     }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use moat::{Builder, CallContext, Commands, Config, NoArgs};
 use serde::{Deserialize, Serialize};
 
-static FRONTEND: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/demo-frontend");
-static HOOKS: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/demo-frontend/hooks");
+static FRONTEND: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/../demo-frontend");
+static HOOKS: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/../demo-frontend/hooks");
 
 const REPORT: &str = "report.txt";
 
@@ -125,7 +125,7 @@ fn main() {
     if args.peek().is_some_and(|a| a == "audit") {
         std::process::exit(moat::audit::run_cli(args.skip(1)));
     }
-    let result = Config::from_json(include_str!("../moat.json"))
+    let result = Config::from_json(include_str!("../../moat.json"))
         .map_err(moat::Error::from)
         .and_then(|config| {
             Builder::new(config)
