@@ -61,6 +61,7 @@ compile_error!(
 mod api;
 mod app;
 pub mod audit;
+mod cli;
 mod config;
 mod csp;
 mod error;
@@ -102,6 +103,7 @@ pub struct Builder {
     frontend: &'static Dir<'static>,
     hooks: &'static Dir<'static>,
     commands: Commands,
+    about: cli::About,
 }
 
 impl Builder {
@@ -112,7 +114,33 @@ impl Builder {
             frontend: &EMPTY_DIR,
             hooks: &EMPTY_DIR,
             commands: Commands::new(),
+            about: cli::About {
+                name: "moat-app",
+                version: "",
+                sources: audit::Sources::default(),
+            },
         }
+    }
+
+    /// The app's name and version, for `--version` and `--help`:
+    /// `.about(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))`.
+    pub fn about(mut self, name: &'static str, version: &'static str) -> Self {
+        self.about.name = name;
+        self.about.version = version;
+        self
+    }
+
+    /// Where the app's sources are on disk, relative to the directory the
+    /// app is run from, for `audit` when it names none: the config file,
+    /// the frontend directory and the hooks directory. Defaults:
+    /// `moat.json`, `frontend`, `<frontend>/hooks`.
+    pub fn sources(mut self, config: &str, frontend: &str, hooks: &str) -> Self {
+        self.about.sources = audit::Sources {
+            config: config.into(),
+            frontend: frontend.into(),
+            hooks: Some(hooks.into()),
+        };
+        self
     }
 
     /// The embedded frontend served at `app://localhost/`; must contain
@@ -135,10 +163,15 @@ impl Builder {
         self
     }
 
-    /// Checks everything, opens the window and runs until it closes.
-    /// Returns only on a startup error: a bad config or frontend, a missing
-    /// program, no display.
+    /// Reads the command line (`--help`, `--version` and `audit` answer
+    /// and exit), then checks everything, opens the window and runs until it
+    /// closes. Returns only on a startup error: a bad config, frontend or
+    /// argument, a missing program, no display.
     pub fn run(self) -> Result<(), Error> {
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        if let cli::Action::Exit(code) = cli::handle(&self.about, &args)? {
+            std::process::exit(code);
+        }
         window::prepare_process();
         log::init();
         let parts = app::Parts {

@@ -218,3 +218,26 @@ fn hooks_that_would_not_load_are_high_findings_at_their_line() {
         "{report:#}"
     );
 }
+
+#[test]
+fn the_binary_answers_help_and_version() {
+    let run = |arg: &str| {
+        Command::new(env!("CARGO_BIN_EXE_moat-demo"))
+            .arg(arg)
+            .output()
+            .expect("spawn moat-demo")
+    };
+    let help = run("--help");
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        text.contains("moat-demo audit [--config FILE]") && text.contains("--version"),
+        "{text}"
+    );
+    let version = run("--version");
+    assert_eq!(version.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        concat!("moat-demo ", env!("CARGO_PKG_VERSION"), " (Moat 0.1.0)")
+    );
+}

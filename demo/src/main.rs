@@ -119,16 +119,13 @@ fn diagnostics() -> Commands {
 }
 
 fn main() {
-    // `moat-demo audit …`: check the config and frontend on disk instead of
-    // running the app.
-    let mut args = std::env::args().skip(1).peekable();
-    if args.peek().is_some_and(|a| a == "audit") {
-        std::process::exit(moat::audit::run_cli(args.skip(1)));
-    }
     let result = Config::from_json(include_str!("../../moat.json"))
         .map_err(moat::Error::from)
         .and_then(|config| {
             Builder::new(config)
+                .about(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+                // `moat-demo audit` from the repository's top level.
+                .sources("moat.json", "demo-frontend", "demo-frontend/hooks")
                 .frontend(&FRONTEND)
                 .hooks(&HOOKS)
                 .commands(commands())

@@ -42,31 +42,58 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path, hooks: &Path
     f.into_sorted()
 }
 
+/// Where an app's sources are on disk, relative to the working directory:
+/// what `audit` reads when the command line names nothing else.
+#[derive(Debug, Clone)]
+pub(crate) struct Sources {
+    pub(crate) config: PathBuf,
+    pub(crate) frontend: PathBuf,
+    /// `None`: `<frontend>/hooks`.
+    pub(crate) hooks: Option<PathBuf>,
+}
+
+impl Default for Sources {
+    fn default() -> Self {
+        Self {
+            config: PathBuf::from("moat.json"),
+            frontend: PathBuf::from("frontend"),
+            hooks: None,
+        }
+    }
+}
+
 /// What the command line asked for.
 struct Cli {
     config: PathBuf,
     frontend: PathBuf,
-    /// Defaults to `<frontend>/hooks`.
     hooks: Option<PathBuf>,
     json: bool,
 }
 
-fn parse_cli(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
+fn parse_cli(args: impl IntoIterator<Item = String>, sources: Sources) -> Result<Cli, String> {
     let mut cli = Cli {
-        config: PathBuf::from("moat.json"),
-        frontend: PathBuf::from("demo-frontend"),
-        hooks: None,
+        config: sources.config,
+        frontend: sources.frontend,
+        hooks: sources.hooks,
         json: false,
     };
+    let mut hooks_given = false;
     let mut args = args.into_iter();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--json" => cli.json = true,
             "--config" => cli.config = args.next().ok_or("--config needs a file")?.into(),
             "--frontend" => {
-                cli.frontend = args.next().ok_or("--frontend needs a directory")?.into()
+                cli.frontend = args.next().ok_or("--frontend needs a directory")?.into();
+                // Another frontend: its own hooks/, unless --hooks says.
+                if !hooks_given {
+                    cli.hooks = None;
+                }
             }
-            "--hooks" => cli.hooks = Some(args.next().ok_or("--hooks needs a directory")?.into()),
+            "--hooks" => {
+                cli.hooks = Some(args.next().ok_or("--hooks needs a directory")?.into());
+                hooks_given = true;
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -74,13 +101,13 @@ fn parse_cli(args: impl IntoIterator<Item = String>) -> Result<Cli, String> {
 }
 
 /// The `audit` subcommand: `audit [--config FILE] [--frontend DIR]
-/// [--hooks DIR] [--json]`.
+/// [--hooks DIR] [--json]`, with `sources` where nothing is named.
 /// Returns the process exit code.
-pub fn run_cli(args: impl IntoIterator<Item = String>) -> i32 {
-    let cli = match parse_cli(args) {
+pub(crate) fn run_cli(args: impl IntoIterator<Item = String>, sources: Sources) -> i32 {
+    let cli = match parse_cli(args, sources) {
         Ok(cli) => cli,
         Err(msg) => {
-            eprintln!("moat audit: {msg}\nusage: moat-demo audit [--config moat.json] [--frontend DIR] [--hooks DIR (default: FRONTEND/hooks)] [--json]");
+            eprintln!("moat audit: {msg}\nusage: audit [--config FILE] [--frontend DIR] [--hooks DIR (default: FRONTEND/hooks)] [--json]");
             return 2;
         }
     };
