@@ -8,7 +8,7 @@ DEMO         := target/debug/moat-demo
 # The demo uses the built-in modules; each is a cargo feature (see Cargo.toml).
 FEATURES     := api-all
 
-.PHONY: deps run test soak fuzz fmt lint bench
+.PHONY: deps run test soak fuzz fmt lint bench schema
 
 ## deps: install the system packages WebKitGTK needs, if any is missing
 deps:
@@ -52,6 +52,10 @@ test: deps
 ## soak: the long runs kept out of `make test` (a million calls from one page)
 soak: deps
 	$(XVFB_RUN) $(CARGO) test --locked -p moat-demo --features dangerous-test-harness,$(FEATURES) --test e2e -- --ignored
+
+## schema: regenerate moat.schema.json from the config types (make test checks it is current)
+schema:
+	MOAT_WRITE_SCHEMA=1 $(CARGO) test --locked -p moat --lib config::tests::the_committed_schema_matches_the_config_types
 
 fmt:
 	$(CARGO) fmt --all

@@ -7,10 +7,23 @@
 
 use serde::Deserialize;
 
-/// The parsed configuration.
+/// An app's security configuration (`moat.json`), parsed.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(
+    test,
+    schemars(
+        title = "moat.json",
+        description = "A Moat app's security configuration, compiled into the app. Unknown keys stop the app at startup; every protection is on unless a key here turns it off."
+    )
+)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Config {
+    /// The JSON schema of this file (`moat.schema.json` in Moat's
+    /// repository), for editors. Moat ignores it.
+    #[serde(default, rename = "$schema")]
+    #[allow(dead_code)]
+    pub(crate) schema: Option<String>,
     /// Reverse-DNS app id, e.g. `dev.moat.demo`. Names the data directory.
     pub(crate) identifier: String,
     /// Window title.
@@ -27,7 +40,7 @@ pub struct Config {
     /// Size and time limits on calls.
     #[serde(default)]
     pub(crate) limits: Limits,
-    /// The main document's Content-Security-Policy. `None`: Moat's strict
+    /// The main document's Content-Security-Policy. Absent or `null`: Moat's strict
     /// default.
     #[serde(default)]
     pub(crate) csp: Option<String>,
@@ -50,6 +63,7 @@ pub struct Config {
 
 /// A web permission an app may grant its pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Permission {
     /// `getUserMedia` audio.
@@ -68,6 +82,7 @@ pub(crate) enum Permission {
 
 /// Escape hatches. Off unless set; each is loud.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Dangerous {
     /// Serve HTML and the app's `csp` exactly as given: no hashes for inline
@@ -79,6 +94,7 @@ pub(crate) struct Dangerous {
 
 /// Initial window size in logical pixels.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct WindowConfig {
     /// Width.
@@ -98,6 +114,7 @@ impl Default for WindowConfig {
 
 /// The isolation frame's hooks.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IsolationConfig {
     /// ES module files, relative to the hooks directory given to the builder,
@@ -109,10 +126,11 @@ pub(crate) struct IsolationConfig {
 
 /// Which dedicated commands and built-in module functions the page may call.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Allowlist {
-    /// `None` (absent): every registered command, since registering one in
-    /// Rust is itself an explicit grant. `Some`: only these; each must be
+    /// Absent or `null`: every registered command, since registering one in
+    /// Rust is itself an explicit grant. A list: only these; each must be
     /// registered.
     #[serde(default)]
     pub(crate) commands: Option<Vec<String>>,
@@ -135,6 +153,7 @@ pub(crate) struct Allowlist {
 /// The `fs` module's functions. `all` turns on every one, including those a
 /// later version adds: the audit flags it.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct FsAllow {
     /// Every function.
@@ -156,6 +175,7 @@ pub(crate) struct FsAllow {
 
 /// The `shell` module's functions.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ShellAllow {
     /// Every function.
@@ -171,6 +191,7 @@ pub(crate) struct ShellAllow {
 
 /// The `http` module's functions.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HttpAllow {
     /// Every function.
@@ -183,6 +204,7 @@ pub(crate) struct HttpAllow {
 
 /// Scopes of the built-in modules; see `README.md` for the pattern syntax.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScopeConfig {
     /// Paths the `fs` module may use.
@@ -205,6 +227,7 @@ pub(crate) struct ScopeConfig {
 /// Path globs: absolute, or starting with a base-directory variable
 /// (`$APPDATA/**`). Deny wins.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PathScopeConfig {
     /// Globs that allow.
@@ -217,6 +240,7 @@ pub(crate) struct PathScopeConfig {
 
 /// URL patterns, `https://host[:port]/path-glob`. Deny wins.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct UrlScopeConfig {
     /// Patterns that allow.
@@ -235,6 +259,7 @@ pub(crate) struct UrlScopeConfig {
 
 /// A program the page may run by `name`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ShellEntryConfig {
     /// What the page calls it.
@@ -256,6 +281,7 @@ pub(crate) struct ShellEntryConfig {
 
 /// The arguments a shell entry takes.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub(crate) enum ShellArgs {
     /// `true`: any arguments; `false`: none.
@@ -272,6 +298,7 @@ impl Default for ShellArgs {
 
 /// One argument's rule.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub(crate) enum ShellArg {
     /// Must be exactly this string.
@@ -285,6 +312,7 @@ pub(crate) enum ShellArg {
 
 /// Limits on calls.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct Limits {
     /// Largest envelope the core opens, in bytes.
@@ -468,6 +496,61 @@ fn hook_path_ok(hook: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    /// `moat.schema.json`, generated from these types: editors complete and
+    /// check `moat.json` with it (`"$schema"`), and its descriptions are the
+    /// reference of every key.
+    fn schema_text() -> String {
+        let schema = schemars::schema_for!(Config);
+        serde_json::to_string_pretty(&schema).unwrap() + "\n"
+    }
+
+    #[test]
+    fn the_committed_schema_matches_the_config_types() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("moat.schema.json");
+        let text = schema_text();
+        if std::env::var_os("MOAT_WRITE_SCHEMA").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text,
+            "moat.schema.json does not match the config types: run `make schema` and commit it"
+        );
+    }
+
+    #[test]
+    fn every_key_in_the_schema_is_documented() {
+        fn walk(v: &serde_json::Value, at: &str, missing: &mut Vec<String>) {
+            if let Some(props) = v.get("properties").and_then(|p| p.as_object()) {
+                for (k, p) in props {
+                    if p.get("description").is_none() {
+                        missing.push(format!("{at}.{k}"));
+                    }
+                    walk(p, &format!("{at}.{k}"), missing);
+                }
+            }
+            for key in ["$defs", "definitions"] {
+                if let Some(defs) = v.get(key).and_then(|d| d.as_object()) {
+                    for (k, d) in defs {
+                        walk(d, k, missing);
+                    }
+                }
+            }
+        }
+        let schema: serde_json::Value = serde_json::from_str(&schema_text()).unwrap();
+        let mut missing = Vec::new();
+        walk(&schema, "", &mut missing);
+        assert!(missing.is_empty(), "keys without a description: {missing:?}");
+    }
+
+    #[test]
+    fn a_schema_key_is_accepted() {
+        let c = Config::from_json(
+            r#"{"$schema":"./moat.schema.json","identifier":"dev.x","title":"x"}"#,
+        );
+        assert!(c.is_ok(), "{c:?}");
+    }
+
     use super::*;
 
     const MIN: &str = r#"{"identifier":"dev.moat.t","title":"T"}"#;
