@@ -540,7 +540,10 @@ mod tests {
         let schema: serde_json::Value = serde_json::from_str(&schema_text()).unwrap();
         let mut missing = Vec::new();
         walk(&schema, "", &mut missing);
-        assert!(missing.is_empty(), "keys without a description: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "keys without a description: {missing:?}"
+        );
     }
 
     #[test]

@@ -89,7 +89,34 @@ mod window;
 
 pub use config::{Config, ConfigError};
 pub use error::Error;
-pub use include_dir::{include_dir, Dir};
+pub use include_dir::Dir;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use include_dir;
+}
+
+/// Embeds a directory in the binary, for [`Builder::frontend`] and
+/// [`Builder::hooks`]:
+///
+/// ```ignore
+/// static FRONTEND: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/frontend");
+/// ```
+///
+/// It is `include_dir`'s macro, usable without depending on that crate
+/// (its expansion names it, so the name is brought into scope here). The
+/// app's build script should name the directory as an input
+/// (`cargo:rerun-if-changed`), or a file added to it is embedded only at
+/// the next rebuild for another reason.
+#[macro_export]
+macro_rules! include_dir {
+    // Tokens, not a `literal` fragment: a proc macro reads a forwarded
+    // fragment as an opaque group, not as the string it holds.
+    ($($path:tt)+) => {{
+        use $crate::__private::include_dir;
+        include_dir::include_dir!($($path)+)
+    }};
+}
 pub use ipc::command::{CallContext, Commands, NoArgs};
 
 use protocol::Mounts;
