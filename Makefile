@@ -8,7 +8,7 @@ DEMO         := target/debug/moat-demo
 # The demo uses the built-in modules; each is a cargo feature (see Cargo.toml).
 FEATURES     := api-all
 
-.PHONY: deps run test soak fuzz fmt lint bench schema
+.PHONY: deps run test soak fuzz fmt lint bench schema package new-app
 
 ## deps: install the system packages WebKitGTK needs, if any is missing
 deps:
@@ -48,6 +48,11 @@ test: deps
 	# The library's unit tests once more with no built-in module compiled in:
 	# allowing one must stop startup, and naming the feature.
 	$(CARGO) test --locked -p moat --lib
+	# The demo as a package: built, unpacked, checked, and its window opened.
+	$(MAKE) --no-print-directory package
+	$(XVFB_RUN) tools/check-package.sh $$(ls -t dist/moat-demo_*.deb | head -1) moat-demo "Moat demo"
+	# The scaffold: a new app builds, passes its own test, lint and audit, and packages.
+	tools/check-new-app.sh
 
 ## soak: the long runs kept out of `make test` (a million calls from one page)
 soak: deps
@@ -60,13 +65,36 @@ schema:
 fmt:
 	$(CARGO) fmt --all
 
+# Dependencies are checked offline against this snapshot of the RustSec
+# advisory database (its commit and date are in its SNAPSHOT file).
+ADVISORY_DB  ?= ../shared/advisory-db
+DENY_VERSION := 0.20.2
+
+## lint: formatting, clippy, and every dependency's advisories, licence and source (cargo-deny)
 lint:
+	@cargo_deny_version=$$($(CARGO) deny --version 2>/dev/null | cut -d' ' -f2); \
+	if [ "$$cargo_deny_version" != "$(DENY_VERSION)" ]; then \
+	  echo "moat: installing cargo-deny $(DENY_VERSION)"; \
+	  $(CARGO) install --locked cargo-deny@$(DENY_VERSION) || exit 1; \
+	fi
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked --workspace --all-targets --features dangerous-test-harness,$(FEATURES),devtools -- -D warnings
 	for f in api-fs api-shell api-http api-asset; do \
 	  $(CARGO) clippy --locked -p moat --lib --features $$f -- -D warnings || exit 1; \
 	done
+	$(CARGO) fetch --locked
+	tools/advisory-db.sh $(ADVISORY_DB) target/advisory-dbs
+	$(CARGO) deny --offline check
+
+## new-app: a new app in DIR, its own crate on Moat (NAME: crate name, ID: reverse-DNS id, TITLE optional)
+new-app:
+	@[ -n "$(DIR)" ] && [ -n "$(NAME)" ] && [ -n "$(ID)" ] || { echo "usage: make new-app DIR=../my-app NAME=my-app ID=org.example.myapp [TITLE='My app']" >&2; exit 2; }
+	tools/new-app.sh "$(DIR)" "$(NAME)" "$(ID)" "$(or $(TITLE),$(NAME))"
+
+## package: a release .deb of the demo, with SHA256SUMS, in dist/
+package: deps
+	tools/package.sh moat-demo moat-demo dev.moat.demo "Moat demo" packaging/moat-demo.svg dist $(FEATURES)
 
 ## bench: Moat vs the bare-wry floor in the real webview, release build (see docs/bench.md)
 bench: deps

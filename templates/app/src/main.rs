@@ -1,0 +1,45 @@
+//! {{TITLE}}: a page, a hook and one command, on Moat.
+//!
+//! The page (`frontend/`) calls Rust only through `window.moat.invoke`;
+//! every call passes the hook in `hooks/` inside Moat's isolation frame,
+//! then the checks of `moat.json` (only the commands it lists are
+//! callable), before it reaches a command registered here.
+
+use moat::{Builder, Commands, Config};
+use serde::Deserialize;
+
+static FRONTEND: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/frontend");
+static HOOKS: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/hooks");
+
+/// The arguments of `greet`: the page's `{ name }`, and nothing else
+/// (an unknown key is refused with `bad_args`).
+#[derive(Deserialize)]
+struct Greet {
+    name: String,
+}
+
+/// The app's commands. Add one: a typed struct for its arguments, a
+/// function, a line here, and its name in `moat.json`'s allowlist.
+fn commands() -> Commands {
+    Commands::new().sync("greet", |a: Greet, _| {
+        Ok::<_, ()>(format!("Hello, {}!", a.name))
+    })
+}
+
+fn main() {
+    let result = Config::from_json(include_str!("../moat.json"))
+        .map_err(moat::Error::from)
+        .and_then(|config| {
+            Builder::new(config)
+                .about(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+                .sources("moat.json", "frontend", "hooks")
+                .frontend(&FRONTEND)
+                .hooks(&HOOKS)
+                .commands(commands())
+                .run()
+        });
+    if let Err(e) = result {
+        eprintln!("{}: {e}", env!("CARGO_PKG_NAME"));
+        std::process::exit(2);
+    }
+}
