@@ -158,3 +158,23 @@ lab('dotdot', 'path_invalid', () => run('read with ..', fs.readTextFile('$APPDAT
 lab('sh', 'scope_denied', () => run('shell.execute sh', shell.execute('sh', ['-c', 'id'])));
 lab('inject', 'scope_denied', () => run('uname with an injected argument', shell.execute('uname', ['-s; id'])));
 lab('open-file', 'scope_denied', () => run('open file:', shell.open('file:///etc/passwd')));
+
+// Push: a channel for the long work's progress, and the clock's event.
+const { Channel, listen } = window.moat;
+$('work').addEventListener('click', async () => {
+  $('work').disabled = true;
+  $('work-status').textContent = 'working…';
+  const progress = new Channel(({ done, total }) => {
+    $('work-progress').max = total;
+    $('work-progress').value = done;
+    $('work-status').textContent = `${done} of ${total}`;
+  });
+  try {
+    $('work-status').textContent = await invoke('long_work', { steps: 40, step_ms: 50, progress });
+  } catch (e) {
+    $('work-status').textContent = `${e.code}: ${e.message}`;
+  } finally {
+    $('work').disabled = false;
+  }
+});
+listen('clock', (now) => { $('clock').textContent = now; });

@@ -79,23 +79,162 @@ function send(call) {
   }
 }
 
-function settle(id, fn) {
+/**
+ * Settles call `id` with `fn`, once. `expect`: how many of its channels the
+ * core opened (the reply says); their messages come first, so the reply
+ * waits until that many have ended.
+ */
+function settle(id, fn, expect) {
   const p = pending.get(id);
   if (!p) return;
+  // Only channels this page passed can end here (a marker the page wrote
+  // by hand names no Channel).
+  if (Math.min(expect, p.channels) > p.ended) {
+    p.expect = expect;
+    p.deferred = fn;
+    return;
+  }
   pending.delete(id);
   clearTimeout_(p.timer);
+  if (p.channels) dropChannels(id);
   fn(p);
 }
 
-function fail(id, code, message, data) {
-  settle(id, (p) => p.reject(new MoatError(code, message, p.cmd, data)));
+// ---- Push: events and channels (src/ipc/push.rs). The core queues them
+// with replies and evaluates `__moatPush(kind, target, payload)` in this
+// frame: "e" an event for listeners of the name `target`, "c" a message for
+// channel `target`, "x" the end of channel `target`.
+
+/** Event and command names: 1 to 64 ASCII letters, digits, '_', '-', ':'. */
+const NAME = /^[A-Za-z][A-Za-z0-9_:-]{0,63}$/;
+const listeners = new Map_();   // name -> Set of handlers
+const channels = new Map_();    // channel id -> { channel, callId }
+let nextChannelId = 1;
+
+function report(e) {
+  // A page handler's error is the page's; it must not stop the others.
+  queueMicrotask(() => { throw e; });
+}
+
+/**
+ * Calls `handler(payload)` for every event `name` the app emits, until the
+ * returned function is called.
+ */
+function listen(name, handler) {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    throw new MoatError('bad_call', 'event names are 1 to 64 ASCII letters, digits, "_", "-" or ":", starting with a letter', null);
+  }
+  if (typeof handler !== 'function') throw new MoatError('bad_call', 'listen needs a handler function', null);
+  let set = listeners.get(name);
+  if (!set) { set = new Set(); listeners.set(name, set); }
+  const entry = (payload) => handler(payload);
+  set.add(entry);
+  return () => {
+    set.delete(entry);
+    if (set.size === 0 && listeners.get(name) === set) listeners.delete(name);
+  };
+}
+
+/**
+ * A stream from one command to the page: pass it as an argument value, and
+ * `onMessage` gets each message the command sends, in order, before the
+ * call's promise settles. It closes when the command finishes.
+ */
+class Channel {
+  constructor(onMessage) {
+    if (typeof onMessage !== 'function') throw new MoatError('bad_call', 'a Channel needs a function for its messages', null);
+    this.id = nextChannelId++;
+    this.onmessage = onMessage;
+    this.closed = false;
+    Object.freeze(this);
+  }
+}
+
+function endChannel(id) {
+  const c = channels.get(id);
+  if (!c) return;
+  channels.delete(id);
+  const p = pending.get(c.callId);
+  if (!p) return;
+  p.ended += 1;
+  if (p.deferred && p.ended >= Math.min(p.expect, p.channels)) {
+    const fn = p.deferred;
+    p.deferred = null;
+    settle(c.callId, fn, 0);
+  }
+}
+
+/** Forgets the channels of a settled call (those the core never opened). */
+function dropChannels(callId) {
+  for (const [id, c] of channels) if (c.callId === callId) channels.delete(id);
+}
+
+Object.defineProperty(window, '__moatPush', {
+  value: (kind, target, payload) => {
+    if (kind === 'e') {
+      const set = listeners.get(target);
+      if (!set) return;   // no listener: dropped
+      for (const h of Array.from(set)) {
+        try { h(payload); } catch (e) { report(e); }
+      }
+    } else if (kind === 'c') {
+      const c = channels.get(target);
+      if (!c) return;
+      try { c.channel.onmessage(payload); } catch (e) { report(e); }
+    } else if (kind === 'x') {
+      endChannel(target);
+    }
+  },
+});
+
+/**
+ * `args` with every Channel in it replaced by its marker
+ * `{"__moatChannel": id}` (registered for call `callId`), and how many.
+ * Walks only plain objects and arrays; returns `args` itself when there is
+ * no Channel.
+ */
+function withChannels(args, callId) {
+  let count = 0;
+  const walk = (v, depth) => {
+    if (v instanceof Channel) {
+      channels.set(v.id, { channel: v, callId });
+      count += 1;
+      return { __moatChannel: v.id };
+    }
+    if (v === null || typeof v !== 'object' || depth > 64) return v;
+    const proto = Object.getPrototypeOf(v);
+    if (Array.isArray(v)) {
+      let out = null;
+      for (let i = 0; i < v.length; i++) {
+        const x = walk(v[i], depth + 1);
+        if (x !== v[i] && out === null) out = v.slice(0, i);
+        if (out !== null) out.push(x);
+      }
+      return out === null ? v : out;
+    }
+    if (proto !== Object.prototype && proto !== null) return v;
+    let out = null;
+    for (const k of Object.keys(v)) {
+      const x = walk(v[k], depth + 1);
+      if (x !== v[k] && out === null) out = Object.assign({}, v);
+      if (out !== null) out[k] = x;
+    }
+    return out === null ? v : out;
+  };
+  const replaced = walk(args, 0);
+  return { args: replaced, count };
+}
+
+function fail(id, code, message, data, expect) {
+  settle(id, (p) => p.reject(new MoatError(code, message, p.cmd, data)), expect || 0);
 }
 
 function settleReply(id, reply) {
+  const expect = reply && Number.isSafeInteger(reply.channels) ? reply.channels : 0;
   if (reply && Object.prototype.hasOwnProperty.call(reply, 'ok')) {
-    settle(id, (p) => p.resolve(reply.ok));
+    settle(id, (p) => p.resolve(reply.ok), expect);
   } else if (reply && reply.err) {
-    fail(id, String(reply.err.code), String(reply.err.message), reply.err.data);
+    fail(id, String(reply.err.code), String(reply.err.message), reply.err.data, expect);
   } else {
     fail(id, 'bad_reply', 'the core sent a reply of unknown shape');
   }
@@ -222,8 +361,10 @@ function invoke(cmd, args) {
       return;
     }
     const timer = setTimeout_(() => fail(id, 'timeout', 'no reply within ' + config.callTimeoutMs + ' ms'), config.callTimeoutMs);
-    pending.set(id, { resolve, reject, cmd, timer });
-    const call = { type: 'call', id, cmd, args: args === undefined ? {} : args };
+    // Channels exist only once the page has made one.
+    const sent = nextChannelId > 1 ? withChannels(args, id) : { args, count: 0 };
+    pending.set(id, { resolve, reject, cmd, timer, channels: sent.count, ended: 0, expect: 0, deferred: null });
+    const call = { type: 'call', id, cmd, args: sent.args === undefined ? {} : sent.args };
     if (state === 'ready') send(call);
     else if (state === 'pending') queue.push(call);
     else fail(id, failure.code, failure.message);
@@ -250,6 +391,6 @@ const http = Object.freeze({
 const assetUrl = (path) => 'asset://localhost' + String(path).split('/').map(encodeURIComponent).join('/');
 
 Object.defineProperty(window, 'moat', {
-  value: Object.freeze({ invoke, ready, MoatError, fs, shell, http, assetUrl }),
+  value: Object.freeze({ invoke, ready, MoatError, listen, Channel, fs, shell, http, assetUrl }),
   enumerable: true,
 });

@@ -23,7 +23,27 @@ export declare class MoatError extends Error {
   readonly data?: unknown;
 }
 
+/**
+ * A stream from one Rust command to the page. Pass it as an argument value
+ * (`invoke('export', { progress: new moat.Channel((m) => …) })`); the
+ * command's `Channel<T>` argument sends messages, which arrive in order and
+ * before the call's promise settles. It closes when the command finishes.
+ */
+export declare class Channel<T = unknown> {
+  constructor(onMessage: (message: T) => void);
+  readonly id: number;
+}
+
 export interface Moat {
+  /**
+   * Calls `handler(payload)` for every event `name` the app emits
+   * (`ctx.emit`, `AppHandle::emit`), until the returned function is called.
+   * Names: 1 to 64 ASCII letters, digits, `_`, `-` or `:`, starting with a
+   * letter (otherwise it throws a MoatError `bad_call`). An event with no
+   * listener is dropped.
+   */
+  listen<T = unknown>(name: string, handler: (payload: T) => void): () => void;
+  readonly Channel: typeof Channel;
   /**
    * Calls a Rust command through the isolation frame. Argument keys are sent
    * verbatim (no case conversion); unknown keys are refused with `bad_args`.

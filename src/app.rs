@@ -22,7 +22,9 @@ use crate::error::Error;
 use crate::ipc::command::{AppPaths, CallContext, Commands};
 use crate::ipc::core::Core;
 use crate::ipc::pending::PendingLimit;
+use crate::ipc::push::{AppHandle, Pusher};
 use crate::ipc::rate::RateLimit;
+use crate::ipc::reply::ReplySink;
 use crate::isolation::session::Session;
 use crate::origin::{IPC_URL, ISOLATION_URL};
 use crate::protocol::app::AppProtocol;
@@ -44,6 +46,8 @@ pub(crate) struct Parts {
     /// A program to hand `shell.open` URLs to instead of the system's
     /// opener (the test harness's recorder); `None`: `xdg-open`.
     pub(crate) opener: Option<PathBuf>,
+    /// `Builder::setup`.
+    pub(crate) setup: Option<Setup>,
 }
 
 /// A handler for URLs a real click wants to open in a new window: the
@@ -67,7 +71,14 @@ pub(crate) struct App {
     pub(crate) bridge_script: String,
     /// With `shell.open` allowed: where `target=_blank` links go.
     pub(crate) open_externally: Option<OpenExternally>,
+    /// Replies and pushes for the main frame.
+    pub(crate) sink: Arc<ReplySink>,
+    /// The app's start-up code (`Builder::setup`), with its handle.
+    pub(crate) setup: Option<(Setup, AppHandle)>,
 }
+
+/// The app's code run once at start-up, given a handle for pushing.
+pub(crate) type Setup = Box<dyn FnOnce(AppHandle)>;
 
 /// Checks `parts` on the machine `dirs` describes and builds the app.
 pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
@@ -99,6 +110,8 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
     let api = Arc::new(Api::new(scopes, &config.limits, opener));
     warn_about(&config, &builtins, &api);
     let session = Arc::new(Session::new());
+    let sink = Arc::new(ReplySink::unwired());
+    let pusher = Arc::new(Pusher::new(Arc::clone(&sink), Arc::clone(&session)));
     let allowed = allowed_set(&config, &parts.commands, &builtins);
     let commands = parts.commands.merge(api::commands(&api));
     let core = Arc::new(core(
@@ -107,6 +120,7 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         commands,
         allowed,
         data_dir,
+        Arc::clone(&pusher),
     ));
     let isolation = IsolationProtocol::new(
         Arc::clone(&session),
@@ -130,6 +144,8 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         session,
         core,
         schemes,
+        sink,
+        setup: parts.setup.map(|f| (f, AppHandle { pusher })),
     })
 }
 
@@ -168,9 +184,11 @@ fn core(
     commands: Commands,
     allowed: BTreeSet<String>,
     data_dir: PathBuf,
+    pusher: Arc<Pusher>,
 ) -> Core {
     Core {
         session,
+        pusher: Arc::clone(&pusher),
         commands,
         allowed: Some(allowed),
         max_envelope_bytes: config.limits.max_message_bytes,
@@ -185,6 +203,7 @@ fn core(
         ctx: CallContext {
             app: Arc::new(AppPaths { data_dir }),
             window: Arc::from(WINDOW_LABEL),
+            handle: AppHandle { pusher },
         },
     }
 }
@@ -199,6 +218,14 @@ fn check_commands(config: &Config, commands: &Commands) -> Result<(), Error> {
     // command can never shadow one (or be mistaken for one in the log).
     if let Some(name) = commands.handlers.keys().find(|n| n.contains('.')) {
         return Err(Error::ReservedCommandName(name.clone()));
+    }
+    // The rule event names share: no spaces, quotes or look-alikes.
+    if let Some(name) = commands
+        .handlers
+        .keys()
+        .find(|n| !crate::ipc::push::valid_name(n))
+    {
+        return Err(Error::BadCommandName(name.clone()));
     }
     if let Some(allowed) = &config.allowlist.commands {
         if let Some(unknown) = allowed.iter().find(|c| commands.get(c).is_none()) {
@@ -399,6 +426,7 @@ mod tests {
             hooks: Mounts::default().with(("", &HOOKS)),
             commands,
             opener: None,
+            setup: None,
         }
     }
 
@@ -480,6 +508,18 @@ mod tests {
             err(p),
             "command `fs.read_text_file`: names with a '.' are reserved for Moat's built-in modules; rename it"
         );
+    }
+
+    #[test]
+    fn a_command_name_outside_the_rule_stops_startup() {
+        for bad in ["has space", "9lives", "quote\"", "greet\0"] {
+            let p = parts(
+                config(""),
+                &FRONTEND,
+                Commands::new().sync(bad, |_: crate::NoArgs, _| Ok::<_, ()>(())),
+            );
+            assert!(err(p).contains("1 to 64 ASCII letters"), "{bad}");
+        }
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub enum Error {
     DuplicateCommand(String),
     /// An app command's name has a `.`, which only built-in modules use.
     ReservedCommandName(String),
+    /// An app command's name breaks the naming rule.
+    BadCommandName(String),
     /// `allowlist.commands` names a command that is not registered.
     AllowlistUnknownCommand(String),
     /// A hook named in `isolation.hooks` is not in the hooks directory.
@@ -69,6 +71,10 @@ impl std::fmt::Display for Error {
             Error::ReservedCommandName(n) => write!(
                 f,
                 "command `{n}`: names with a '.' are reserved for Moat's built-in modules; rename it"
+            ),
+            Error::BadCommandName(n) => write!(
+                f,
+                "command {n:?}: a name is 1 to 64 ASCII letters, digits, '_', '-' or ':', starting with a letter; rename it"
             ),
             Error::AllowlistUnknownCommand(n) => write!(
                 f,

@@ -118,19 +118,31 @@ macro_rules! include_dir {
     }};
 }
 pub use ipc::command::{CallContext, Commands, NoArgs};
+pub use ipc::push::{AppHandle, Channel, PushError};
 
 use protocol::Mounts;
 
 static EMPTY_DIR: Dir<'static> = Dir::new("", &[]);
 
 /// Assembles an app: its config, embedded frontend, hooks and commands.
-#[derive(Debug)]
 pub struct Builder {
     config: Config,
     frontend: &'static Dir<'static>,
     hooks: &'static Dir<'static>,
     commands: Commands,
     about: cli::About,
+    setup: Option<app::Setup>,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("config", &self.config)
+            .field("commands", &self.commands)
+            .field("about", &self.about)
+            .field("setup", &self.setup.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Builder {
@@ -146,7 +158,16 @@ impl Builder {
                 version: "",
                 sources: audit::Sources::default(),
             },
+            setup: None,
         }
+    }
+
+    /// Code to run once at start-up, on the UI thread, before the page loads,
+    /// inside Moat's tokio runtime (`tokio::spawn` works there): it gets an
+    /// [`AppHandle`] to push events from background work. It must not block.
+    pub fn setup(mut self, f: impl FnOnce(AppHandle) + 'static) -> Self {
+        self.setup = Some(Box::new(f));
+        self
     }
 
     /// The app's name and version, for `--version` and `--help`:
@@ -206,6 +227,7 @@ impl Builder {
             hooks: Mounts::default().with(("", self.hooks)),
             commands: self.commands,
             opener: None,
+            setup: self.setup,
             config: self.config,
         };
         let (parts, options) = for_run(parts)?;

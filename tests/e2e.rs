@@ -401,6 +401,7 @@ fn hooks_chain_async_cannot_be_polluted_and_the_key_stays_put() {
         "rules: a hook cannot eval or compile code",
         "rules: a hook has no storage",
         "rules: a hook cannot reach the page, and window.moat does not exist",
+        "rules: replies and pushes never reach the frame",
         "rules: a hook has no network, not even its own folder",
         "key: AES-GCM, 256 bits, for encryption only",
         "key: imported non-extractable",
@@ -654,6 +655,35 @@ fn a_debug_build_serves_the_frontend_from_disk_when_asked() {
     assert!(!std::fs::read_to_string(root.join("index.html"))
         .unwrap()
         .contains("edited"));
+}
+
+/// Push from Rust (`tests/js/push.js`): channels deliver in order and
+/// before their call's reply on every transport, and nothing after the
+/// command finished; events reach their listeners only.
+#[test]
+fn rust_pushes_events_and_channel_messages_to_the_page() {
+    let xdg = tempfile::tempdir().unwrap();
+    let out = run("push.js", xdg.path(), 60);
+    out.assert_passed(&[
+        "channel: every message arrives, in order, before the reply",
+        "channel: a reply in the post's answer still comes after its 1 message(s)",
+        "channel: a reply in the post's answer still comes after its 50 message(s)",
+        "channel: a reply in a fetch response still comes after its 1 message(s)",
+        "channel: a reply in a fetch response still comes after its 50 message(s)",
+        "channel: a fast reply still comes after its messages",
+        "channel: a send after the command finished is not delivered",
+        "channel: and is an error in Rust",
+        "channel: concurrent calls each get their own messages",
+        "channel: a hand-written marker reaches nothing and the call settles",
+        "channel: a command refused before it ran settles at once",
+        "event: a listener gets the payload",
+        "event: every listener of the name gets it",
+        "event: after unlisten, nothing more",
+        "event: an event with no listener is dropped quietly",
+        "event: listen checks the name",
+        "event: emit checks the name in Rust",
+        "event: the background clock ticks",
+    ]);
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! template: the frontend lives in `demo-frontend/`, the isolation hook in
 //! `demo-frontend/hooks/`, the security config in `moat.json`.
 
+mod push;
+
 use std::io::Write;
 use std::time::Duration;
 
@@ -87,6 +89,7 @@ fn commands() -> Commands {
         .sync("refusal_counts", |_: NoArgs, ctx| {
             Ok::<_, ()>(ctx.refusal_counts())
         })
+        .merge(push::commands())
         .merge(diagnostics())
 }
 
@@ -129,6 +132,7 @@ fn main() {
                 .frontend(&FRONTEND)
                 .hooks(&HOOKS)
                 .commands(commands())
+                .setup(push::start_clock)
                 .run()
         });
     if let Err(e) = result {

@@ -29,6 +29,7 @@ pub struct NoArgs {}
 pub struct CallContext {
     pub(crate) app: Arc<AppPaths>,
     pub(crate) window: Arc<str>,
+    pub(crate) handle: super::push::AppHandle,
 }
 
 #[derive(Debug)]
@@ -46,6 +47,21 @@ impl CallContext {
     /// The label of the window the call came from.
     pub fn window(&self) -> &str {
         &self.window
+    }
+
+    /// Sends `payload` to every listener of the event `name` in the page
+    /// loaded now (`moat.listen(name, handler)`); see [`crate::AppHandle`].
+    pub fn emit<T: Serialize>(
+        &self,
+        name: &str,
+        payload: &T,
+    ) -> Result<(), super::push::PushError> {
+        self.handle.emit(name, payload)
+    }
+
+    /// A handle for pushing to the page after this call, from any thread.
+    pub fn app_handle(&self) -> super::push::AppHandle {
+        self.handle.clone()
     }
 
     /// How many requests the app has refused so far, by code

@@ -12,6 +12,7 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
@@ -27,6 +28,8 @@ use crate::isolation::session::{OpenError, Session};
 /// Everything a call needs, shared by the GTK thread and the tokio workers.
 pub(crate) struct Core {
     pub(crate) session: Arc<Session>,
+    /// Where the channels in a call's arguments push.
+    pub(crate) pusher: Arc<super::push::Pusher>,
     pub(crate) commands: Commands,
     /// `None`: every registered command may be called.
     pub(crate) allowed: Option<BTreeSet<String>>,
@@ -44,6 +47,7 @@ impl Core {
         body: Vec<u8>,
         routing_id: Option<u64>,
         span: tracing::Span,
+        opened: Arc<AtomicUsize>,
     ) -> Result<Vec<u8>, CallError> {
         if let Some(rate) = &self.rate {
             if !rate.take() {
@@ -91,7 +95,13 @@ impl Core {
                 });
             }
         }
-        let fut = handler.call(call.args_json(), self.ctx.clone());
+        // The call's page load: its channels push to it, and close (telling
+        // the page) when the call finishes or is dropped.
+        let epoch = self.session.epoch();
+        let (fut, _channels) = super::push::decoding(&self.pusher, epoch, || {
+            handler.call(call.args_json(), self.ctx.clone())
+        });
+        opened.store(_channels.len(), Ordering::Release);
         drop(plaintext);
         fut.await
     }
@@ -106,8 +116,31 @@ pub(crate) fn dispatch(
     routing_id: Option<u64>,
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
-    let (fut, span, started) = start(core, body, routing_id);
-    spawn_supervised(rt, fut, span, started, deliver);
+    let (fut, span, started, opened) = start(core, body, routing_id);
+    spawn_supervised(rt, fut, span, started, reply_to(deliver, opened));
+}
+
+/// `deliver` with the reply body marked, when the call opened channels,
+/// with how many (`"channels":n`): the page settles the call only after
+/// their ends, which were queued before the reply.
+fn reply_to(
+    deliver: impl FnOnce(Vec<u8>) + Send + 'static,
+    opened: Arc<AtomicUsize>,
+) -> impl FnOnce(Vec<u8>) + Send + 'static {
+    move |body| deliver(with_channel_count(body, opened.load(Ordering::Acquire)))
+}
+
+/// `{"channels":n,…}` from the reply object `{…}`, if `n > 0`.
+fn with_channel_count(body: Vec<u8>, n: usize) -> Vec<u8> {
+    if n == 0 || body.first() != Some(&b'{') {
+        return body;
+    }
+    if body == b"{}" {
+        return format!("{{\"channels\":{n}}}").into_bytes();
+    }
+    let mut out = format!("{{\"channels\":{n},").into_bytes();
+    out.extend_from_slice(&body[1..]);
+    out
 }
 
 /// The call's future, inside its span, and when it started.
@@ -119,12 +152,14 @@ fn start(
     impl Future<Output = Result<Vec<u8>, CallError>> + Send + 'static,
     tracing::Span,
     Instant,
+    Arc<AtomicUsize>,
 ) {
     let span = new_span();
+    let opened = Arc::new(AtomicUsize::new(0));
     let fut = Arc::clone(core)
-        .process(body, routing_id, span.clone())
+        .process(body, routing_id, span.clone(), Arc::clone(&opened))
         .instrument(span.clone());
-    (fut, span, Instant::now())
+    (fut, span, Instant::now(), opened)
 }
 
 /// Runs `fut` on a worker; a panic in it becomes `handler_failed`.
@@ -162,7 +197,8 @@ pub(crate) fn dispatch_here_first(
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
     let _in_runtime = rt.enter();
-    let (fut, span, started) = start(core, body, routing_id);
+    let (fut, span, started, opened) = start(core, body, routing_id);
+    let deliver = reply_to(deliver, opened);
     let mut fut = Box::pin(fut);
     let mut cx = Context::from_waker(Waker::noop());
     match panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
@@ -235,6 +271,11 @@ pub(crate) mod tests {
         text: String,
     }
 
+    #[derive(serde::Deserialize)]
+    struct Stream {
+        progress: crate::Channel<u32>,
+    }
+
     /// A core with `ping` (answers at once), `say` (returns its `text`),
     /// `slow` (answers after 50 ms) and `boom` (panics), and the cipher that
     /// seals for it.
@@ -247,6 +288,11 @@ pub(crate) mod tests {
         let commands = Commands::new()
             .asynchronous("ping", |_: NoArgs, _| async { Ok::<_, ()>("pong") })
             .sync("say", |a: Say, _| Ok::<_, ()>(a.text))
+            .sync("stream", |a: Stream, _| {
+                a.progress.send(&1).map_err(|e| e.to_string())?;
+                a.progress.send(&2).map_err(|e| e.to_string())?;
+                Ok::<_, String>("streamed")
+            })
             .asynchronous("slow", |_: NoArgs, _| async {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 Ok::<_, ()>("late")
@@ -257,8 +303,13 @@ pub(crate) mod tests {
                 }
                 Ok::<(), ()>(())
             });
+        let pusher = Arc::new(crate::ipc::push::Pusher::new(
+            Arc::new(crate::ipc::reply::ReplySink::new(|| {})),
+            Arc::clone(&session),
+        ));
         let core = Core {
             session,
+            pusher: Arc::clone(&pusher),
             commands,
             allowed: None,
             max_envelope_bytes: 1 << 20,
@@ -269,6 +320,7 @@ pub(crate) mod tests {
                     data_dir: "/nonexistent".into(),
                 }),
                 window: Arc::from("main"),
+                handle: crate::ipc::push::AppHandle { pusher },
             },
         };
         (Arc::new(core), cipher)
@@ -325,6 +377,33 @@ pub(crate) mod tests {
         let plain = r#"{"id":99,"cmd":"say","args":{"text":"\ud83d\ude00"}}"#;
         let env = seal(&c, 99, plain.as_bytes());
         assert_eq!(run(&core, env, None)["ok"], "\u{1f600}", "a pair is fine");
+    }
+
+    #[test]
+    fn a_reply_says_how_many_channels_the_call_opened() {
+        let (core, c) = core_with_key();
+        let env = seal(
+            &c,
+            1,
+            br#"{"id":1,"cmd":"stream","args":{"progress":{"__moatChannel":3}}}"#,
+        );
+        let reply = run(&core, env, None);
+        assert_eq!(reply["ok"], "streamed");
+        assert_eq!(reply["channels"], 1);
+        // Refused before its arguments were read: no channel, no count.
+        let env = seal(
+            &c,
+            2,
+            br#"{"id":2,"cmd":"nope","args":{"progress":{"__moatChannel":4}}}"#,
+        );
+        let reply = run(&core, env, None);
+        assert_eq!(reply["err"]["code"], "unknown_command");
+        assert!(reply.get("channels").is_none(), "{reply}");
+        assert_eq!(
+            with_channel_count(b"{\"ok\":1}".to_vec(), 2),
+            b"{\"channels\":2,\"ok\":1}"
+        );
+        assert_eq!(with_channel_count(b"{}".to_vec(), 0), b"{}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub(crate) mod limits;
 pub(crate) mod named;
 pub(crate) mod pending;
 pub(crate) mod post;
+pub(crate) mod push;
 pub(crate) mod rate;
 pub(crate) mod refusals;
 pub(crate) mod reply;

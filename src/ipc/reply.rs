@@ -16,15 +16,41 @@ use std::sync::Mutex;
 pub(crate) struct ReplySink {
     queue: Mutex<Vec<(u64, String)>>,
     /// Asks the GTK thread to call [`ReplySink::drain`]; called only when the
-    /// queue goes from empty to non-empty.
-    wake: Box<dyn Fn() + Send + Sync>,
+    /// queue goes from empty to non-empty. Set once the window exists
+    /// ([`ReplySink::wire`]); until then what is queued waits.
+    wake: std::sync::OnceLock<Box<dyn Fn() + Send + Sync>>,
 }
 
 impl ReplySink {
+    #[cfg(test)]
     pub(crate) fn new(wake: impl Fn() + Send + Sync + 'static) -> Self {
+        let sink = Self::unwired();
+        sink.wire(wake);
+        sink
+    }
+
+    /// A sink with no way yet to wake the GTK thread (the app is checked
+    /// before its window exists).
+    pub(crate) fn unwired() -> Self {
         Self {
             queue: Mutex::new(Vec::new()),
-            wake: Box::new(wake),
+            wake: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Sets how to wake the GTK thread; the first call wins. What waits
+    /// already is woken for at once.
+    pub(crate) fn wire(&self, wake: impl Fn() + Send + Sync + 'static) {
+        let _ = self.wake.set(Box::new(wake));
+        let waiting = !self
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty();
+        if waiting {
+            if let Some(wake) = self.wake.get() {
+                wake();
+            }
         }
     }
 
@@ -42,7 +68,9 @@ impl ReplySink {
             q.len() == 1
         };
         if was_empty {
-            (self.wake)();
+            if let Some(wake) = self.wake.get() {
+                wake();
+            }
         }
     }
 
@@ -73,12 +101,21 @@ impl ReplySink {
 /// a string value the quotes would be escaped (false positives only take the
 /// slower, equally correct path).
 fn reply_script(id: u64, body: Vec<u8>) -> String {
-    let prefix = format!("window.__moatReply&&window.__moatReply({id},");
+    call_script(
+        &format!("window.__moatReply&&window.__moatReply({id},"),
+        body,
+    )
+}
+
+/// `prefix` (a call up to its last argument) with the JSON `body` as that
+/// argument, and `);`: the body as a literal, or as a string for
+/// `JSON.parse` when it holds a `"__proto__"` key (see [`reply_script`]).
+pub(crate) fn call_script(prefix: &str, body: Vec<u8>) -> String {
     let body = String::from_utf8(body)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
     if memchr::memmem::find(body.as_bytes(), b"\"__proto__\"").is_none() {
         let mut js = body;
-        js.insert_str(0, &prefix);
+        js.insert_str(0, prefix);
         js.push_str(");");
         return js;
     }

@@ -146,17 +146,17 @@ pub(crate) fn prepare_process() {
     linux::keep_running_past_file_size_limits();
 }
 
-/// Where replies for the main frame wait. Replies finished on a tokio
+/// Wakes the GTK thread for replies and pushes. Replies finished on a tokio
 /// thread wake the GTK thread directly (`linux::wake_ui`), not through
 /// tao's event loop, which adds ~30 µs per event here. On the GTK thread
 /// itself nothing is woken: the only producers there, the script message
 /// handlers, flush everything their message produced when they return.
-fn reply_sink() -> Arc<ReplySink> {
-    Arc::new(ReplySink::new(|| {
+fn wire_reply_sink(sink: &ReplySink) {
+    sink.wire(|| {
         if !on_ui_thread() {
             linux::wake_ui(flush_replies);
         }
-    }))
+    });
 }
 
 /// The runtime async commands and the transports' work run on.
@@ -180,7 +180,8 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
     let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let exit = Exit(event_loop.create_proxy());
     let window = open_window(&app, &event_loop)?;
-    let sink = reply_sink();
+    let sink = Arc::clone(&app.sink);
+    wire_reply_sink(&sink);
     let ipc = IpcHandler {
         core: Arc::clone(&app.core),
         rt: rt.handle().clone(),
@@ -204,6 +205,11 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
             crashes: recovery::CrashGuard::default(),
         })
     });
+    if let Some((setup, handle)) = app.setup.take() {
+        // In the runtime, so the app's code can `tokio::spawn` its work.
+        let _in_runtime = rt.enter();
+        setup(handle);
+    }
     tracing::info!(identifier = %app.identifier, "moat started");
     if let Some(on_start) = options.on_start {
         on_start(exit.clone());
@@ -347,6 +353,10 @@ fn with_lockdown<'a>(builder: WebViewBuilder<'a>, app: &App) -> WebViewBuilder<'
             if matches!(event, PageLoadEvent::Started) && crate::origin::is_app_page(&url) {
                 session.rotate();
                 tracing::debug!(%url, "page load: isolation key rotated");
+            }
+            // Pushes for this page load made while it loaded.
+            if matches!(event, PageLoadEvent::Finished) {
+                flush_replies();
             }
         })
 }

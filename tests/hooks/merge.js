@@ -26,6 +26,8 @@ async function rules() {
     indexedDB: attempt(() => indexedDB.open('x')),
     page: attempt(() => parent.document.title),
     moat: typeof window.moat,
+    push: typeof window.__moatPush,
+    reply: typeof window.__moatReply,
     fetch: await fetch('isolation://localhost/hooks/__test__/merge.js').then(() => 'allowed', (e) => e.name),
   };
 }

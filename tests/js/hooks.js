@@ -37,6 +37,7 @@ try {
 check('rules: a hook cannot eval or compile code', !!rules && rules.eval === 'EvalError' && rules.newFunction === 'EvalError', rules);
 check('rules: a hook has no storage', !!rules && rules.localStorage === 'SecurityError' && rules.indexedDB !== 'allowed', rules);
 check('rules: a hook cannot reach the page, and window.moat does not exist', !!rules && rules.page === 'SecurityError' && rules.moat === 'undefined', rules);
+check('rules: replies and pushes never reach the frame', !!rules && rules.push === 'undefined' && rules.reply === 'undefined', rules);
 check('rules: a hook has no network, not even its own folder', !!rules && rules.fetch === 'TypeError', rules);
 
 // --- The key, as the frame holds it (the frame answers `moat:probe` in
