@@ -178,3 +178,27 @@ $('work').addEventListener('click', async () => {
   }
 });
 listen('clock', (now) => { $('clock').textContent = now; });
+
+// A program that runs for a while, its output streamed as it comes.
+let job = null;
+$('spawn').addEventListener('click', async () => {
+  $('spawn').disabled = true;
+  $('spawn-output').textContent = '';
+  $('spawn-status').textContent = 'starting…';
+  job = window.moat.shell.spawn('ticker', ['-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do echo tick $i; sleep 0.5; done'], {
+    onOutput: (stream, text) => { $('spawn-output').textContent += text; },
+  });
+  try {
+    await job.started;
+    $('spawn-kill').disabled = false;
+    $('spawn-status').textContent = 'running';
+    const { code, killed } = await job.done;
+    $('spawn-status').textContent = killed ? 'killed' : `exited with ${code}`;
+  } catch (e) {
+    $('spawn-status').textContent = `${e.code}: ${e.message}`;
+  } finally {
+    $('spawn').disabled = false;
+    $('spawn-kill').disabled = true;
+  }
+});
+$('spawn-kill').addEventListener('click', () => job && job.kill());

@@ -353,14 +353,17 @@ if (document.documentElement) {
  * @param {object} [args]
  * @returns {Promise<any>} the command's result; rejects with a MoatError.
  */
-function invoke(cmd, args) {
+function invoke(cmd, args, options) {
   return new Promise((resolve, reject) => {
     const id = nextId++;
     if (typeof cmd !== 'string') {
       reject(new MoatError('bad_call', 'cmd must be a string', cmd));
       return;
     }
-    const timer = setTimeout_(() => fail(id, 'timeout', 'no reply within ' + config.callTimeoutMs + ' ms'), config.callTimeoutMs);
+    // `timeoutMs: null`: no timeout (a call that lasts as long as its work,
+    // such as shell.spawn, which ends with the page anyway).
+    const ms = options && Object.prototype.hasOwnProperty.call(options, 'timeoutMs') ? options.timeoutMs : config.callTimeoutMs;
+    const timer = ms === null ? null : setTimeout_(() => fail(id, 'timeout', 'no reply within ' + ms + ' ms'), ms);
     // Channels exist only once the page has made one.
     const sent = nextChannelId > 1 ? withChannels(args, id) : { args, count: 0 };
     pending.set(id, { resolve, reject, cmd, timer, channels: sent.count, ended: 0, expect: 0, deferred: null });
@@ -380,7 +383,35 @@ const fs = Object.freeze({
   readDir: (path) => invoke('fs.read_dir', { path }),
   removeFile: (path) => invoke('fs.remove_file', { path }),
 });
+/**
+ * Starts the `scope.shell` entry `name`; returns at once with
+ * `{ started, done, write, closeStdin, kill }`. `onOutput(stream, text)`
+ * gets its output as it comes ("stdout" or "stderr"); `done` resolves to
+ * `{ code, killed }` when it ends (and it ends with this page).
+ */
+function spawn(name, args, options) {
+  const opts = options || {};
+  const onOutput = typeof opts.onOutput === 'function' ? opts.onOutput : () => {};
+  let startedResolve, startedReject;
+  const started = new Promise((res, rej) => { startedResolve = res; startedReject = rej; });
+  started.catch(() => {});
+  const output = new Channel((m) => {
+    if (m && typeof m.started === 'number') startedResolve(m.started);
+    else if (m && typeof m.stream === 'string') onOutput(m.stream, m.data);
+  });
+  const done = invoke('shell.spawn', { name, args: args === undefined ? [] : args, stdin: opts.stdin === true, output }, { timeoutMs: null });
+  done.then(() => startedReject(new MoatError('io_failed', 'the program ended before it started', 'shell.spawn')), startedReject);
+  return Object.freeze({
+    started,
+    done,
+    write: async (data) => invoke('shell.write', { id: await started, data: String(data) }),
+    closeStdin: async () => invoke('shell.write', { id: await started, close: true }),
+    kill: async () => invoke('shell.kill', { id: await started }),
+  });
+}
+
 const shell = Object.freeze({
+  spawn,
   execute: (name, args) => invoke('shell.execute', { name, args: args === undefined ? [] : args }),
   open: (url) => invoke('shell.open', { url }),
 });

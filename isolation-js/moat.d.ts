@@ -34,6 +34,23 @@ export declare class Channel<T = unknown> {
   readonly id: number;
 }
 
+export interface InvokeOptions {
+  /** Milliseconds before the promise rejects with `timeout` (default: `limits.callTimeoutMs`); `null`: never. */
+  timeoutMs?: number | null;
+}
+
+/** A program started with `shell.spawn`. */
+export interface Spawned {
+  /** Resolves with its id once it runs; rejects if it could not start (`scope_denied`, …). */
+  readonly started: Promise<number>;
+  /** Resolves when it has ended. `killed`: by `kill()`, or because its page went away. */
+  readonly done: Promise<{ code: number | null; killed: boolean }>;
+  /** Writes to its stdin (spawned with `stdin: true`). */
+  write(data: string): Promise<null>;
+  closeStdin(): Promise<null>;
+  kill(): Promise<null>;
+}
+
 export interface Moat {
   /**
    * Calls `handler(payload)` for every event `name` the app emits
@@ -50,7 +67,7 @@ export interface Moat {
    * `args` travels as JSON and must be an object with named keys (an array
    * is refused with `bad_args`).
    */
-  invoke<T = unknown>(cmd: string, args?: Record<string, unknown>): Promise<T>;
+  invoke<T = unknown>(cmd: string, args?: Record<string, unknown>, options?: InvokeOptions): Promise<T>;
   /** Settles when the isolation frame has its key and hooks (rejects with a MoatError if it never will). */
   readonly ready: Promise<void>;
   readonly MoatError: typeof MoatError;
@@ -64,6 +81,14 @@ export interface Moat {
     removeFile(path: string): Promise<null>;
   };
   readonly shell: {
+    /**
+     * Starts the `scope.shell` entry `name` (same rules as `execute`), its
+     * output streamed to `onOutput` as it comes. It ends with this page.
+     */
+    spawn(name: string, args?: string[], options?: {
+      onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+      stdin?: boolean;
+    }): Spawned;
     /** Runs the `scope.shell` entry `name` (no shell in between). */
     execute(name: string, args?: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
     /** Hands an https/http/mailto/tel URL inside `scope.open` to the system. */

@@ -204,6 +204,7 @@ fn core(
             app: Arc::new(AppPaths { data_dir }),
             window: Arc::from(WINDOW_LABEL),
             handle: AppHandle { pusher },
+            epoch: 0,
         },
     }
 }

@@ -187,6 +187,11 @@ pub(crate) struct ShellAllow {
     /// `shell.open`: hand a `scope.open` URL to the system's opener.
     #[serde(default)]
     pub(crate) open: bool,
+    /// `shell.spawn` (with `shell.kill` and `shell.write`): start a
+    /// `scope.shell` entry that runs for a while, its output streamed to
+    /// the page; it ends with its page load.
+    #[serde(default)]
+    pub(crate) spawn: bool,
 }
 
 /// The `http` module's functions.
@@ -332,7 +337,8 @@ pub(crate) struct Limits {
     /// `null` turns it off (warned and audited).
     #[serde(default = "default_opens_per_minute")]
     pub(crate) max_opens_per_minute: Option<u32>,
-    /// `shell.execute` runs per minute, in bursts of up to this many; more
+    /// `shell.execute` and `shell.spawn` runs per minute, in bursts of up
+    /// to this many; more
     /// are `rate_limited`. Default 60; `null` turns it off (warned and
     /// audited).
     #[serde(default = "default_executes_per_minute")]

@@ -686,6 +686,55 @@ fn rust_pushes_events_and_channel_messages_to_the_page() {
     ]);
 }
 
+/// `shell.spawn` (`tests/js/spawn.js`): output streamed complete and in
+/// order, stdin, kill, the scope's refusals, and programs that end with
+/// their page load and with the app.
+#[test]
+fn spawned_programs_stream_obey_the_scope_and_end_with_their_page() {
+    let xdg = tempfile::tempdir().unwrap();
+    let config = xdg.path().join("moat.json");
+    std::fs::write(&config, r##"{"identifier": "dev.moat.spawn", "title": "spawn", "isolation": {"hooks": ["validate.js"]}, "allowlist": {"commands": [], "shell": {"spawn": true}}, "scope": {"shell": [{"name": "seq", "cmd": "seq", "args": [{"validator": "[0-9]+"}]}, {"name": "both", "cmd": "sh", "args": ["-c", "echo to stdout; echo to stderr >&2; exit 3"]}, {"name": "cat", "cmd": "cat", "args": false}, {"name": "sleep", "cmd": "sleep", "args": [{"validator": "[0-9]+"}]}, {"name": "pgrep", "cmd": "pgrep", "args": ["-f", "sleep 3017$"]}]}, "limits": {"maxMessageBytes": 1048576, "callTimeoutMs": 10000}}"##).unwrap();
+    let out = run_with(
+        "spawn.js",
+        xdg.path(),
+        60,
+        &["--harness-config", config.to_str().unwrap()],
+    );
+    out.assert_passed(&[
+        "spawn: stdout arrives complete and in order",
+        "spawn: in several messages, as it comes",
+        "spawn: stdout and stderr are told apart",
+        "spawn: writes reach stdin",
+        "spawn: closing stdin ends cat",
+        "spawn: a program that was spawned without stdin cannot be written to",
+        "spawn: kill ends it, and says so",
+        "spawn: a finished program cannot be killed",
+        "spawn: nor an id that was never given",
+        "spawn: a program outside the scope is scope_denied",
+        "spawn: a program outside the scope never starts",
+        "spawn: an argument its validator refuses is scope_denied",
+        "spawn: an argument its validator refuses never starts",
+        "spawn: more arguments than the entry takes is scope_denied",
+        "spawn: more arguments than the entry takes never starts",
+        "spawn: arguments to an entry that takes none is scope_denied",
+        "spawn: arguments to an entry that takes none never starts",
+        "spawn: a program is running when the page reloads",
+        "spawn: a reload ended the program the page before started",
+        "spawn: a program is running when the app exits",
+    ]);
+    // The program started by the last page load ended with the app.
+    let left = Command::new("pgrep")
+        .args(["-f", "sleep 3018$"])
+        .output()
+        .expect("pgrep");
+    assert_eq!(
+        left.status.code(),
+        Some(1),
+        "still running: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
+}
+
 #[test]
 fn envelopes_do_not_survive_a_page_reload() {
     let xdg = tempfile::tempdir().unwrap();
@@ -979,6 +1028,8 @@ fn demo_scope_lab_refuses_every_attack() {
         "demo attack lab: inject moves the scope_denied count",
         "demo attack lab: open-file moves the scope_denied count",
         "demo attack lab: a second isolation frame has no key",
+        "demo: shell.spawn streams the ticker",
+        "demo: kill ends it",
     ]);
     assert!(xdg.path().join(APP_ID).join("notes.txt").exists());
     assert!(!out.stdout.contains("PRIVATE KEY"));

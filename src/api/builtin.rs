@@ -15,6 +15,9 @@ pub(crate) enum Builtin {
     ReadDir,
     RemoveFile,
     Execute,
+    Spawn,
+    Kill,
+    Write,
     Open,
     Fetch,
     /// The `asset://localhost/` protocol (not a command).
@@ -53,12 +56,15 @@ impl Module {
 }
 
 impl Builtin {
-    pub(crate) const ALL: [Builtin; 8] = [
+    pub(crate) const ALL: [Builtin; 11] = [
         Builtin::ReadTextFile,
         Builtin::WriteTextFile,
         Builtin::ReadDir,
         Builtin::RemoveFile,
         Builtin::Execute,
+        Builtin::Spawn,
+        Builtin::Kill,
+        Builtin::Write,
         Builtin::Open,
         Builtin::Fetch,
         Builtin::Asset,
@@ -72,6 +78,9 @@ impl Builtin {
             Builtin::ReadDir => "fs.read_dir",
             Builtin::RemoveFile => "fs.remove_file",
             Builtin::Execute => "shell.execute",
+            Builtin::Spawn => "shell.spawn",
+            Builtin::Kill => "shell.kill",
+            Builtin::Write => "shell.write",
             Builtin::Open => "shell.open",
             Builtin::Fetch => "http.fetch",
             Builtin::Asset => "asset",
@@ -84,7 +93,9 @@ impl Builtin {
             | Builtin::WriteTextFile
             | Builtin::ReadDir
             | Builtin::RemoveFile => Module::Fs,
-            Builtin::Execute | Builtin::Open => Module::Shell,
+            Builtin::Execute | Builtin::Spawn | Builtin::Kill | Builtin::Write | Builtin::Open => {
+                Module::Shell
+            }
             Builtin::Fetch => Module::Http,
             Builtin::Asset => Module::Asset,
         }
@@ -97,7 +108,7 @@ impl Builtin {
             | Builtin::WriteTextFile
             | Builtin::ReadDir
             | Builtin::RemoveFile => "scope.fs",
-            Builtin::Execute => "scope.shell",
+            Builtin::Execute | Builtin::Spawn | Builtin::Kill | Builtin::Write => "scope.shell",
             Builtin::Open => "scope.open",
             Builtin::Fetch => "scope.http",
             Builtin::Asset => "scope.asset",
@@ -112,6 +123,8 @@ impl Builtin {
             Builtin::ReadDir => a.fs.all || a.fs.read_dir,
             Builtin::RemoveFile => a.fs.all || a.fs.remove_file,
             Builtin::Execute => a.shell.all || a.shell.execute,
+            // A spawned program's controls come with it.
+            Builtin::Spawn | Builtin::Kill | Builtin::Write => a.shell.all || a.shell.spawn,
             Builtin::Open => a.shell.all || a.shell.open,
             Builtin::Fetch => a.http.all || a.http.fetch,
             Builtin::Asset => a.asset,

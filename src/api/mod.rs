@@ -15,6 +15,8 @@ mod fs;
 mod http;
 #[cfg(feature = "api-shell")]
 pub(crate) mod shell;
+#[cfg(feature = "api-shell")]
+mod spawn;
 
 pub(crate) mod builtin;
 
@@ -85,6 +87,8 @@ pub(crate) fn commands(_api: &Arc<Api>) -> Commands {
         fs::commands(_api),
         #[cfg(feature = "api-shell")]
         shell::commands(_api),
+        #[cfg(feature = "api-shell")]
+        spawn::commands(_api),
         #[cfg(feature = "api-http")]
         http::commands(_api),
     ]
@@ -98,9 +102,17 @@ pub(crate) fn scope_is_empty(b: Builtin, scopes: &Scopes) -> bool {
         Builtin::ReadTextFile | Builtin::WriteTextFile | Builtin::ReadDir | Builtin::RemoveFile => {
             scopes.fs.is_empty()
         }
-        Builtin::Execute => scopes.shell.entries.is_empty(),
+        Builtin::Execute | Builtin::Spawn | Builtin::Kill | Builtin::Write => {
+            scopes.shell.entries.is_empty()
+        }
         Builtin::Open => scopes.open.allow.is_empty(),
         Builtin::Fetch => scopes.http.allow.is_empty(),
         Builtin::Asset => scopes.asset.is_empty(),
     }
+}
+
+/// The app is exiting: programs started with `shell.spawn` end with it.
+pub(crate) fn on_exit() {
+    #[cfg(feature = "api-shell")]
+    spawn::end_all(Duration::from_secs(1));
 }

@@ -88,7 +88,7 @@ fn allowlist(f: &mut Findings, config: &Config) {
             Severity::High,
             "allowlist-module-all",
             "allowlist.shell.all",
-            "both shell.execute and shell.open are callable; turn on only what the app uses",
+            "every shell function (execute, spawn, open) is callable; turn on only what the app uses",
         );
     }
     if a.http.all {

@@ -170,7 +170,7 @@ pub(crate) fn limits(f: &mut Findings, config: &Config) {
             "maxExecutesPerMinute",
             l.max_executes_per_minute,
             DEFAULT_EXECUTES_PER_MINUTE,
-            a.shell.all || a.shell.execute,
+            a.shell.all || a.shell.execute || a.shell.spawn,
             "a compromised page can start programs in a loop",
         ),
         (

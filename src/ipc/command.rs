@@ -30,6 +30,8 @@ pub struct CallContext {
     pub(crate) app: Arc<AppPaths>,
     pub(crate) window: Arc<str>,
     pub(crate) handle: super::push::AppHandle,
+    /// The page load the call came from (set per call by the core).
+    pub(crate) epoch: u64,
 }
 
 #[derive(Debug)]
@@ -57,6 +59,12 @@ impl CallContext {
         payload: &T,
     ) -> Result<(), super::push::PushError> {
         self.handle.emit(name, payload)
+    }
+
+    /// The page load the call came from.
+    #[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch
     }
 
     /// A handle for pushing to the page after this call, from any thread.

@@ -98,9 +98,10 @@ impl Core {
         // The call's page load: its channels push to it, and close (telling
         // the page) when the call finishes or is dropped.
         let epoch = self.session.epoch();
-        let (fut, _channels) = super::push::decoding(&self.pusher, epoch, || {
-            handler.call(call.args_json(), self.ctx.clone())
-        });
+        let mut ctx = self.ctx.clone();
+        ctx.epoch = epoch;
+        let (fut, _channels) =
+            super::push::decoding(&self.pusher, epoch, || handler.call(call.args_json(), ctx));
         opened.store(_channels.len(), Ordering::Release);
         drop(plaintext);
         fut.await
@@ -321,6 +322,7 @@ pub(crate) mod tests {
                 }),
                 window: Arc::from("main"),
                 handle: crate::ipc::push::AppHandle { pusher },
+                epoch: 0,
             },
         };
         (Arc::new(core), cipher)

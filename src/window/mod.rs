@@ -222,7 +222,10 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
             Event::UserEvent(UserEvent::Exit(code)) => {
                 *control_flow = ControlFlow::ExitWithCode(code)
             }
-            Event::LoopDestroyed => refusals::log_summary(),
+            Event::LoopDestroyed => {
+                crate::api::on_exit();
+                refusals::log_summary();
+            }
             Event::WindowEvent {
                 event: WindowEvent::CloseRequested,
                 ..

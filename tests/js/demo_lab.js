@@ -49,6 +49,14 @@ for (const id of labIds) {
   }
   check(`demo attack lab: ${id} moves the ${shown.code} count`, !!after && after.n > before, { before, after });
 }
+// The push section: the ticker streams, and kill ends it.
+document.getElementById('spawn').click();
+const $id = (id) => document.getElementById(id);
+for (let i = 0; i < 300 && !$id('spawn-output').textContent.includes('tick 1'); i++) await sleep(10);
+check('demo: shell.spawn streams the ticker', $id('spawn-output').textContent.startsWith('tick 1'), $id('spawn-output').textContent);
+$id('spawn-kill').click();
+for (let i = 0; i < 300 && $id('spawn-status').textContent !== 'killed'; i++) await sleep(10);
+check('demo: kill ends it', $id('spawn-status').textContent === 'killed', $id('spawn-status').textContent);
 const second = Array.from(document.getElementById('log').children).find((li) => li.textContent.startsWith('open a second isolation frame'));
 check('demo attack lab: a second isolation frame has no key', !!second && second.className === 'err' && second.textContent.includes('error: no_key:'), second && second.textContent);
 harness.done();

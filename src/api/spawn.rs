@@ -1,0 +1,366 @@
+//! `shell.spawn`: a `scope.shell` entry that runs for a while, its output
+//! streamed to the page as it comes, with `shell.kill` and `shell.write`
+//! (its stdin) while it runs.
+//!
+//! The same scope as `shell.execute` (the entry's program, found at
+//! startup; its argument rules; the minimal environment; the fixed
+//! directory; no shell in between) and the same rate limit. The call stays
+//! open while the program runs: its `output` channel gets
+//! `{"started": id}`, then `{"stream": "stdout"|"stderr", "data": …}` in
+//! the order each stream produced them, and the call's reply is the exit
+//! status.
+//!
+//! Nothing runs unseen: a program ends when its page load ends (a reload,
+//! crash recovery: its channel stops being deliverable) and when the app
+//! exits ([`end_all`]). Only the page load that started a program can
+//! control it.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, Notify};
+
+use super::{Api, Builtin};
+use crate::ipc::command::Commands;
+use crate::ipc::push::Channel;
+use crate::scope::error::ScopeError;
+use crate::scope::shell::{BASE_ENV, WORKING_DIR};
+
+/// How often a running program checks that its page is still there.
+const PAGE_CHECK: Duration = Duration::from_millis(100);
+/// The most one output message carries.
+const CHUNK: usize = 16 << 10;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpawnArgs {
+    name: String,
+    #[serde(default)]
+    args: Vec<String>,
+    /// Whether the page will write to the program's stdin (`shell.write`);
+    /// otherwise it is closed.
+    #[serde(default)]
+    stdin: bool,
+    output: Channel<Message>,
+}
+
+/// What the page hears while the program runs.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Message {
+    Started { started: u64 },
+    Output { stream: &'static str, data: String },
+}
+
+/// The reply, when the program has ended.
+#[derive(Debug, Serialize)]
+struct Exit {
+    /// Exit code; `None` when a signal ended it.
+    code: Option<i32>,
+    /// Whether `shell.kill`, or the end of its page load, ended it.
+    killed: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KillArgs {
+    id: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WriteArgs {
+    id: u64,
+    #[serde(default)]
+    data: String,
+    /// Closes stdin after `data` (the program then sees end of input).
+    #[serde(default)]
+    close: bool,
+}
+
+/// A running program, as its controls reach it.
+struct Running {
+    /// Its page load (`shell.kill` and `shell.write` from another are
+    /// refused).
+    epoch: u64,
+    kill: Arc<Notify>,
+    stdin: Option<mpsc::UnboundedSender<StdinOp>>,
+}
+
+enum StdinOp {
+    Write(Vec<u8>),
+    Close,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+static RUNNING: Mutex<Option<HashMap<u64, Running>>> = Mutex::new(None);
+
+fn running<R>(f: impl FnOnce(&mut HashMap<u64, Running>) -> R) -> R {
+    let mut guard = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+    f(guard.get_or_insert_with(HashMap::new))
+}
+
+pub(super) fn commands(api: &Arc<Api>) -> Commands {
+    let a = Arc::clone(api);
+    Commands::new()
+        .builtin_async(Builtin::Spawn.name(), move |x: SpawnArgs, ctx| {
+            let api = Arc::clone(&a);
+            async move { spawn(&api, x, ctx.epoch()).await }
+        })
+        .builtin(Builtin::Kill.name(), |x: KillArgs, ctx| {
+            kill(x.id, ctx.epoch())
+        })
+        .builtin(Builtin::Write.name(), |x: WriteArgs, ctx| {
+            write(x, ctx.epoch())
+        })
+}
+
+fn not_running(id: u64) -> ScopeError {
+    ScopeError::NotFound {
+        requested: format!("process {id} (not running, or started by another page)"),
+    }
+}
+
+fn kill(id: u64, epoch: u64) -> Result<(), ScopeError> {
+    running(|r| match r.get(&id) {
+        Some(p) if p.epoch == epoch => {
+            p.kill.notify_one();
+            Ok(())
+        }
+        _ => Err(not_running(id)),
+    })
+}
+
+fn write(x: WriteArgs, epoch: u64) -> Result<(), ScopeError> {
+    let stdin = running(|r| match r.get(&x.id) {
+        Some(p) if p.epoch == epoch => Ok(p.stdin.clone()),
+        _ => Err(not_running(x.id)),
+    })?;
+    let closed = |why: &str| ScopeError::Io {
+        requested: format!("stdin of process {}", x.id),
+        error: std::io::Error::new(std::io::ErrorKind::BrokenPipe, why.to_owned()),
+    };
+    let Some(stdin) = stdin else {
+        return Err(closed("spawned without stdin: true"));
+    };
+    if !x.data.is_empty() {
+        stdin
+            .send(StdinOp::Write(x.data.into_bytes()))
+            .map_err(|_| closed("closed"))?;
+    }
+    if x.close {
+        stdin.send(StdinOp::Close).map_err(|_| closed("closed"))?;
+    }
+    Ok(())
+}
+
+/// Ends every running program (the app is exiting) and waits, at most
+/// `within`, for them to be gone.
+pub(crate) fn end_all(within: Duration) {
+    running(|r| r.values().for_each(|p| p.kill.notify_one()));
+    let deadline = std::time::Instant::now() + within;
+    while running(|r| !r.is_empty()) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+async fn spawn(api: &Api, x: SpawnArgs, epoch: u64) -> Result<Exit, ScopeError> {
+    let entry = api.scopes.shell.check(&x.name, &x.args)?;
+    Api::take(&api.execute_rate, Builtin::Spawn.name())?;
+    let spawn_err = |error| ScopeError::Spawn {
+        name: x.name.clone(),
+        error,
+    };
+    let mut child = tokio::process::Command::new(&entry.program)
+        .args(&x.args)
+        .env_clear()
+        .envs(BASE_ENV.iter().copied())
+        .envs(&entry.env)
+        .current_dir(WORKING_DIR)
+        .stdin(if x.stdin {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(spawn_err)?;
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    tracing::info!(id, name = %x.name, program = %entry.program.display(), args = ?x.args, "shell.spawn");
+    let kill = Arc::new(Notify::new());
+    let stdin = child.stdin.take().map(|pipe| {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(feed(pipe, rx));
+        tx
+    });
+    running(|r| {
+        r.insert(
+            id,
+            Running {
+                epoch,
+                kill: Arc::clone(&kill),
+                stdin,
+            },
+        )
+    });
+    // Removed from the table however this ends.
+    let _entry = Deregister(id);
+    let out = &x.output;
+    if out.send(&Message::Started { started: id }).is_err() {
+        return Err(spawn_err(page_gone()));
+    }
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(spawn_err(std::io::Error::other("no output pipes")));
+    };
+    let streams = async {
+        tokio::join!(stream(stdout, "stdout", out), stream(stderr, "stderr", out));
+    };
+    // Resolves when the page asks to kill it, or its page is gone.
+    let ended = async {
+        let mut check = tokio::time::interval(PAGE_CHECK);
+        loop {
+            tokio::select! {
+                () = kill.notified() => return,
+                _ = check.tick() => {
+                    if !out.is_open() {
+                        return;
+                    }
+                }
+            }
+        }
+    };
+    tokio::pin!(streams, ended);
+    let mut killed = tokio::select! {
+        // Both outputs read to their end: the program closed them (it has
+        // ended, or runs on without output).
+        () = &mut streams => false,
+        () = &mut ended => true,
+    };
+    if !killed {
+        tokio::select! {
+            r = child.wait() => {
+                let status = r.map_err(spawn_err)?;
+                tracing::info!(id, code = ?status.code(), "shell.spawn ended");
+                return Ok(Exit { code: status.code(), killed: false });
+            }
+            () = &mut ended => killed = true,
+        }
+    }
+    let _ = child.start_kill();
+    let status = child.wait().await.map_err(spawn_err)?;
+    tracing::info!(id, code = ?status.code(), killed, "shell.spawn ended");
+    Ok(Exit {
+        code: status.code(),
+        killed,
+    })
+}
+
+fn page_gone() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::BrokenPipe,
+        "the page that asked is gone",
+    )
+}
+
+/// Removes a program from the table when its call ends.
+struct Deregister(u64);
+
+impl Drop for Deregister {
+    fn drop(&mut self) {
+        running(|r| r.remove(&self.0));
+    }
+}
+
+/// Writes what the page sends to the program's stdin until it is closed.
+async fn feed(mut pipe: tokio::process::ChildStdin, mut rx: mpsc::UnboundedReceiver<StdinOp>) {
+    while let Some(op) = rx.recv().await {
+        match op {
+            StdinOp::Write(bytes) => {
+                if pipe.write_all(&bytes).await.is_err() {
+                    return;
+                }
+            }
+            StdinOp::Close => return,
+        }
+    }
+}
+
+/// Sends what `r` produces as text messages, in order, splitting only
+/// between whole UTF-8 characters (invalid bytes become U+FFFD).
+async fn stream(mut r: impl AsyncRead + Unpin, name: &'static str, out: &Channel<Message>) {
+    let mut buf = vec![0u8; CHUNK];
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        carry.extend_from_slice(&buf[..n]);
+        let whole = complete_utf8(&carry);
+        if whole > 0 {
+            let data = String::from_utf8_lossy(&carry[..whole]).into_owned();
+            carry.drain(..whole);
+            if out.send(&Message::Output { stream: name, data }).is_err() {
+                return;
+            }
+        }
+    }
+    if !carry.is_empty() {
+        let data = String::from_utf8_lossy(&carry).into_owned();
+        let _ = out.send(&Message::Output { stream: name, data });
+    }
+}
+
+/// How many leading bytes of `b` end on a character boundary: all but an
+/// incomplete UTF-8 sequence at the very end (at most 3 bytes).
+fn complete_utf8(b: &[u8]) -> usize {
+    let tail = b.len().saturating_sub(3);
+    for start in (tail..b.len()).rev() {
+        let lead = b[start];
+        if lead & 0b1100_0000 == 0b1000_0000 {
+            continue; // a continuation byte: look further back
+        }
+        let need = match lead {
+            0x00..=0x7f => 1,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
+            _ => 1,
+        };
+        return if b.len() - start >= need {
+            b.len()
+        } else {
+            start
+        };
+    }
+    b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_is_split_only_between_whole_characters() {
+        let s = "aé€😀".as_bytes(); // 1 + 2 + 3 + 4 bytes
+        assert_eq!(complete_utf8(s), s.len());
+        for cut in 1..s.len() {
+            let n = complete_utf8(&s[..cut]);
+            assert!(std::str::from_utf8(&s[..n]).is_ok(), "cut {cut}: {n}");
+            assert!(cut - n <= 3, "cut {cut}: kept {}", cut - n);
+        }
+        assert_eq!(complete_utf8(b""), 0);
+        assert_eq!(
+            complete_utf8(&[0xff, 0xfe]),
+            2,
+            "invalid bytes are not held back"
+        );
+    }
+}
