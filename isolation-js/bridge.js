@@ -230,6 +230,17 @@ function fail(id, code, message, data, expect) {
 }
 
 function settleReply(id, reply) {
+  if (reply && Number.isSafeInteger(reply.blobs) && reply.blobs > 0) {
+    // The reply's bytes wait in the core: fetched once, as one binary body,
+    // put where their markers are.
+    const blobs = reply.blobs;
+    reply.blobs = 0;
+    fetchBlobs(id, blobs).then(
+      (list) => settleReply(id, withBytes(reply, list)),
+      (e) => fail(id, 'transport', 'the reply\'s bytes could not be fetched: ' + String(e && e.message || e)),
+    );
+    return;
+  }
   const expect = reply && Number.isSafeInteger(reply.channels) ? reply.channels : 0;
   if (reply && Object.prototype.hasOwnProperty.call(reply, 'ok')) {
     settle(id, (p) => p.resolve(reply.ok), expect);
@@ -261,6 +272,43 @@ Object.defineProperty(window, '__moatReply', {
     if (reply !== undefined) settleReply(id, reply);
   },
 });
+
+/** The `count` blobs of call `id`'s reply: `count:u32 (len:u32 bytes)*`. */
+async function fetchBlobs(id, count) {
+  const res = await fetch_(config.ipcUrl + 'blobs/' + id, { cache: 'no-store' });
+  if (!res.ok) throw new Error('status ' + res.status);
+  const buf = await res.arrayBuffer();
+  const view = new DataView(buf);
+  const n = view.getUint32(0);
+  if (n !== count) throw new Error('expected ' + count + ' blobs, got ' + n);
+  const list = [];
+  let at = 4;
+  for (let i = 0; i < n; i++) {
+    const len = view.getUint32(at);
+    list.push(new Uint8Array(buf, at + 4, len));
+    at += 4 + len;
+  }
+  return list;
+}
+
+/** `reply` with each `{"__moatBytes": k}` in its value replaced by blob `k`. */
+function withBytes(reply, list) {
+  const walk = (v) => {
+    if (v === null || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map(walk);
+    const keys = Object.keys(v);
+    if (keys.length === 1 && keys[0] === '__moatBytes' && Number.isSafeInteger(v.__moatBytes) && list[v.__moatBytes]) {
+      return list[v.__moatBytes];
+    }
+    for (const k of keys) {
+      const w = walk(v[k]);
+      if (w !== v[k]) Object.defineProperty(v, k, { value: w, enumerable: true, writable: true, configurable: true });
+    }
+    return v;
+  };
+  if (Object.prototype.hasOwnProperty.call(reply, 'ok')) reply.ok = walk(reply.ok);
+  return reply;
+}
 
 /** Large envelopes come back from the frame and go to the core as a binary body. */
 async function forward(id, envelope) {
@@ -380,6 +428,8 @@ function invoke(cmd, args, options) {
 const fs = Object.freeze({
   readTextFile: (path) => invoke('fs.read_text_file', { path }),
   writeTextFile: (path, contents) => invoke('fs.write_text_file', { path, contents }),
+  readFile: (path) => invoke('fs.read_file', { path }),
+  writeFile: (path, contents) => invoke('fs.write_file', { path, contents }),
   readDir: (path) => invoke('fs.read_dir', { path }),
   removeFile: (path) => invoke('fs.remove_file', { path }),
 });

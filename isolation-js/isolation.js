@@ -299,6 +299,16 @@ const wellFormed = String.prototype.isWellFormed
   ? ((f) => (s) => apply(f, s, []))(String.prototype.isWellFormed)
   : ((re) => (s) => !re.test(s))(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
 const DatePrototype = Date.prototype;
+const isView = ArrayBuffer.isView;
+const ArrayBufferPrototype = ArrayBuffer.prototype;
+const U8 = Uint8Array;
+const sliceBuffer = ArrayBuffer.prototype.slice;
+const sliceU8 = Uint8Array.prototype.slice;
+// The key that marks bytes in a sealed call (src/ipc/bytes.rs): Moat's
+// own, so the page cannot write a marker.
+const BYTES_KEY = '__moatBytes';
+// Byte values the current toJson run met (canonical resets it).
+let bytesSeen = 0;
 const dateTime = Date.prototype.getTime;
 const dateIso = Date.prototype.toISOString;
 // Deeper than this, the core's JSON parser (serde_json) refuses the call
@@ -330,6 +340,16 @@ function toJson(v, depth) {
   const proto = getPrototypeOf(v);
   if (unwrap.has(proto)) return toJson(apply(unwrap.get(proto), v, []), depth);
   if (proto === DatePrototype) return isFinite_(apply(dateTime, v, [])) ? apply(dateIso, v, []) : null;
+  // Bytes (an ArrayBuffer, a typed array, a DataView): a Uint8Array of
+  // the frame's own, sealed after the JSON, never as numbers or base64.
+  if (proto === ArrayBufferPrototype) {
+    bytesSeen += 1;
+    return new U8(apply(sliceBuffer, v, [0]));
+  }
+  if (isView(v)) {
+    bytesSeen += 1;
+    return apply(sliceU8, new U8(v.buffer, v.byteOffset, v.byteLength), []);
+  }
   if (isArray(v)) {
     const out = [];
     for (let i = 0; i < v.length; i++) {
@@ -344,6 +364,7 @@ function toJson(v, depth) {
   const out = {};
   for (const k of keys(v)) {
     if (!wellFormed(k)) throw new Error('a key holds a lone surrogate (not well-formed Unicode), which the core could not decode');
+    if (k === BYTES_KEY) throw new Error('the key "' + BYTES_KEY + '" is Moat\'s own (it marks bytes); rename it');
     const x = toJson(v[k], depth + 1);
     if (x === undefined) continue;
     // A key that Object.prototype also has stays an own key: assigning
@@ -366,6 +387,7 @@ function toJson(v, depth) {
  */
 function canonical(args) {
   let value;
+  bytesSeen = 0;
   try {
     value = toJson(args === undefined ? {} : args, 0);
   } catch (e) {
@@ -374,7 +396,43 @@ function canonical(args) {
   if (value === null || typeof value !== 'object' || isArray(value)) {
     throw new Refusal('bad_args', 'arguments must be an object with named keys, e.g. {"name": …}, not an array or a single value');
   }
-  return { args: value, text: stringify(value) };
+  if (bytesSeen === 0) return { args: value, text: stringify(value), blobs: [] };
+  // Each Uint8Array becomes a marker naming its place in `blobs`.
+  const blobs = [];
+  const text = stringify(value, (k, x) => {
+    if (x instanceof U8) {
+      blobs.push(x);
+      return { [BYTES_KEY]: blobs.length - 1 };
+    }
+    return x;
+  });
+  return { args: value, text, blobs };
+}
+
+/**
+ * The plaintext of a call: its JSON, or, with bytes, framed (src/ipc/bytes.rs):
+ * 0x01, the JSON's length, the JSON, the number of blobs, each blob's
+ * length and bytes.
+ */
+function plaintextOf(json, blobs) {
+  const head = encoder.encode(json);
+  if (blobs.length === 0) return head;
+  let total = 5 + head.length + 4;
+  for (const b of blobs) total += 4 + b.length;
+  const out = new U8(total);
+  const view = new DataView(out.buffer);
+  out[0] = 1;
+  view.setUint32(1, head.length);
+  out.set(head, 5);
+  let at = 5 + head.length;
+  view.setUint32(at, blobs.length);
+  at += 4;
+  for (const b of blobs) {
+    view.setUint32(at, b.length);
+    out.set(b, at + 4);
+    at += 4 + b.length;
+  }
+  return out;
 }
 
 /**
@@ -518,7 +576,7 @@ async function sealAndSend(id, m) {
     return;
   }
   // The arguments' text is the one the hooks' value was parsed from.
-  const plaintext = encoder.encode('{"id":' + id + ',"cmd":' + stringify(p.cmd) + ',"args":' + p.text + '}');
+  const plaintext = plaintextOf('{"id":' + id + ',"cmd":' + stringify(p.cmd) + ',"args":' + p.text + '}', p.blobs);
   const envelope = await seal(plaintext);
   if (postToCore && envelope.byteLength <= INLINE_MAX) {
     inFlight -= 1; // this call is sealed; only the others hold the batch open

@@ -65,7 +65,9 @@ export interface Moat {
    * Calls a Rust command through the isolation frame. Argument keys are sent
    * verbatim (no case conversion); unknown keys are refused with `bad_args`.
    * `args` travels as JSON and must be an object with named keys (an array
-   * is refused with `bad_args`).
+   * is refused with `bad_args`). An `ArrayBuffer` or typed array anywhere in
+   * it travels as bytes (a `moat::Bytes` in Rust), and bytes in a result
+   * arrive as a `Uint8Array`.
    */
   invoke<T = unknown>(cmd: string, args?: Record<string, unknown>, options?: InvokeOptions): Promise<T>;
   /** Settles when the isolation frame has its key and hooks (rejects with a MoatError if it never will). */
@@ -76,6 +78,10 @@ export interface Moat {
     readTextFile(path: string): Promise<string>;
     /** Atomic: the old contents or the new, never half. Resolves with the bytes written. */
     writeTextFile(path: string, contents: string): Promise<number>;
+    /** The file's bytes (same allowlist key as readTextFile). */
+    readFile(path: string): Promise<Uint8Array>;
+    /** Atomic, like writeTextFile (same allowlist key). */
+    writeFile(path: string, contents: Uint8Array | ArrayBuffer): Promise<number>;
     /** Only entries inside the scope are listed. */
     readDir(path: string): Promise<{ name: string; isDir: boolean; isFile: boolean; isSymlink: boolean }[]>;
     removeFile(path: string): Promise<null>;
@@ -96,8 +102,10 @@ export interface Moat {
   };
   readonly http: {
     /** Redirects are followed only inside `scope.http`. */
-    fetch(url: string, init?: { method?: string; headers?: Record<string, string>; body?: string }):
+    fetch(url: string, init?: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array | ArrayBuffer; responseType?: 'text' }):
       Promise<{ status: number; url: string; headers: Record<string, string>; body: string }>;
+    fetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array | ArrayBuffer; responseType: 'bytes' }):
+      Promise<{ status: number; url: string; headers: Record<string, string>; body: Uint8Array }>;
   };
   /** `asset://localhost/…` for an absolute path inside `scope.asset`. */
   assetUrl(path: string): string;

@@ -19,6 +19,7 @@ use crate::api::{self, Api, Builtin};
 use crate::config::{Config, Permission};
 use crate::csp::Csp;
 use crate::error::Error;
+use crate::ipc::bytes::BlobStore;
 use crate::ipc::command::{AppPaths, CallContext, Commands};
 use crate::ipc::core::Core;
 use crate::ipc::pending::PendingLimit;
@@ -189,6 +190,9 @@ fn core(
     Core {
         session,
         pusher: Arc::clone(&pusher),
+        // Fetched by the page right after the reply; kept no longer than a
+        // call may take.
+        blobs: BlobStore::new(Duration::from_millis(config.limits.call_timeout_ms)),
         commands,
         allowed: Some(allowed),
         max_envelope_bytes: config.limits.max_message_bytes,
@@ -597,6 +601,8 @@ mod tests {
                 [
                     Builtin::ReadTextFile,
                     Builtin::WriteTextFile,
+                    Builtin::ReadFile,
+                    Builtin::WriteFile,
                     Builtin::ReadDir,
                     Builtin::RemoveFile,
                     Builtin::Fetch

@@ -83,11 +83,18 @@ pub fn call(data: &[u8]) {
     let Ok(c) = crate::ipc::call::Call::parse(data) else {
         return;
     };
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct WithBytes {
+        data: crate::Bytes,
+        more: Option<Vec<crate::Bytes>>,
+    }
     let json = c.args_json();
     let _ = crate::ipc::args::decode::<Outer>(json);
     let _ = crate::ipc::args::decode::<Inner>(json);
     let _ = crate::ipc::args::decode::<serde_json::Value>(json);
     let _ = crate::ipc::args::decode::<crate::ipc::command::NoArgs>(json);
+    let _ = crate::ipc::bytes::decoding(&c.blobs, || crate::ipc::args::decode::<WithBytes>(json));
 }
 
 /// `moat.json`: parsed, its scopes compiled against the fixed layout, and

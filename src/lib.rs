@@ -117,6 +117,7 @@ macro_rules! include_dir {
         include_dir::include_dir!($($path)+)
     }};
 }
+pub use ipc::bytes::Bytes;
 pub use ipc::command::{CallContext, Commands, NoArgs};
 pub use ipc::push::{AppHandle, Channel, PushError};
 

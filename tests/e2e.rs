@@ -735,6 +735,47 @@ fn spawned_programs_stream_obey_the_scope_and_end_with_their_page() {
     );
 }
 
+/// Bytes both ways (`tests/js/bytes.js`): 0 B to 64 MiB hashed on both
+/// sides, every kind of view, fs with bytes, and markers and reply bytes
+/// the page cannot forge or take.
+#[test]
+fn bytes_cross_whole_both_ways() {
+    let xdg = tempfile::tempdir().unwrap();
+    let config = xdg.path().join("moat.json");
+    std::fs::write(&config, r##"{"identifier": "dev.moat.bytes", "title": "bytes", "isolation": {"hooks": ["validate.js"]}, "allowlist": {"commands": ["bytes_echo", "bytes_sha256", "echo_json"], "fs": {"readFile": true, "writeFile": true}}, "scope": {"fs": {"allow": ["$APPDATA/**"]}}, "limits": {"maxMessageBytes": 83886080, "callTimeoutMs": 30000}}"##).unwrap();
+    let out = run_with(
+        "bytes.js",
+        xdg.path(),
+        120,
+        &["--harness-config", config.to_str().unwrap()],
+    );
+    out.assert_passed(&[
+        "bytes: 0 B reach Rust whole",
+        "bytes: 0 B come back whole, as a Uint8Array",
+        "bytes: 1 byte reach Rust whole",
+        "bytes: 1 byte come back whole, as a Uint8Array",
+        "bytes: every byte value reach Rust whole",
+        "bytes: every byte value come back whole, as a Uint8Array",
+        "bytes: 1 MiB reach Rust whole",
+        "bytes: 1 MiB come back whole, as a Uint8Array",
+        "bytes: 64 MiB reach Rust whole",
+        "bytes: 64 MiB come back whole, as a Uint8Array",
+        "bytes: an ArrayBuffer is bytes",
+        "bytes: a DataView is the bytes it views",
+        "bytes: a Float32Array is its bytes",
+        "bytes: a subarray is only its bytes",
+        "bytes: an array of numbers is not bytes",
+        "bytes: a base64 string is not bytes",
+        "bytes: a hand-written marker is refused by the frame",
+        "bytes: so is a marker key anywhere",
+        "bytes: reply bytes nobody is owed are not found",
+        "bytes: nor reachable without the app's Origin",
+        "bytes: fs.writeFile then fs.readFile round-trips every byte value",
+        "bytes: fs.readTextFile refuses a file that is not UTF-8",
+        "bytes: fs.writeFile is scoped like writeTextFile",
+    ]);
+}
+
 #[test]
 fn envelopes_do_not_survive_a_page_reload() {
     let xdg = tempfile::tempdir().unwrap();
@@ -1069,12 +1110,49 @@ fn http_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { continue };
+            // The head, then as much body as it declares (a client may
+            // send them in separate writes).
             let mut buf = vec![0u8; 8192];
-            let n = s.read(&mut buf).unwrap_or(0);
+            let mut n = 0;
+            loop {
+                let got = s.read(&mut buf[n..]).unwrap_or(0);
+                n += got;
+                let text = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                let complete = text.find("\r\n\r\n").is_some_and(|end| {
+                    let declared = text
+                        .split("\r\n")
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    n >= end + 4 + declared
+                });
+                if got == 0 || complete || n == buf.len() {
+                    break;
+                }
+            }
             let head = String::from_utf8_lossy(&buf[..n]).to_string();
             let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
             log.lock().unwrap().push(path.clone());
             let big = "x".repeat(200_000);
+            let every: Vec<u8> = (0..=255u8).collect();
+            let sent = head
+                .find("\r\n\r\n")
+                .map_or(&[][..], |i| &buf[i + 4..n])
+                .to_vec();
+            let binary = match path.as_str() {
+                "/ok/bytes" => Some(every),
+                "/ok/echo" => Some(sent),
+                _ => None,
+            };
+            if let Some(body) = binary {
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(&body);
+                continue;
+            }
             let (status, extra, body) = match path.as_str() {
                 "/ok/hello" => ("200 OK", String::new(), "hello"),
                 "/ok/big" => ("200 OK", String::new(), big.as_str()),
@@ -1194,6 +1272,10 @@ fn built_in_modules_stay_inside_their_scopes() {
         .expect("spawn moat-demo");
     let out = Outcome::from(out);
     out.assert_passed(&[
+        "http: a response as bytes has every byte value",
+        "http: as text, what is not UTF-8 is replaced",
+        "http: a body of bytes is sent as is",
+        "http: responseType is text or bytes",
         "fs: write inside the scope",
         "fs: read it back by variable",
         "fs: listing shows what the scope covers and hides the rest",
@@ -1386,8 +1468,26 @@ fn recording_server() -> (
             let Ok(mut s) = stream else { continue };
             let accepted = std::time::Instant::now();
             let peer = s.peer_addr().unwrap();
+            // The head, then as much body as it declares (a client may
+            // send them in separate writes).
             let mut buf = vec![0u8; 8192];
-            let n = s.read(&mut buf).unwrap_or(0);
+            let mut n = 0;
+            loop {
+                let got = s.read(&mut buf[n..]).unwrap_or(0);
+                n += got;
+                let text = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                let complete = text.find("\r\n\r\n").is_some_and(|end| {
+                    let declared = text
+                        .split("\r\n")
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    n >= end + 4 + declared
+                });
+                if got == 0 || complete || n == buf.len() {
+                    break;
+                }
+            }
             let head = String::from_utf8_lossy(&buf[..n]).to_string();
             let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
             log.lock().unwrap().push(Seen {

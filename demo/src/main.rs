@@ -2,6 +2,7 @@
 //! template: the frontend lives in `demo-frontend/`, the isolation hook in
 //! `demo-frontend/hooks/`, the security config in `moat.json`.
 
+mod bytes;
 mod push;
 
 use std::io::Write;
@@ -90,6 +91,7 @@ fn commands() -> Commands {
             Ok::<_, ()>(ctx.refusal_counts())
         })
         .merge(push::commands())
+        .merge(bytes::commands())
         .merge(diagnostics())
 }
 

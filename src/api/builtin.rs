@@ -12,6 +12,8 @@ use crate::error::Error;
 pub(crate) enum Builtin {
     ReadTextFile,
     WriteTextFile,
+    ReadFile,
+    WriteFile,
     ReadDir,
     RemoveFile,
     Execute,
@@ -56,9 +58,11 @@ impl Module {
 }
 
 impl Builtin {
-    pub(crate) const ALL: [Builtin; 11] = [
+    pub(crate) const ALL: [Builtin; 13] = [
         Builtin::ReadTextFile,
         Builtin::WriteTextFile,
+        Builtin::ReadFile,
+        Builtin::WriteFile,
         Builtin::ReadDir,
         Builtin::RemoveFile,
         Builtin::Execute,
@@ -75,6 +79,8 @@ impl Builtin {
         match self {
             Builtin::ReadTextFile => "fs.read_text_file",
             Builtin::WriteTextFile => "fs.write_text_file",
+            Builtin::ReadFile => "fs.read_file",
+            Builtin::WriteFile => "fs.write_file",
             Builtin::ReadDir => "fs.read_dir",
             Builtin::RemoveFile => "fs.remove_file",
             Builtin::Execute => "shell.execute",
@@ -91,6 +97,8 @@ impl Builtin {
         match self {
             Builtin::ReadTextFile
             | Builtin::WriteTextFile
+            | Builtin::ReadFile
+            | Builtin::WriteFile
             | Builtin::ReadDir
             | Builtin::RemoveFile => Module::Fs,
             Builtin::Execute | Builtin::Spawn | Builtin::Kill | Builtin::Write | Builtin::Open => {
@@ -106,6 +114,8 @@ impl Builtin {
         match self {
             Builtin::ReadTextFile
             | Builtin::WriteTextFile
+            | Builtin::ReadFile
+            | Builtin::WriteFile
             | Builtin::ReadDir
             | Builtin::RemoveFile => "scope.fs",
             Builtin::Execute | Builtin::Spawn | Builtin::Kill | Builtin::Write => "scope.shell",
@@ -118,8 +128,9 @@ impl Builtin {
     /// Whether the allowlist turns it on (`all` included).
     pub(crate) fn allowed_by(self, a: &Allowlist) -> bool {
         match self {
-            Builtin::ReadTextFile => a.fs.all || a.fs.read_file,
-            Builtin::WriteTextFile => a.fs.all || a.fs.write_file,
+            // Text and bytes under the same keys.
+            Builtin::ReadTextFile | Builtin::ReadFile => a.fs.all || a.fs.read_file,
+            Builtin::WriteTextFile | Builtin::WriteFile => a.fs.all || a.fs.write_file,
             Builtin::ReadDir => a.fs.all || a.fs.read_dir,
             Builtin::RemoveFile => a.fs.all || a.fs.remove_file,
             Builtin::Execute => a.shell.all || a.shell.execute,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{Api, Builtin};
+use crate::ipc::bytes::Bytes;
 use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
 
@@ -25,6 +26,13 @@ struct PathArg {
 struct WriteArgs {
     path: String,
     contents: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WriteBytesArgs {
+    path: String,
+    contents: Bytes,
 }
 
 #[derive(Serialize)]
@@ -43,12 +51,19 @@ pub(super) fn commands(api: &Arc<Api>) -> Commands {
         Arc::clone(api),
         Arc::clone(api),
     );
+    let (e, f) = (Arc::clone(api), Arc::clone(api));
     Commands::new()
         .builtin(Builtin::ReadTextFile.name(), move |x: PathArg, _| {
             read_text_file(&a, &x.path)
         })
         .builtin(Builtin::WriteTextFile.name(), move |x: WriteArgs, _| {
-            write_text_file(&b, &x.path, &x.contents)
+            write_file(&b, &x.path, x.contents.as_bytes(), Builtin::WriteTextFile)
+        })
+        .builtin(Builtin::ReadFile.name(), move |x: PathArg, _| {
+            read_file(&e, &x.path).map(Bytes)
+        })
+        .builtin(Builtin::WriteFile.name(), move |x: WriteBytesArgs, _| {
+            write_file(&f, &x.path, &x.contents, Builtin::WriteFile)
         })
         .builtin(Builtin::ReadDir.name(), move |x: PathArg, _| {
             read_dir(&c, &x.path)
@@ -59,6 +74,14 @@ pub(super) fn commands(api: &Arc<Api>) -> Commands {
 }
 
 fn read_text_file(api: &Api, requested: &str) -> Result<String, ScopeError> {
+    String::from_utf8(read_file(api, requested)?).map_err(|_| ScopeError::PathInvalid {
+        requested: requested.to_owned(),
+        reason: "is not UTF-8 text (fs.readFile reads bytes)".into(),
+    })
+}
+
+/// The file's bytes, up to `limits.maxMessageBytes`.
+fn read_file(api: &Api, requested: &str) -> Result<Vec<u8>, ScopeError> {
     let (file, real) = api.scopes.fs.open_file(requested)?;
     let mut buf = Vec::new();
     file.take(api.max_bytes as u64 + 1)
@@ -73,24 +96,27 @@ fn read_text_file(api: &Api, requested: &str) -> Result<String, ScopeError> {
             ),
         });
     }
-    tracing::debug!(path = %real.display(), bytes = buf.len(), "fs.read_text_file");
-    String::from_utf8(buf).map_err(|_| ScopeError::PathInvalid {
-        requested: requested.to_owned(),
-        reason: "is not UTF-8 text".into(),
-    })
+    tracing::debug!(path = %real.display(), bytes = buf.len(), "fs read");
+    Ok(buf)
 }
 
-fn write_text_file(api: &Api, requested: &str, contents: &str) -> Result<usize, ScopeError> {
+/// Writes `contents` atomically; `function` names the call in the log.
+fn write_file(
+    api: &Api,
+    requested: &str,
+    contents: &[u8],
+    function: Builtin,
+) -> Result<usize, ScopeError> {
     let entry = api.scopes.fs.open_entry(requested)?;
     let io = |e: std::io::Error| ScopeError::io(requested, e);
     let mut tmp = tempfile::Builder::new()
         .prefix(".moat-write-")
         .tempfile_in(entry.dir.via_fd())
         .map_err(io)?;
-    tmp.write_all(contents.as_bytes()).map_err(io)?;
+    tmp.write_all(contents).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(entry.via_fd()).map_err(|e| io(e.error))?;
-    tracing::info!(path = %entry.real.display(), bytes = contents.len(), "fs.write_text_file");
+    tracing::info!(path = %entry.real.display(), bytes = contents.len(), function = function.name(), "fs write");
     Ok(contents.len())
 }
 
@@ -135,6 +161,10 @@ fn remove_file(api: &Api, requested: &str) -> Result<(), ScopeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn write_text_file(api: &Api, path: &str, contents: &str) -> Result<usize, ScopeError> {
+        write_file(api, path, contents.as_bytes(), Builtin::WriteTextFile)
+    }
     use crate::config::{PathScopeConfig, ScopeConfig};
     use crate::scope::{BaseDirs, Scopes};
 

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::{Api, Builtin};
+use crate::ipc::bytes::Bytes;
 use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
 use crate::scope::url::canonical::{Canonical, Host};
@@ -100,8 +101,20 @@ struct FetchArgs {
     method: Option<String>,
     #[serde(default)]
     headers: BTreeMap<String, String>,
+    /// Text, or bytes (a `Uint8Array` in the page).
     #[serde(default)]
-    body: Option<String>,
+    body: Option<Body>,
+    /// `"bytes"`: the response body as bytes; otherwise text (UTF-8, with
+    /// any invalid sequence replaced).
+    #[serde(default, rename = "responseType")]
+    response_type: Option<String>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(untagged)]
+enum Body {
+    Text(String),
+    Bytes(Bytes),
 }
 
 #[derive(Serialize)]
@@ -110,7 +123,7 @@ struct Response {
     /// The URL that answered, after redirects, in canonical form.
     url: String,
     headers: BTreeMap<String, String>,
-    body: String,
+    body: Body,
 }
 
 pub(super) fn commands(api: &Arc<Api>) -> Commands {
@@ -123,7 +136,7 @@ struct Request {
     url: Canonical,
     method: String,
     headers: BTreeMap<String, String>,
-    body: Option<String>,
+    body: Option<Vec<u8>>,
 }
 
 fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
@@ -137,11 +150,26 @@ fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
             reason: format!("cannot be fetched with method {method:?}"),
         });
     }
+    let as_bytes = match x.response_type.as_deref() {
+        None | Some("text") => false,
+        Some("bytes") => true,
+        Some(other) => {
+            return Err(ScopeError::UrlInvalid {
+                url: x.url.clone(),
+                reason: format!(
+                    "cannot be answered as {other:?} (responseType is \"text\" or \"bytes\")"
+                ),
+            })
+        }
+    };
     let mut req = Request {
         url,
         method,
         headers: x.headers,
-        body: x.body,
+        body: x.body.map(|b| match b {
+            Body::Text(t) => t.into_bytes(),
+            Body::Bytes(b) => b.0,
+        }),
     };
     for _ in 0..=MAX_REDIRECTS {
         let addrs = resolve(&req.url, deadline)?;
@@ -149,7 +177,7 @@ fn fetch(api: &Api, x: FetchArgs) -> Result<Response, ScopeError> {
         api.scopes.http.check_addresses(&req.url, &ips)?;
         let res = send(&req, addrs, deadline)?;
         if !follow_redirect(api, &mut req, &res)? {
-            return read_response(api, &req.url, res);
+            return read_response(api, &req.url, res, as_bytes);
         }
     }
     Err(failed(
@@ -190,7 +218,12 @@ fn follow_redirect(api: &Api, req: &mut Request, res: &ureq::Response) -> Result
 
 /// The final response, its body read no further than the limit and no
 /// later than the deadline (the reader keeps it: a body that drips fails).
-fn read_response(api: &Api, url: &Canonical, res: ureq::Response) -> Result<Response, ScopeError> {
+fn read_response(
+    api: &Api,
+    url: &Canonical,
+    res: ureq::Response,
+    as_bytes: bool,
+) -> Result<Response, ScopeError> {
     let status = res.status();
     let mut headers = BTreeMap::new();
     for name in res.headers_names() {
@@ -212,7 +245,11 @@ fn read_response(api: &Api, url: &Canonical, res: ureq::Response) -> Result<Resp
         status,
         url: url.url.to_string(),
         headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
+        body: if as_bytes {
+            Body::Bytes(Bytes(bytes))
+        } else {
+            Body::Text(String::from_utf8_lossy(&bytes).into_owned())
+        },
     })
 }
 
@@ -289,7 +326,7 @@ fn send(
         request = request.set(k, v);
     }
     let result = match &req.body {
-        Some(b) => request.send_bytes(b.as_bytes()),
+        Some(b) => request.send_bytes(b),
         None => request.call(),
     };
     match result {

@@ -99,9 +99,12 @@ pub(crate) fn commands(_api: &Arc<Api>) -> Commands {
 /// Whether the scope of `b` allows nothing (every call would be refused).
 pub(crate) fn scope_is_empty(b: Builtin, scopes: &Scopes) -> bool {
     match b {
-        Builtin::ReadTextFile | Builtin::WriteTextFile | Builtin::ReadDir | Builtin::RemoveFile => {
-            scopes.fs.is_empty()
-        }
+        Builtin::ReadTextFile
+        | Builtin::WriteTextFile
+        | Builtin::ReadFile
+        | Builtin::WriteFile
+        | Builtin::ReadDir
+        | Builtin::RemoveFile => scopes.fs.is_empty(),
         Builtin::Execute | Builtin::Spawn | Builtin::Kill | Builtin::Write => {
             scopes.shell.entries.is_empty()
         }

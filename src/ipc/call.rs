@@ -8,22 +8,42 @@ use super::error::CallError;
 /// The plaintext of an envelope, as `isolation.js` writes it. Trusted only
 /// as "what the hooks let through": the hook chain may have rewritten it, and
 /// the core checks it against the allowlist and the command's types again.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 pub(crate) struct Call<'a> {
     pub(crate) id: u64,
-    #[serde(borrow)]
     pub(crate) cmd: std::borrow::Cow<'a, str>,
     /// Always present: the frame seals an object (`{}` for none). A
     /// missing `args` is a malformed call, not "no arguments", and `null`
     /// is not an object, so the command refuses it.
-    #[serde(borrow)]
     pub(crate) args: &'a RawValue,
+    /// The bytes the arguments' markers name (a framed plaintext; see
+    /// [`super::bytes`]).
+    pub(crate) blobs: Vec<&'a [u8]>,
+}
+
+/// The JSON part of a call.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallJson<'a> {
+    id: u64,
+    #[serde(borrow)]
+    cmd: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    args: &'a RawValue,
 }
 
 impl<'a> Call<'a> {
     pub(crate) fn parse(plaintext: &'a [u8]) -> Result<Self, CallError> {
-        serde_json::from_slice(plaintext).map_err(|e| CallError::BadCall(e.to_string()))
+        let (json, blobs) =
+            super::bytes::unframe(plaintext).map_err(|e| CallError::BadCall(e.to_string()))?;
+        let c: CallJson<'a> =
+            serde_json::from_slice(json).map_err(|e| CallError::BadCall(e.to_string()))?;
+        Ok(Call {
+            id: c.id,
+            cmd: c.cmd,
+            args: c.args,
+            blobs,
+        })
     }
 
     /// The arguments as JSON text.
@@ -66,6 +86,20 @@ mod tests {
                 .args_json(),
             "null"
         );
+    }
+
+    #[test]
+    fn a_framed_call_carries_its_blobs() {
+        let framed = super::super::bytes::frame(
+            br#"{"id":2,"cmd":"save","args":{"data":{"__moatBytes":0}}}"#,
+            &[vec![9, 8, 7]],
+        );
+        let c = Call::parse(&framed).unwrap();
+        assert_eq!((c.id, &*c.cmd), (2, "save"));
+        assert_eq!(c.blobs, vec![&[9u8, 8, 7][..]]);
+        let mut cut = framed.clone();
+        cut.truncate(cut.len() - 1);
+        assert!(matches!(Call::parse(&cut), Err(CallError::BadCall(_))));
     }
 
     #[test]

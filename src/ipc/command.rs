@@ -252,9 +252,15 @@ fn finish<R: Serialize + 'static, E: IntoCallError>(
         }
     }
     let mut buf = Vec::with_capacity(size_hint.min(MAX_SIZE_HINT) + 16);
-    serde_json::to_writer(&mut buf, &Ok { ok: &r })
-        .map(|()| buf)
-        .map_err(|e| CallError::HandlerFailed(format!("result did not serialise: {e}")))
+    // The `Bytes` in the result leave as blobs, the body framed with them.
+    let (written, blobs) =
+        super::bytes::serializing(|| serde_json::to_writer(&mut buf, &Ok { ok: &r }));
+    written.map_err(|e| CallError::HandlerFailed(format!("result did not serialise: {e}")))?;
+    if blobs.is_empty() {
+        Result::Ok(buf)
+    } else {
+        Result::Ok(super::bytes::frame(&buf, &blobs))
+    }
 }
 
 /// `{"ok":"<s>"}` for a string that JSON writes as is (no `"`, `\\` or

@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Instant;
@@ -30,6 +30,8 @@ pub(crate) struct Core {
     pub(crate) session: Arc<Session>,
     /// Where the channels in a call's arguments push.
     pub(crate) pusher: Arc<super::push::Pusher>,
+    /// Reply bytes waiting for the page to fetch them.
+    pub(crate) blobs: super::bytes::BlobStore,
     pub(crate) commands: Commands,
     /// `None`: every registered command may be called.
     pub(crate) allowed: Option<BTreeSet<String>>,
@@ -47,7 +49,7 @@ impl Core {
         body: Vec<u8>,
         routing_id: Option<u64>,
         span: tracing::Span,
-        opened: Arc<AtomicUsize>,
+        meta: Arc<CallMeta>,
     ) -> Result<Vec<u8>, CallError> {
         if let Some(rate) = &self.rate {
             if !rate.take() {
@@ -100,9 +102,18 @@ impl Core {
         let epoch = self.session.epoch();
         let mut ctx = self.ctx.clone();
         ctx.epoch = epoch;
-        let (fut, _channels) =
-            super::push::decoding(&self.pusher, epoch, || handler.call(call.args_json(), ctx));
-        opened.store(_channels.len(), Ordering::Release);
+        meta.id.store(call.id, Ordering::Release);
+        meta.epoch.store(epoch, Ordering::Release);
+        let ((fut, unused), _channels) = super::push::decoding(&self.pusher, epoch, || {
+            super::bytes::decoding(&call.blobs, || handler.call(call.args_json(), ctx))
+        });
+        if unused > 0 {
+            // The hooks saw bytes the command would read as something else.
+            return Err(CallError::BadArgs(super::error::ArgsError::Invalid(format!(
+                "the arguments hold bytes ({unused} ArrayBuffer or typed array) where the command takes none"
+            ))));
+        }
+        meta.opened.store(_channels.len(), Ordering::Release);
         drop(plaintext);
         fut.await
     }
@@ -117,29 +128,66 @@ pub(crate) fn dispatch(
     routing_id: Option<u64>,
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
-    let (fut, span, started, opened) = start(core, body, routing_id);
-    spawn_supervised(rt, fut, span, started, reply_to(deliver, opened));
+    let (fut, span, started, meta) = start(core, body, routing_id);
+    spawn_supervised(rt, fut, span, started, reply_to(core, deliver, meta));
 }
 
-/// `deliver` with the reply body marked, when the call opened channels,
-/// with how many (`"channels":n`): the page settles the call only after
-/// their ends, which were queued before the reply.
+/// What a call's reply needs to know once its envelope is open.
+#[derive(Default)]
+pub(crate) struct CallMeta {
+    /// Channels its arguments opened.
+    opened: AtomicUsize,
+    /// Its sealed id and page load.
+    id: AtomicU64,
+    epoch: AtomicU64,
+}
+
+/// `deliver` with the reply body finished for the page: the bytes of a
+/// framed reply kept in the blob store for the page to fetch
+/// (`"blobs":n`), and, when the call opened channels, how many
+/// (`"channels":n`): the page settles the call only after their ends,
+/// which were queued before the reply.
 fn reply_to(
+    core: &Arc<Core>,
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
-    opened: Arc<AtomicUsize>,
+    meta: Arc<CallMeta>,
 ) -> impl FnOnce(Vec<u8>) + Send + 'static {
-    move |body| deliver(with_channel_count(body, opened.load(Ordering::Acquire)))
+    let core = Arc::clone(core);
+    move |body| {
+        let body = if body.first() == Some(&super::bytes::FRAMED) {
+            match super::bytes::unframe(&body) {
+                Ok((json, blobs)) => {
+                    let n = blobs.len();
+                    let owned = blobs.into_iter().map(<[u8]>::to_vec).collect();
+                    core.blobs.put(
+                        meta.epoch.load(Ordering::Acquire),
+                        meta.id.load(Ordering::Acquire),
+                        owned,
+                    );
+                    with_count(json.to_vec(), "blobs", n)
+                }
+                Err(e) => super::call::error_body(&CallError::HandlerFailed(e.to_string())),
+            }
+        } else {
+            body
+        };
+        deliver(with_count(
+            body,
+            "channels",
+            meta.opened.load(Ordering::Acquire),
+        ))
+    }
 }
 
-/// `{"channels":n,…}` from the reply object `{…}`, if `n > 0`.
-fn with_channel_count(body: Vec<u8>, n: usize) -> Vec<u8> {
+/// `{"<key>":n,…}` from the reply object `{…}`, if `n > 0`.
+fn with_count(body: Vec<u8>, key: &str, n: usize) -> Vec<u8> {
     if n == 0 || body.first() != Some(&b'{') {
         return body;
     }
     if body == b"{}" {
-        return format!("{{\"channels\":{n}}}").into_bytes();
+        return format!("{{\"{key}\":{n}}}").into_bytes();
     }
-    let mut out = format!("{{\"channels\":{n},").into_bytes();
+    let mut out = format!("{{\"{key}\":{n},").into_bytes();
     out.extend_from_slice(&body[1..]);
     out
 }
@@ -153,14 +201,14 @@ fn start(
     impl Future<Output = Result<Vec<u8>, CallError>> + Send + 'static,
     tracing::Span,
     Instant,
-    Arc<AtomicUsize>,
+    Arc<CallMeta>,
 ) {
     let span = new_span();
-    let opened = Arc::new(AtomicUsize::new(0));
+    let meta = Arc::new(CallMeta::default());
     let fut = Arc::clone(core)
-        .process(body, routing_id, span.clone(), Arc::clone(&opened))
+        .process(body, routing_id, span.clone(), Arc::clone(&meta))
         .instrument(span.clone());
-    (fut, span, Instant::now(), opened)
+    (fut, span, Instant::now(), meta)
 }
 
 /// Runs `fut` on a worker; a panic in it becomes `handler_failed`.
@@ -198,8 +246,8 @@ pub(crate) fn dispatch_here_first(
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
     let _in_runtime = rt.enter();
-    let (fut, span, started, opened) = start(core, body, routing_id);
-    let deliver = reply_to(deliver, opened);
+    let (fut, span, started, meta) = start(core, body, routing_id);
+    let deliver = reply_to(core, deliver, meta);
     let mut fut = Box::pin(fut);
     let mut cx = Context::from_waker(Waker::noop());
     match panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
@@ -311,6 +359,7 @@ pub(crate) mod tests {
         let core = Core {
             session,
             pusher: Arc::clone(&pusher),
+            blobs: crate::ipc::bytes::BlobStore::new(std::time::Duration::from_secs(60)),
             commands,
             allowed: None,
             max_envelope_bytes: 1 << 20,
@@ -402,10 +451,10 @@ pub(crate) mod tests {
         assert_eq!(reply["err"]["code"], "unknown_command");
         assert!(reply.get("channels").is_none(), "{reply}");
         assert_eq!(
-            with_channel_count(b"{\"ok\":1}".to_vec(), 2),
+            with_count(b"{\"ok\":1}".to_vec(), "channels", 2),
             b"{\"channels\":2,\"ok\":1}"
         );
-        assert_eq!(with_channel_count(b"{}".to_vec(), 0), b"{}");
+        assert_eq!(with_count(b"{}".to_vec(), "channels", 0), b"{}");
     }
 
     #[test]

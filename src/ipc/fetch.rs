@@ -39,6 +39,29 @@ pub(crate) fn check_origin(origin: Option<&str>) -> Result<(), CallError> {
     }
 }
 
+/// The call id of a request for a reply's bytes: `GET /blobs/<id>`.
+pub(crate) fn blob_request(method: &str, path: &str) -> Option<u64> {
+    if method != "GET" {
+        return None;
+    }
+    path.strip_prefix("/blobs/").and_then(|id| id.parse().ok())
+}
+
+/// The body that answers a request for a reply's bytes: the blob list, or
+/// `not_found` (not this page load's, already taken, expired, or none).
+pub(crate) fn blob_response(core: &super::core::Core, id: u64) -> Result<Vec<u8>, Vec<u8>> {
+    match core.blobs.take(core.session.epoch(), id) {
+        Some(blobs) => Ok(super::bytes::blob_body(&blobs)),
+        None => {
+            tracing::warn!(id, "reply bytes asked for that are not waiting (another page load's, taken, expired or none)");
+            Err(
+                br#"{"err":{"code":"not_found","message":"no reply bytes waiting for this call"}}"#
+                    .to_vec(),
+            )
+        }
+    }
+}
+
 /// The routing call id from the path `/<id>`, if there is one.
 pub(crate) fn routing_id(path: &str) -> Option<u64> {
     path.strip_prefix('/').and_then(|p| p.parse().ok())
@@ -70,6 +93,20 @@ pub(crate) fn too_large(len: usize, max: usize) -> CallError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_get_of_a_numbered_path_asks_for_bytes() {
+        assert_eq!(blob_request("GET", "/blobs/12"), Some(12));
+        for (m, p) in [
+            ("POST", "/blobs/12"),
+            ("GET", "/blobs/"),
+            ("GET", "/blobs/x"),
+            ("GET", "/12"),
+            ("GET", "/blobs/-1"),
+        ] {
+            assert_eq!(blob_request(m, p), None, "{m} {p}");
+        }
+    }
 
     #[test]
     fn routing_id_comes_from_the_path() {

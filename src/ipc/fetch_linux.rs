@@ -27,7 +27,9 @@ use webkit2gtk::{
 
 use super::core::{dispatch, refuse, Core};
 use super::error::CallError;
-use super::fetch::{check_origin, response_body, routing_id, too_large};
+use super::fetch::{
+    blob_request, blob_response, check_origin, response_body, routing_id, too_large,
+};
 use super::reply::ReplySink;
 use crate::error::Error;
 use crate::isolation::envelope::EnvelopeError;
@@ -94,6 +96,18 @@ fn handle(
         respond.send(refuse(e));
         return;
     }
+    let path = request
+        .uri()
+        .and_then(|u| u.parse::<http::Uri>().ok())
+        .map(|u| u.path().to_owned())
+        .unwrap_or_default();
+    if let Some(id) = blob_request(&method, &path) {
+        match blob_response(core, id) {
+            Ok(bytes) => finish_as(request, bytes, 200, "application/octet-stream"),
+            Err(json) => finish_as(request, json, 404, "application/json"),
+        }
+        return;
+    }
     let max = core.max_envelope_bytes;
     let declared = headers.as_ref().map_or(0, |h| h.content_length());
     if usize::try_from(declared).is_ok_and(|len| len > max) {
@@ -149,11 +163,16 @@ fn read_body(stream: &gio::InputStream, max: usize) -> Result<Vec<u8>, CallError
 
 /// Finishes `request` with a JSON `body` and the headers every reply has.
 fn finish(request: &URISchemeRequest, body: Vec<u8>) {
+    finish_as(request, body, 200, "application/json");
+}
+
+/// Finishes `request` with `body`, `status` and `content_type`.
+fn finish_as(request: &URISchemeRequest, body: Vec<u8>, status: u32, content_type: &str) {
     let len = body.len() as i64;
     let stream = gio::MemoryInputStream::from_bytes(&glib::Bytes::from_owned(body));
     let response = URISchemeResponse::new(&stream, len);
-    response.set_status(200, None);
-    response.set_content_type("application/json");
+    response.set_status(status, None);
+    response.set_content_type(content_type);
     let headers = soup::MessageHeaders::new(soup::MessageHeadersType::Response);
     headers.append("Cache-Control", "no-store");
     headers.append("X-Content-Type-Options", "nosniff");

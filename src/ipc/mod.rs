@@ -3,6 +3,7 @@
 //! Files named `*_linux.rs` are the WebKitGTK halves of the transports.
 
 pub(crate) mod args;
+pub(crate) mod bytes;
 pub(crate) mod call;
 pub(crate) mod command;
 pub(crate) mod core;

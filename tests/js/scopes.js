@@ -123,6 +123,13 @@ check('http: a URL inside the scope is fetched', hello.status === 200 && hello.b
 const hop = await http.fetch(base + '/ok/redirect-in');
 check('http: a redirect inside the scope is followed', hop.body === 'hello' && hop.url === base + '/ok/hello', hop);
 await rejects('http: a redirect out of the scope is refused', http.fetch(base + '/ok/redirect-out'), 'scope_denied', '/forbidden/');
+const binary = await http.fetch(base + '/ok/bytes', { responseType: 'bytes' });
+check('http: a response as bytes has every byte value', binary.body instanceof Uint8Array && binary.body.length === 256 && binary.body.every((b, i) => b === i), binary.body && binary.body.length);
+const asText = await http.fetch(base + '/ok/bytes');
+check('http: as text, what is not UTF-8 is replaced', typeof asText.body === 'string' && asText.body.includes('\ufffd'), typeof asText.body);
+const echoed = await http.fetch(base + '/ok/echo', { method: 'POST', body: Uint8Array.from([0, 255, 10, 13]), responseType: 'bytes' });
+check('http: a body of bytes is sent as is', echoed.body.join() === '0,255,10,13', echoed.body);
+await rejects('http: responseType is text or bytes', http.fetch(base + '/ok/hello', { responseType: 'json' }), 'url_invalid', 'responseType');
 await rejects('http: deny pattern wins', http.fetch(base + '/ok/secret'), 'scope_denied');
 const auth = { headers: { Authorization: 'Bearer t0ken' } };
 const same = await http.fetch(base + '/ok/redirect-same-origin', auth);

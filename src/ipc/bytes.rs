@@ -1,0 +1,355 @@
+//! Bytes both ways, never as base64 or arrays of numbers.
+//!
+//! Page to core: the isolation frame gives hooks every `ArrayBuffer` or
+//! typed array in a call's arguments as a `Uint8Array`, and seals them in
+//! the same envelope as the call, after its JSON: the plaintext is then
+//! *framed* ([`FRAMED`], the JSON's length, the JSON, the blobs), and each
+//! byte value in the JSON is a marker `{"__moatBytes": k}` naming blob `k`.
+//! A command declares such an argument as [`Bytes`].
+//!
+//! Core to page: a command that returns [`Bytes`] (anywhere in its result)
+//! has its reply framed the same way; the core keeps the blobs for the
+//! page load and call they belong to ([`BlobStore`]) and sends the JSON with
+//! `"blobs": n`; the bridge fetches them once, as one binary response from
+//! `ipc://localhost/blobs/<call id>`, and puts a `Uint8Array` where each
+//! marker was.
+//!
+//! Markers are made only by the frame (which refuses the key from the page)
+//! and by [`Bytes`]; a marker is honoured only with the blob it names, once.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// The first byte of a framed plaintext or reply (JSON starts with `{`).
+pub(crate) const FRAMED: u8 = 0x01;
+/// The key of a byte value's marker.
+pub(crate) const BYTES_KEY: &str = "__moatBytes";
+
+/// Bytes in a command's arguments or result: a `Uint8Array` in the page.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Bytes(pub Vec<u8>);
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bytes({} bytes)", self.0.len())
+    }
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes(v)
+    }
+}
+
+impl From<Bytes> for Vec<u8> {
+    fn from(b: Bytes) -> Self {
+        b.0
+    }
+}
+
+/// Why a framed message could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum FrameError {
+    Truncated,
+    TrailingBytes,
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::Truncated => f.write_str("framed bytes end before a length says"),
+            FrameError::TrailingBytes => f.write_str("framed bytes go on after the last blob"),
+        }
+    }
+}
+
+fn u32_at(b: &[u8], at: usize) -> Result<usize, FrameError> {
+    let four: [u8; 4] = b
+        .get(at..at + 4)
+        .and_then(|s| s.try_into().ok())
+        .ok_or(FrameError::Truncated)?;
+    Ok(u32::from_be_bytes(four) as usize)
+}
+
+/// The blob list `count:u32 (len:u32 bytes)*` at the start of `b`, which
+/// must end exactly there.
+fn blob_list(b: &[u8]) -> Result<Vec<&[u8]>, FrameError> {
+    let count = u32_at(b, 0)?;
+    let mut at = 4;
+    // Each blob takes at least its length field: a count past that is a lie.
+    if count > (b.len() - at) / 4 {
+        return Err(FrameError::Truncated);
+    }
+    let mut blobs = Vec::with_capacity(count);
+    for _ in 0..count {
+        let len = u32_at(b, at)?;
+        at += 4;
+        let blob = b.get(at..at + len).ok_or(FrameError::Truncated)?;
+        blobs.push(blob);
+        at += len;
+    }
+    if at != b.len() {
+        return Err(FrameError::TrailingBytes);
+    }
+    Ok(blobs)
+}
+
+/// Splits `FRAMED json_len:u32 json blobs` into the JSON and the blobs;
+/// anything else is all JSON, with no blob.
+pub(crate) fn unframe(b: &[u8]) -> Result<(&[u8], Vec<&[u8]>), FrameError> {
+    if b.first() != Some(&FRAMED) {
+        return Ok((b, Vec::new()));
+    }
+    let json_len = u32_at(b, 1)?;
+    let json = b.get(5..5 + json_len).ok_or(FrameError::Truncated)?;
+    Ok((json, blob_list(&b[5 + json_len..])?))
+}
+
+/// `count:u32 (len:u32 bytes)*`.
+pub(crate) fn blob_body(blobs: &[Vec<u8>]) -> Vec<u8> {
+    let total: usize = blobs.iter().map(|b| b.len() + 4).sum();
+    let mut out = Vec::with_capacity(4 + total);
+    out.extend_from_slice(&(blobs.len() as u32).to_be_bytes());
+    for b in blobs {
+        out.extend_from_slice(&(b.len() as u32).to_be_bytes());
+        out.extend_from_slice(b);
+    }
+    out
+}
+
+/// `FRAMED json_len:u32 json` and the blob list.
+pub(crate) fn frame(json: &[u8], blobs: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(5 + json.len());
+    out.push(FRAMED);
+    out.extend_from_slice(&(json.len() as u32).to_be_bytes());
+    out.extend_from_slice(json);
+    out.extend_from_slice(&blob_body(blobs));
+    out
+}
+
+thread_local! {
+    /// While a call's arguments are decoded: its blobs, each taken once.
+    static INCOMING: RefCell<Option<Vec<Option<Vec<u8>>>>> = const { RefCell::new(None) };
+    /// While a result is serialised: the blobs its `Bytes` values gave.
+    static OUTGOING: RefCell<Option<Vec<Vec<u8>>>> = const { RefCell::new(None) };
+}
+
+/// Runs `decode` with `blobs` available to the [`Bytes`] in the arguments;
+/// returns its result and how many blobs no `Bytes` took (bytes where the
+/// command's types take none: the call is refused).
+pub(crate) fn decoding<R>(blobs: &[&[u8]], decode: impl FnOnce() -> R) -> (R, usize) {
+    INCOMING.with(|i| *i.borrow_mut() = Some(blobs.iter().map(|b| Some(b.to_vec())).collect()));
+    let r = decode();
+    let left = INCOMING
+        .with(|i| i.borrow_mut().take())
+        .map_or(0, |b| b.iter().filter(|x| x.is_some()).count());
+    (r, left)
+}
+
+/// Serialises with `write`; returns its output and the blobs of the
+/// [`Bytes`] in what it wrote, in marker order.
+pub(crate) fn serializing<R>(write: impl FnOnce() -> R) -> (R, Vec<Vec<u8>>) {
+    OUTGOING.with(|o| *o.borrow_mut() = Some(Vec::new()));
+    let r = write();
+    let blobs = OUTGOING.with(|o| o.borrow_mut().take()).unwrap_or_default();
+    (r, blobs)
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Marker;
+        impl<'de> Visitor<'de> for Marker {
+            type Value = usize;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("bytes (an ArrayBuffer or typed array in the page)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+                match map.next_key::<String>()? {
+                    Some(k) if k == BYTES_KEY => {}
+                    _ => {
+                        return Err(de::Error::custom(
+                            "bytes: an ArrayBuffer or typed array, not an object",
+                        ))
+                    }
+                }
+                let k: usize = map.next_value()?;
+                if map.next_key::<String>()?.is_some() {
+                    return Err(de::Error::custom("bytes: a marker has one key"));
+                }
+                Ok(k)
+            }
+        }
+        let k = d.deserialize_map(Marker)?;
+        let blob = INCOMING.with(|i| {
+            i.borrow_mut()
+                .as_mut()
+                .and_then(|blobs| blobs.get_mut(k))
+                .and_then(Option::take)
+        });
+        blob.map(Bytes)
+            .ok_or_else(|| de::Error::custom("bytes: no such blob in the call, or named twice"))
+    }
+}
+
+impl Serialize for Bytes {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let k = OUTGOING.with(|o| {
+            o.borrow_mut().as_mut().map(|blobs| {
+                blobs.push(self.0.clone());
+                blobs.len() - 1
+            })
+        });
+        let Some(k) = k else {
+            return Err(serde::ser::Error::custom(
+                "moat::Bytes is serialised only in a command's result",
+            ));
+        };
+        let mut m = s.serialize_map(Some(1))?;
+        m.serialize_entry(BYTES_KEY, &k)?;
+        m.end()
+    }
+}
+
+/// Reply blobs waiting for the page to fetch them, by page load and call,
+/// each taken once; an entry older than `ttl` is dropped.
+pub(crate) struct BlobStore {
+    /// By (page load, call id): when stored, and the blobs.
+    entries: Mutex<HashMap<(u64, u64), Stored>>,
+    ttl: Duration,
+}
+
+type Stored = (Instant, Vec<Vec<u8>>);
+
+impl BlobStore {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+            ttl,
+        }
+    }
+
+    pub(crate) fn put(&self, epoch: u64, id: u64, blobs: Vec<Vec<u8>>) {
+        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let ttl = self.ttl;
+        e.retain(|_, (at, _)| at.elapsed() < ttl);
+        e.insert((epoch, id), (Instant::now(), blobs));
+    }
+
+    /// The blobs of call `id` of the page load `epoch`, once.
+    pub(crate) fn take(&self, epoch: u64, id: u64) -> Option<Vec<Vec<u8>>> {
+        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let ttl = self.ttl;
+        e.retain(|_, (at, _)| at.elapsed() < ttl);
+        e.remove(&(epoch, id)).map(|(_, b)| b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, serde::Serialize)]
+    struct Args {
+        a: Bytes,
+        b: Bytes,
+    }
+
+    #[test]
+    fn framed_round_trip() {
+        let blobs = vec![b"".to_vec(), vec![0, 255, 7]];
+        let framed = frame(br#"{"x":1}"#, &blobs);
+        let (json, got) = unframe(&framed).unwrap();
+        assert_eq!(json, br#"{"x":1}"#);
+        assert_eq!(got, vec![&b""[..], &[0u8, 255, 7][..]]);
+        // Not framed: all JSON.
+        assert_eq!(unframe(b"{}").unwrap(), (&b"{}"[..], Vec::new()));
+    }
+
+    #[test]
+    fn lying_lengths_are_refused() {
+        let mut framed = frame(b"{}", &[vec![1, 2, 3]]);
+        framed.pop();
+        assert_eq!(unframe(&framed), Err(FrameError::Truncated));
+        let mut framed = frame(b"{}", &[vec![1, 2, 3]]);
+        framed.push(9);
+        assert_eq!(unframe(&framed), Err(FrameError::TrailingBytes));
+        // A count of 2^32-1 blobs in a few bytes.
+        let bad = [FRAMED, 0, 0, 0, 2, b'{', b'}', 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(unframe(&bad), Err(FrameError::Truncated));
+        let bad = [FRAMED, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(unframe(&bad), Err(FrameError::Truncated));
+    }
+
+    #[test]
+    fn markers_name_blobs_once_and_only_real_ones() {
+        let blobs: Vec<&[u8]> = vec![b"one", b"two"];
+        let (args, left) = decoding(&blobs, || {
+            serde_json::from_str::<Args>(r#"{"a":{"__moatBytes":1},"b":{"__moatBytes":0}}"#)
+        });
+        let args = args.unwrap();
+        assert_eq!(left, 0);
+        assert_eq!((&args.a[..], &args.b[..]), (&b"two"[..], &b"one"[..]));
+        for bad in [
+            r#"{"a":{"__moatBytes":0},"b":{"__moatBytes":0}}"#,
+            r#"{"a":{"__moatBytes":2},"b":{"__moatBytes":0}}"#,
+            r#"{"a":[1,2,3],"b":{"__moatBytes":0}}"#,
+            r#"{"a":"AQID","b":{"__moatBytes":0}}"#,
+            r#"{"a":{"__moatBytes":0,"x":1},"b":{"__moatBytes":1}}"#,
+        ] {
+            let (r, _) = decoding(&blobs, || serde_json::from_str::<Args>(bad));
+            assert!(r.is_err(), "{bad}");
+        }
+        // Bytes the command's types do not take are counted.
+        let (v, left) = decoding(&blobs, || {
+            serde_json::from_str::<serde_json::Value>(r#"{"a":{"__moatBytes":0}}"#)
+        });
+        assert!(v.is_ok());
+        assert_eq!(left, 2);
+        // Outside a call there are no blobs.
+        assert!(serde_json::from_str::<Bytes>(r#"{"__moatBytes":0}"#).is_err());
+    }
+
+    #[test]
+    fn results_with_bytes_serialise_to_markers_and_blobs() {
+        let (json, blobs) = serializing(|| {
+            serde_json::to_string(&Args {
+                a: Bytes(vec![1]),
+                b: Bytes(vec![]),
+            })
+        });
+        assert_eq!(
+            json.unwrap(),
+            r#"{"a":{"__moatBytes":0},"b":{"__moatBytes":1}}"#
+        );
+        assert_eq!(blobs, vec![vec![1], vec![]]);
+        assert!(
+            serde_json::to_string(&Bytes(vec![1])).is_err(),
+            "outside a result"
+        );
+    }
+
+    #[test]
+    fn stored_blobs_go_once_to_their_page_load_and_call() {
+        let store = BlobStore::new(Duration::from_secs(60));
+        store.put(3, 7, vec![vec![1]]);
+        assert!(store.take(4, 7).is_none(), "another page load");
+        assert!(store.take(3, 8).is_none(), "another call");
+        assert_eq!(store.take(3, 7), Some(vec![vec![1]]));
+        assert!(store.take(3, 7).is_none(), "once");
+        let store = BlobStore::new(Duration::ZERO);
+        store.put(1, 1, vec![vec![1]]);
+        assert!(store.take(1, 1).is_none(), "expired");
+    }
+}
