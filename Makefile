@@ -80,7 +80,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked --workspace --all-targets --features dangerous-test-harness,$(FEATURES),devtools -- -D warnings
-	for f in api-fs api-shell api-http api-asset; do \
+	for f in api-fs api-shell api-http api-asset api-dialog; do \
 	  $(CARGO) clippy --locked -p moat --lib --features $$f -- -D warnings || exit 1; \
 	done
 	$(CARGO) fetch --locked

@@ -202,3 +202,20 @@ $('spawn').addEventListener('click', async () => {
   }
 });
 $('spawn-kill').addEventListener('click', () => job && job.kill());
+
+// A file the user picks (granted to fs for this page), read as bytes and
+// hashed in Rust.
+$('pick').addEventListener('click', async () => {
+  try {
+    const path = await window.moat.dialog.open();
+    if (path === null) {
+      $('picked').textContent = 'cancelled';
+      return;
+    }
+    const data = await fs.readFile(path);
+    const sha = await invoke('bytes_sha256', { data });
+    $('picked').textContent = `${path}: ${data.length} bytes, SHA-256 ${sha}`;
+  } catch (e) {
+    $('picked').textContent = `${e.code}: ${e.message}`;
+  }
+});

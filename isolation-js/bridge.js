@@ -465,6 +465,13 @@ const shell = Object.freeze({
   execute: (name, args) => invoke('shell.execute', { name, args: args === undefined ? [] : args }),
   open: (url) => invoke('shell.open', { url }),
 });
+// The system's file chooser: resolves to the chosen path (paths with
+// `multiple`), or null when cancelled; what is chosen joins scope.fs for
+// this page. No timeout: the user takes the time they take.
+const dialog = Object.freeze({
+  open: (options) => invoke('dialog.open', Object.assign({}, options), { timeoutMs: null }),
+  save: (options) => invoke('dialog.save', Object.assign({}, options), { timeoutMs: null }),
+});
 const http = Object.freeze({
   fetch: (url, init) => invoke('http.fetch', Object.assign({ url }, init)),
 });
@@ -472,6 +479,6 @@ const http = Object.freeze({
 const assetUrl = (path) => 'asset://localhost' + String(path).split('/').map(encodeURIComponent).join('/');
 
 Object.defineProperty(window, 'moat', {
-  value: Object.freeze({ invoke, ready, MoatError, listen, Channel, fs, shell, http, assetUrl }),
+  value: Object.freeze({ invoke, ready, MoatError, listen, Channel, fs, shell, http, dialog, assetUrl }),
   enumerable: true,
 });

@@ -34,6 +34,12 @@ export declare class Channel<T = unknown> {
   readonly id: number;
 }
 
+/** Offered in the file chooser: `{ name: 'Images', extensions: ['png', 'jpg'] }`. */
+export interface DialogFilter {
+  name: string;
+  extensions: string[];
+}
+
 export interface InvokeOptions {
   /** Milliseconds before the promise rejects with `timeout` (default: `limits.callTimeoutMs`); `null`: never. */
   timeoutMs?: number | null;
@@ -106,6 +112,15 @@ export interface Moat {
       Promise<{ status: number; url: string; headers: Record<string, string>; body: string }>;
     fetch(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array | ArrayBuffer; responseType: 'bytes' }):
       Promise<{ status: number; url: string; headers: Record<string, string>; body: Uint8Array }>;
+  };
+  /**
+   * The system's file chooser. What the user picks joins `scope.fs` for this
+   * page load (a file as itself, a directory as its tree).
+   */
+  readonly dialog: {
+    open(options?: { multiple?: false; directory?: boolean; filters?: DialogFilter[]; defaultPath?: string }): Promise<string | null>;
+    open(options: { multiple: true; directory?: boolean; filters?: DialogFilter[]; defaultPath?: string }): Promise<string[] | null>;
+    save(options?: { filters?: DialogFilter[]; defaultPath?: string }): Promise<string | null>;
   };
   /** `asset://localhost/…` for an absolute path inside `scope.asset`. */
   assetUrl(path: string): string;

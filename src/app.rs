@@ -74,6 +74,9 @@ pub(crate) struct App {
     pub(crate) open_externally: Option<OpenExternally>,
     /// Replies and pushes for the main frame.
     pub(crate) sink: Arc<ReplySink>,
+    /// The built-ins' shared state (the window wires the file chooser).
+    #[cfg_attr(not(feature = "api-dialog"), allow(dead_code))]
+    pub(crate) api: Arc<Api>,
     /// The app's start-up code (`Builder::setup`), with its handle.
     pub(crate) setup: Option<(Setup, AppHandle)>,
 }
@@ -146,6 +149,7 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         core,
         schemes,
         sink,
+        api: Arc::clone(&api),
         setup: parts.setup.map(|f| (f, AppHandle { pusher })),
     })
 }

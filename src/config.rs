@@ -148,6 +148,27 @@ pub(crate) struct Allowlist {
     /// inside `scope.asset`.
     #[serde(default)]
     pub(crate) asset: bool,
+    /// `dialog.open` and `dialog.save` (cargo feature `api-dialog`): the
+    /// system's file chooser; what the user picks is added to `scope.fs`
+    /// for the page load.
+    #[serde(default)]
+    pub(crate) dialog: DialogAllow,
+}
+
+/// The `dialog` module's functions.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DialogAllow {
+    /// Every function.
+    #[serde(default)]
+    pub(crate) all: bool,
+    /// `dialog.open`: pick files or a directory to read (and write).
+    #[serde(default)]
+    pub(crate) open: bool,
+    /// `dialog.save`: pick a file to write.
+    #[serde(default)]
+    pub(crate) save: bool,
 }
 
 /// The `fs` module's functions. `all` turns on every one, including those a

@@ -23,6 +23,9 @@
 //! `xdg-open`. `--harness-console` has WebKit write the pages' console to
 //! stderr. `--harness-frontend react|vue|svelte` serves a default Vite
 //! build of that framework's app (`tests/frontends/`) as the app's frontend.
+//! `--harness-dialog FILE` answers file choosers (`dialog.*`) instead of
+//! showing GTK's: each line answers the next one, `cancel` or paths
+//! separated by tabs.
 //! `--harness-isolation-may-fail` runs the script even when
 //! `window.moat.ready` rejects (a hook that fails to load), with the error
 //! as `harness.readyError`; without it, that is a failed result. `tests/pages/` is served at `app://localhost/__test__/` and
@@ -86,6 +89,8 @@ struct Args {
     console: bool,
     isolation_may_fail: bool,
     frontend: Option<&'static include_dir::Dir<'static>>,
+    /// Answers to file choosers, one line each.
+    dialog_answers: Option<Vec<String>>,
 }
 
 /// Applies the command line to the app's parts and returns the window's
@@ -111,6 +116,10 @@ pub(crate) fn apply(mut parts: Parts) -> Result<(Parts, Options), Error> {
         console: args.console,
         ..Options::default()
     };
+    #[cfg(feature = "api-dialog")]
+    if let Some(lines) = args.dialog_answers {
+        options.chooser = Some(answering_chooser(lines));
+    }
     if let Some(script) = args.script {
         let report = Arc::new(Report {
             started,
@@ -156,6 +165,10 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
             "--harness-opener" => out.opener = Some(value(&mut args, &a, "a program")?.into()),
             "--harness-console" => out.console = true,
             "--harness-isolation-may-fail" => out.isolation_may_fail = true,
+            "--harness-dialog" => {
+                let path = value(&mut args, &a, "a file")?;
+                out.dialog_answers = Some(read(&a, &path)?.lines().map(str::to_owned).collect());
+            }
             "--harness-frontend" => {
                 let name = value(&mut args, &a, "react, vue or svelte")?;
                 out.frontend = Some(
@@ -186,6 +199,22 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
         }
     }
     Ok(out)
+}
+
+/// A file chooser that answers each request with the next line of
+/// `--harness-dialog`: `cancel`, or paths separated by tabs. Past the last
+/// line, every request is cancelled.
+#[cfg(feature = "api-dialog")]
+fn answering_chooser(lines: Vec<String>) -> crate::api::dialog::Chooser {
+    let lines = Mutex::new(std::collections::VecDeque::from(lines));
+    Box::new(move |request, answer| {
+        let line = lines.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+        tracing::info!(?request, answer = ?line, "harness: file chooser answered");
+        answer(match line.as_deref() {
+            None | Some("cancel") => None,
+            Some(paths) => Some(paths.split('\t').map(PathBuf::from).collect()),
+        });
+    })
 }
 
 fn read(flag: &str, path: &str) -> Result<String, Error> {

@@ -159,6 +159,11 @@ fn a_bad_app_gets_each_finding_at_its_place() {
     has("medium", "inline-handler", "index.html:8");
     has("high", "insecure-content", "index.html:9");
     has("high", "insecure-content", "sub/page.html:2");
+    has(
+        "medium",
+        "fs-scope-with-dialog",
+        "moat.json: scope.fs.allow[1]",
+    );
 }
 
 #[test]
@@ -196,6 +201,14 @@ fn hooks_that_would_not_load_are_high_findings_at_their_line() {
         .unwrap_or_else(|| panic!("no hook-invalid finding:\n{report:#}"));
     assert_eq!(f["severity"], "high");
     assert_eq!(f["place"], "hooks/lib/schemas.js:3");
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "dialog-without-fs" && f["severity"] == "low"),
+        "{report:#}"
+    );
     let message = f["message"].as_str().unwrap();
     assert!(
         message.contains("`zod`") && message.contains("./vendor/zod.js"),

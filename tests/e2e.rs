@@ -776,6 +776,210 @@ fn bytes_cross_whole_both_ways() {
     ]);
 }
 
+/// File choosers and their grants (`tests/js/dialog.js`), answered by the
+/// harness: a pick is readable and writable for its page load only, as
+/// itself (glob characters literal) or as a tree (no dotfiles, no symlink
+/// out, not the parent).
+#[test]
+fn files_the_user_picks_are_granted_for_the_page_load_only() {
+    let xdg = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(xdg.path()).unwrap();
+    let (picked, tree, outside) = (root.join("picked"), root.join("tree"), root.join("outside"));
+    for d in [&picked, &tree, &outside] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    let file = |p: &Path, text: &str| std::fs::write(p, text).unwrap();
+    file(&picked.join("notes.txt"), "notes");
+    file(&picked.join("a*.txt"), "star");
+    file(&picked.join("ab.txt"), "ab");
+    file(&tree.join("inside.txt"), "inside");
+    file(&tree.join(".hidden"), "hidden");
+    file(&root.join("parent.txt"), "parent");
+    file(&outside.join("secret.txt"), "secret");
+    std::os::unix::fs::symlink(outside.join("secret.txt"), tree.join("link")).unwrap();
+    let p = |path: PathBuf| path.to_string_lossy().into_owned();
+    let t = serde_json::json!({
+        "notes": p(picked.join("notes.txt")),
+        "star": p(picked.join("a*.txt")),
+        "ab": p(picked.join("ab.txt")),
+        "tree": p(tree.clone()),
+        "parentFile": p(root.join("parent.txt")),
+        "saved": p(root.join("saved.txt")),
+    });
+    let answers = [
+        p(picked.join("notes.txt")),
+        "cancel".into(),
+        p(picked.join("a*.txt")),
+        p(tree.clone()),
+        p(root.join("saved.txt")),
+        format!(
+            "{}\t{}",
+            p(picked.join("ab.txt")),
+            p(root.join("parent.txt"))
+        ),
+    ];
+    let answers_file = root.join("answers.txt");
+    std::fs::write(&answers_file, answers.join("\n")).unwrap();
+    let config = root.join("moat.json");
+    std::fs::write(
+        &config,
+        r#"{"identifier":"dev.moat.dialog","title":"dialog","isolation":{"hooks":["validate.js"]},
+            "allowlist":{"commands":[],"fs":{"readFile":true,"writeFile":true,"readDir":true},"dialog":{"open":true,"save":true}},
+            "scope":{"fs":{"allow":["$APPDATA/**"]}}}"#,
+    )
+    .unwrap();
+    let script = root.join("dialog.prelude.js");
+    std::fs::write(
+        &script,
+        format!(
+            "const T = {t};\n{}",
+            std::fs::read_to_string(js("dialog.js")).unwrap()
+        ),
+    )
+    .unwrap();
+    let out = run_with(
+        script.to_str().unwrap(),
+        xdg.path(),
+        60,
+        &[
+            "--harness-config",
+            config.to_str().unwrap(),
+            "--harness-dialog",
+            answers_file.to_str().unwrap(),
+        ],
+    );
+    out.assert_passed(&[
+        "dialog: a page that never opened a dialog cannot read the path",
+        "dialog: open resolves to the chosen path",
+        "dialog: and grants it for reading",
+        "dialog: and writing",
+        "dialog: a cancelled dialog resolves to null",
+        "dialog: a name with glob characters is granted",
+        "dialog: and only itself (a*.txt does not grant ab.txt)",
+        "dialog: a directory grants its tree",
+        "dialog: its listing hides what the grant does not cover",
+        "dialog: not its dotfiles",
+        "dialog: not a symlink out of it",
+        "dialog: not its parent",
+        "dialog: save resolves to the chosen path",
+        "dialog: and grants writing it",
+        "dialog: but not its neighbour",
+        "dialog: multiple resolves to every chosen path",
+        "dialog: each is granted",
+        "dialog: a filter is extensions, not patterns",
+        "dialog: a reload ends every grant",
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(root.join("saved.txt")).unwrap(),
+        "saved"
+    );
+    assert!(
+        out.stderr.contains("fs grant: chosen in a dialog"),
+        "{}",
+        out.tail()
+    );
+}
+
+/// The real GTK file chooser, driven with xdotool on a display of its own:
+/// a path typed into it comes back to the page and is granted
+/// (`tests/js/chooser.js`).
+#[test]
+fn the_real_gtk_chooser_answers_with_what_the_user_typed() {
+    let xdg = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(xdg.path()).unwrap();
+    let file = root.join("chosen.txt");
+    std::fs::write(&file, "chosen for real").unwrap();
+    let config = root.join("moat.json");
+    std::fs::write(
+        &config,
+        r#"{"identifier":"dev.moat.chooser","title":"chooser","isolation":{"hooks":["validate.js"]},
+            "allowlist":{"commands":[],"fs":{"readFile":true},"dialog":{"open":true}}}"#,
+    )
+    .unwrap();
+    let script = root.join("chooser.prelude.js");
+    let t = serde_json::json!({ "file": file.to_string_lossy() });
+    std::fs::write(
+        &script,
+        format!(
+            "const T = {t};\n{}",
+            std::fs::read_to_string(js("chooser.js")).unwrap()
+        ),
+    )
+    .unwrap();
+    let mut cmd = Command::new("xvfb-run");
+    cmd.args(["-a", "-s", "-screen 0 1024x768x24", "sh", "-c"])
+        .arg(r#"echo "MOAT_X=$DISPLAY $XAUTHORITY" >&2; exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, script.to_str().unwrap(), xdg.path(), 60);
+    let mut child = cmd
+        .arg("--harness-config")
+        .arg(&config)
+        .env("HOME", &root)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn xvfb-run moat-demo");
+    let stderr = child.stderr.take().unwrap();
+    let (display_tx, display_rx) = std::sync::mpsc::channel();
+    let err_reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(x) = line.strip_prefix("MOAT_X=") {
+                let _ = display_tx.send(x.to_owned());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let x = display_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("xvfb-run reported no display");
+    let (display, xauthority) = x.split_once(' ').unwrap_or((x.as_str(), ""));
+    let xdotool = |args: &[&str]| {
+        Command::new("timeout")
+            .arg("20")
+            .arg("xdotool")
+            .args(args)
+            .env("DISPLAY", display)
+            .env("XAUTHORITY", xauthority)
+            .output()
+            .expect("xdotool (make test installs it)")
+    };
+    let mut stdout = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("chooser: about to open") {
+            let found = xdotool(&["search", "--sync", "--onlyvisible", "--name", "^Open$"]);
+            let id = String::from_utf8_lossy(&found.stdout)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            assert!(!id.is_empty(), "no chooser window appeared");
+            xdotool(&["windowfocus", "--sync", &id]);
+            // Typing a path that starts with "/" opens the chooser's
+            // location entry; Return accepts it.
+            xdotool(&["type", "--delay", "30", &file.to_string_lossy()]);
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            xdotool(&["key", "Return"]);
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = child.wait().unwrap();
+    let out = Outcome {
+        code: status.code(),
+        stdout,
+        stderr: err_reader.join().unwrap(),
+    };
+    out.assert_passed(&[
+        "chooser: about to open",
+        "chooser: the path typed into GTK's chooser comes back",
+        "chooser: and is granted",
+    ]);
+}
+
 #[test]
 fn envelopes_do_not_survive_a_page_reload() {
     let xdg = tempfile::tempdir().unwrap();
@@ -1039,7 +1243,13 @@ fn demo_scope_lab_refuses_every_attack() {
     std::fs::write(home.path().join(".ssh/id_rsa"), "PRIVATE KEY").unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
     harness_args(&mut cmd, "demo_lab.js", xdg.path(), 60);
+    let hello = home.path().join("hello.txt");
+    std::fs::write(&hello, "hello").unwrap();
+    let answers = xdg.path().join("answers.txt");
+    std::fs::write(&answers, hello.to_string_lossy().as_bytes()).unwrap();
     let out = cmd
+        .arg("--harness-dialog")
+        .arg(&answers)
         .env("HOME", home.path())
         .output()
         .expect("spawn moat-demo");
@@ -1069,6 +1279,7 @@ fn demo_scope_lab_refuses_every_attack() {
         "demo attack lab: inject moves the scope_denied count",
         "demo attack lab: open-file moves the scope_denied count",
         "demo attack lab: a second isolation frame has no key",
+        "demo: a picked file is read as bytes and hashed in Rust",
         "demo: shell.spawn streams the ticker",
         "demo: kill ends it",
     ]);

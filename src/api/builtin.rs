@@ -22,6 +22,8 @@ pub(crate) enum Builtin {
     Write,
     Open,
     Fetch,
+    DialogOpen,
+    DialogSave,
     /// The `asset://localhost/` protocol (not a command).
     Asset,
 }
@@ -33,6 +35,7 @@ pub(crate) enum Module {
     Shell,
     Http,
     Asset,
+    Dialog,
 }
 
 impl Module {
@@ -43,6 +46,7 @@ impl Module {
             Module::Shell => "api-shell",
             Module::Http => "api-http",
             Module::Asset => "api-asset",
+            Module::Dialog => "api-dialog",
         }
     }
 
@@ -53,12 +57,13 @@ impl Module {
             Module::Shell => cfg!(feature = "api-shell"),
             Module::Http => cfg!(feature = "api-http"),
             Module::Asset => cfg!(feature = "api-asset"),
+            Module::Dialog => cfg!(feature = "api-dialog"),
         }
     }
 }
 
 impl Builtin {
-    pub(crate) const ALL: [Builtin; 13] = [
+    pub(crate) const ALL: [Builtin; 15] = [
         Builtin::ReadTextFile,
         Builtin::WriteTextFile,
         Builtin::ReadFile,
@@ -71,6 +76,8 @@ impl Builtin {
         Builtin::Write,
         Builtin::Open,
         Builtin::Fetch,
+        Builtin::DialogOpen,
+        Builtin::DialogSave,
         Builtin::Asset,
     ];
 
@@ -89,6 +96,8 @@ impl Builtin {
             Builtin::Write => "shell.write",
             Builtin::Open => "shell.open",
             Builtin::Fetch => "http.fetch",
+            Builtin::DialogOpen => "dialog.open",
+            Builtin::DialogSave => "dialog.save",
             Builtin::Asset => "asset",
         }
     }
@@ -105,6 +114,7 @@ impl Builtin {
                 Module::Shell
             }
             Builtin::Fetch => Module::Http,
+            Builtin::DialogOpen | Builtin::DialogSave => Module::Dialog,
             Builtin::Asset => Module::Asset,
         }
     }
@@ -121,6 +131,8 @@ impl Builtin {
             Builtin::Execute | Builtin::Spawn | Builtin::Kill | Builtin::Write => "scope.shell",
             Builtin::Open => "scope.open",
             Builtin::Fetch => "scope.http",
+            // What the user picks joins scope.fs.
+            Builtin::DialogOpen | Builtin::DialogSave => "scope.fs",
             Builtin::Asset => "scope.asset",
         }
     }
@@ -138,6 +150,8 @@ impl Builtin {
             Builtin::Spawn | Builtin::Kill | Builtin::Write => a.shell.all || a.shell.spawn,
             Builtin::Open => a.shell.all || a.shell.open,
             Builtin::Fetch => a.http.all || a.http.fetch,
+            Builtin::DialogOpen => a.dialog.all || a.dialog.open,
+            Builtin::DialogSave => a.dialog.all || a.dialog.save,
             Builtin::Asset => a.asset,
         }
     }

@@ -53,36 +53,42 @@ pub(super) fn commands(api: &Arc<Api>) -> Commands {
     );
     let (e, f) = (Arc::clone(api), Arc::clone(api));
     Commands::new()
-        .builtin(Builtin::ReadTextFile.name(), move |x: PathArg, _| {
-            read_text_file(&a, &x.path)
+        .builtin(Builtin::ReadTextFile.name(), move |x: PathArg, ctx| {
+            read_text_file(&a, ctx.epoch(), &x.path)
         })
-        .builtin(Builtin::WriteTextFile.name(), move |x: WriteArgs, _| {
-            write_file(&b, &x.path, x.contents.as_bytes(), Builtin::WriteTextFile)
+        .builtin(Builtin::WriteTextFile.name(), move |x: WriteArgs, ctx| {
+            write_file(
+                &b,
+                ctx.epoch(),
+                &x.path,
+                x.contents.as_bytes(),
+                Builtin::WriteTextFile,
+            )
         })
-        .builtin(Builtin::ReadFile.name(), move |x: PathArg, _| {
-            read_file(&e, &x.path).map(Bytes)
+        .builtin(Builtin::ReadFile.name(), move |x: PathArg, ctx| {
+            read_file(&e, ctx.epoch(), &x.path).map(Bytes)
         })
-        .builtin(Builtin::WriteFile.name(), move |x: WriteBytesArgs, _| {
-            write_file(&f, &x.path, &x.contents, Builtin::WriteFile)
+        .builtin(Builtin::WriteFile.name(), move |x: WriteBytesArgs, ctx| {
+            write_file(&f, ctx.epoch(), &x.path, &x.contents, Builtin::WriteFile)
         })
-        .builtin(Builtin::ReadDir.name(), move |x: PathArg, _| {
-            read_dir(&c, &x.path)
+        .builtin(Builtin::ReadDir.name(), move |x: PathArg, ctx| {
+            read_dir(&c, ctx.epoch(), &x.path)
         })
-        .builtin(Builtin::RemoveFile.name(), move |x: PathArg, _| {
-            remove_file(&d, &x.path)
+        .builtin(Builtin::RemoveFile.name(), move |x: PathArg, ctx| {
+            remove_file(&d, ctx.epoch(), &x.path)
         })
 }
 
-fn read_text_file(api: &Api, requested: &str) -> Result<String, ScopeError> {
-    String::from_utf8(read_file(api, requested)?).map_err(|_| ScopeError::PathInvalid {
+fn read_text_file(api: &Api, epoch: u64, requested: &str) -> Result<String, ScopeError> {
+    String::from_utf8(read_file(api, epoch, requested)?).map_err(|_| ScopeError::PathInvalid {
         requested: requested.to_owned(),
         reason: "is not UTF-8 text (fs.readFile reads bytes)".into(),
     })
 }
 
 /// The file's bytes, up to `limits.maxMessageBytes`.
-fn read_file(api: &Api, requested: &str) -> Result<Vec<u8>, ScopeError> {
-    let (file, real) = api.scopes.fs.open_file(requested)?;
+fn read_file(api: &Api, epoch: u64, requested: &str) -> Result<Vec<u8>, ScopeError> {
+    let (file, real) = api.fs_scope(epoch).open_file(requested)?;
     let mut buf = Vec::new();
     file.take(api.max_bytes as u64 + 1)
         .read_to_end(&mut buf)
@@ -103,11 +109,12 @@ fn read_file(api: &Api, requested: &str) -> Result<Vec<u8>, ScopeError> {
 /// Writes `contents` atomically; `function` names the call in the log.
 fn write_file(
     api: &Api,
+    epoch: u64,
     requested: &str,
     contents: &[u8],
     function: Builtin,
 ) -> Result<usize, ScopeError> {
-    let entry = api.scopes.fs.open_entry(requested)?;
+    let entry = api.fs_scope(epoch).open_entry(requested)?;
     let io = |e: std::io::Error| ScopeError::io(requested, e);
     let mut tmp = tempfile::Builder::new()
         .prefix(".moat-write-")
@@ -120,8 +127,9 @@ fn write_file(
     Ok(contents.len())
 }
 
-fn read_dir(api: &Api, requested: &str) -> Result<Vec<Entry>, ScopeError> {
-    let dir = api.scopes.fs.open_dir(requested)?;
+fn read_dir(api: &Api, epoch: u64, requested: &str) -> Result<Vec<Entry>, ScopeError> {
+    let scope = api.fs_scope(epoch);
+    let dir = scope.open_dir(requested)?;
     let io = |e: std::io::Error| ScopeError::io(requested, e);
     let mut out = Vec::new();
     for item in std::fs::read_dir(dir.via_fd()).map_err(io)? {
@@ -131,9 +139,9 @@ fn read_dir(api: &Api, requested: &str) -> Result<Vec<Entry>, ScopeError> {
         // Entries the scope does not cover stay hidden: listing is not a way
         // to learn what a deny pattern protects.
         let visible = if kind.is_dir() {
-            api.scopes.fs.allows_dir(&real)
+            scope.allows_dir(&real)
         } else {
-            api.scopes.fs.allows(&real)
+            scope.allows(&real)
         };
         let Some(name) = item.file_name().to_str().map(str::to_owned) else {
             continue;
@@ -151,8 +159,8 @@ fn read_dir(api: &Api, requested: &str) -> Result<Vec<Entry>, ScopeError> {
     Ok(out)
 }
 
-fn remove_file(api: &Api, requested: &str) -> Result<(), ScopeError> {
-    let entry = api.scopes.fs.open_entry(requested)?;
+fn remove_file(api: &Api, epoch: u64, requested: &str) -> Result<(), ScopeError> {
+    let entry = api.fs_scope(epoch).open_entry(requested)?;
     std::fs::remove_file(entry.via_fd()).map_err(|e| ScopeError::io(requested, e))?;
     tracing::info!(path = %entry.real.display(), "fs.remove_file");
     Ok(())
@@ -163,7 +171,7 @@ mod tests {
     use super::*;
 
     fn write_text_file(api: &Api, path: &str, contents: &str) -> Result<usize, ScopeError> {
-        write_file(api, path, contents.as_bytes(), Builtin::WriteTextFile)
+        write_file(api, 0, path, contents.as_bytes(), Builtin::WriteTextFile)
     }
     use crate::config::{PathScopeConfig, ScopeConfig};
     use crate::scope::{BaseDirs, Scopes};
@@ -185,6 +193,8 @@ mod tests {
             timeout: std::time::Duration::from_secs(5),
             open_rate: None,
             execute_rate: None,
+            #[cfg(feature = "api-dialog")]
+            dialogs: crate::api::dialog::Dialogs::default(),
         }
     }
 
@@ -214,7 +224,7 @@ mod tests {
             13
         );
         assert_eq!(write_text_file(&api, "$APPDATA/a.txt", "short").unwrap(), 5);
-        assert_eq!(read_text_file(&api, "$APPDATA/a.txt").unwrap(), "short");
+        assert_eq!(read_text_file(&api, 0, "$APPDATA/a.txt").unwrap(), "short");
         assert!(temp_files(&appdata).is_empty());
     }
 
@@ -301,7 +311,7 @@ mod tests {
             ("$APPDATA/big", "larger than limits.maxMessageBytes"),
             ("$APPDATA/bin", "is not UTF-8 text"),
         ] {
-            match read_text_file(&api, p) {
+            match read_text_file(&api, 0, p) {
                 Err(ScopeError::PathInvalid { reason, .. }) => {
                     assert!(reason.contains(want), "{reason}")
                 }
@@ -316,14 +326,14 @@ mod tests {
         std::fs::write(appdata.join("a.txt"), "").unwrap();
         std::fs::write(appdata.join(".env"), "").unwrap();
         std::fs::write(appdata.join("secret/k"), "").unwrap();
-        let names: Vec<String> = read_dir(&api, "$APPDATA")
+        let names: Vec<String> = read_dir(&api, 0, "$APPDATA")
             .unwrap()
             .into_iter()
             .map(|e| e.name)
             .collect();
         assert_eq!(names, ["a.txt"]);
         assert!(matches!(
-            read_dir(&api, "$APPDATA/secret"),
+            read_dir(&api, 0, "$APPDATA/secret"),
             Err(ScopeError::PathDenied { .. })
         ));
     }
@@ -334,11 +344,11 @@ mod tests {
         let outside = appdata.join("../outside.txt");
         std::fs::write(&outside, "keep").unwrap();
         std::os::unix::fs::symlink(&outside, appdata.join("link")).unwrap();
-        remove_file(&api, "$APPDATA/link").unwrap();
+        remove_file(&api, 0, "$APPDATA/link").unwrap();
         assert!(!appdata.join("link").exists());
         assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
         assert!(matches!(
-            remove_file(&api, "$APPDATA/secret/k"),
+            remove_file(&api, 0, "$APPDATA/secret/k"),
             Err(ScopeError::PathDenied { .. })
         ));
     }

@@ -9,6 +9,8 @@
 //! (otherwise `scope_denied`). A config that allows a module the binary was
 //! built without stops at startup rather than failing at call time.
 
+#[cfg(feature = "api-dialog")]
+pub(crate) mod dialog;
 #[cfg(feature = "api-fs")]
 mod fs;
 #[cfg(feature = "api-http")]
@@ -46,6 +48,9 @@ pub(crate) struct Api {
     pub(crate) open_rate: Option<RateLimit>,
     /// `limits.maxExecutesPerMinute`, if on.
     pub(crate) execute_rate: Option<RateLimit>,
+    /// The file chooser and what it granted.
+    #[cfg(feature = "api-dialog")]
+    pub(crate) dialogs: dialog::Dialogs,
 }
 
 impl Api {
@@ -60,7 +65,22 @@ impl Api {
             timeout: Duration::from_millis(limits.call_timeout_ms),
             open_rate: limits.max_opens_per_minute.map(per_minute),
             execute_rate: limits.max_executes_per_minute.map(per_minute),
+            #[cfg(feature = "api-dialog")]
+            dialogs: dialog::Dialogs::default(),
         }
+    }
+
+    /// `scope.fs` as the page load `epoch` may use it: with what the user
+    /// picked in a file chooser for that page load.
+    #[cfg_attr(not(feature = "api-fs"), allow(dead_code))]
+    pub(crate) fn fs_scope(
+        &self,
+        _epoch: u64,
+    ) -> std::borrow::Cow<'_, crate::scope::path::PathScope> {
+        #[cfg(feature = "api-dialog")]
+        return self.dialogs.scope_for(&self.scopes.fs, _epoch);
+        #[cfg(not(feature = "api-dialog"))]
+        std::borrow::Cow::Borrowed(&self.scopes.fs)
     }
 
     /// Takes one of `function`'s tokens, or refuses with `rate_limited`.
@@ -91,6 +111,8 @@ pub(crate) fn commands(_api: &Arc<Api>) -> Commands {
         spawn::commands(_api),
         #[cfg(feature = "api-http")]
         http::commands(_api),
+        #[cfg(feature = "api-dialog")]
+        dialog::commands(_api),
     ]
     .into_iter()
     .fold(Commands::new(), Commands::merge)
@@ -110,6 +132,8 @@ pub(crate) fn scope_is_empty(b: Builtin, scopes: &Scopes) -> bool {
         }
         Builtin::Open => scopes.open.allow.is_empty(),
         Builtin::Fetch => scopes.http.allow.is_empty(),
+        // The user's pick is the scope.
+        Builtin::DialogOpen | Builtin::DialogSave => false,
         Builtin::Asset => scopes.asset.is_empty(),
     }
 }

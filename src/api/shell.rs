@@ -192,6 +192,8 @@ mod tests {
                 3,
                 std::time::Duration::from_secs(60),
             )),
+            #[cfg(feature = "api-dialog")]
+            dialogs: crate::api::dialog::Dialogs::default(),
         }
     }
 

@@ -99,6 +99,35 @@ fn allowlist(f: &mut Findings, config: &Config) {
             "every http function is callable; turn on only what the app uses",
         );
     }
+    dialog(f, config);
+}
+
+/// A file chooser grants what the user picks to `fs`: useless without an
+/// `fs` function, and it makes a wide `scope.fs` needless.
+fn dialog(f: &mut Findings, config: &Config) {
+    let a = &config.allowlist;
+    if !(a.dialog.all || a.dialog.open || a.dialog.save) {
+        return;
+    }
+    let fs_on = a.fs.all || a.fs.read_file || a.fs.write_file || a.fs.read_dir || a.fs.remove_file;
+    if !fs_on {
+        f.at_key(Severity::Low, "dialog-without-fs", "allowlist.dialog", "a file chooser is allowed but no fs function is: what the user picks cannot be read or written; allow the fs functions the app needs, or drop the dialog");
+    }
+    let dirs = BaseDirs::fixed(Path::new("/"));
+    for (i, pattern) in config.scope.fs.allow.iter().enumerate() {
+        let one = PathScopeConfig {
+            allow: vec![pattern.clone()],
+            deny: config.scope.fs.deny.clone(),
+        };
+        let Ok(scope) = PathScope::compile("scope.fs", &one, &dirs) else {
+            continue;
+        };
+        // The whole home directory: one folder ($DOCUMENT/**) may be the
+        // app's own business.
+        if scope.allows(Path::new("/home/notes.txt")) {
+            f.at_key(Severity::Medium, "fs-scope-with-dialog", &format!("scope.fs.allow[{i}]"), format!("{pattern:?} reaches the user's files, but the app has a file chooser: what the user picks is granted for the page load; scope fs to the app's own directories ($APPDATA/**)"));
+        }
+    }
 }
 
 /// Each allow pattern on its own (with the deny list), against probe paths.

@@ -62,7 +62,7 @@ impl CallContext {
     }
 
     /// The page load the call came from.
-    #[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "api-shell", feature = "api-fs")), allow(dead_code))]
     pub(crate) fn epoch(&self) -> u64 {
         self.epoch
     }

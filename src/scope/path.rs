@@ -105,6 +105,14 @@ impl PathScope {
         self.allows(Path::new(&s))
     }
 
+    /// This scope with more allow patterns (the grants of a file chooser).
+    #[cfg_attr(not(feature = "api-dialog"), allow(dead_code))]
+    pub(crate) fn with_allowed(&self, more: impl IntoIterator<Item = Pattern>) -> PathScope {
+        let mut s = self.clone();
+        s.allow.extend(more);
+        s
+    }
+
     /// Whether the list allows anything at all (for warnings).
     pub(crate) fn is_empty(&self) -> bool {
         self.allow.is_empty()

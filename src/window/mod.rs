@@ -16,6 +16,8 @@
 //!   fires for the main frame only. The webview itself and the two
 //!   transports that need WebKit's own API are in `linux.rs`.
 
+#[cfg(feature = "api-dialog")]
+mod chooser_linux;
 #[cfg(target_os = "linux")]
 mod linux;
 mod recovery;
@@ -54,6 +56,9 @@ pub(crate) struct Options {
     pub(crate) intercept: Option<Interceptor>,
     /// Called once the webview exists, with a way to end the app.
     pub(crate) on_start: Option<Box<dyn FnOnce(Exit)>>,
+    /// Answers file choosers instead of showing GTK's (the test harness).
+    #[cfg(feature = "api-dialog")]
+    pub(crate) chooser: Option<crate::api::dialog::Chooser>,
 }
 
 /// See [`Options::intercept`].
@@ -180,6 +185,15 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
     let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let exit = Exit(event_loop.create_proxy());
     let window = open_window(&app, &event_loop)?;
+    #[cfg(feature = "api-dialog")]
+    {
+        chooser_linux::remember_parent(&window);
+        let chooser = options
+            .chooser
+            .take()
+            .unwrap_or_else(chooser_linux::chooser);
+        app.api.dialogs.wire(chooser);
+    }
     let sink = Arc::clone(&app.sink);
     wire_reply_sink(&sink);
     let ipc = IpcHandler {

@@ -49,6 +49,10 @@ for (const id of labIds) {
   }
   check(`demo attack lab: ${id} moves the ${shown.code} count`, !!after && after.n > before, { before, after });
 }
+// A file picked in the chooser (answered by the harness), hashed in Rust.
+document.getElementById('pick').click();
+for (let i = 0; i < 300 && !document.getElementById('picked').textContent.includes('SHA-256'); i++) await sleep(10);
+check('demo: a picked file is read as bytes and hashed in Rust', document.getElementById('picked').textContent.endsWith('5 bytes, SHA-256 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'), document.getElementById('picked').textContent);
 // The push section: the ticker streams, and kill ends it.
 document.getElementById('spawn').click();
 const $id = (id) => document.getElementById(id);

@@ -1,0 +1,91 @@
+//! The file chooser on GTK: a `gtk::FileChooserDialog`, modal to the app's
+//! window, built and answered on the GTK thread without a nested main loop
+//! (its response signal answers).
+//!
+//! Not rfd: its GTK backend initialises and iterates GTK on a thread of its
+//! own, beside the one tao runs GTK on (GTK is single-threaded), and its
+//! portal backend needs xdg-desktop-portal, which a plain X session (and
+//! Xvfb) does not have. gtk-rs, which tao and wry already build on, is used
+//! directly instead.
+
+use std::cell::RefCell;
+
+use gtk::prelude::*;
+
+use crate::api::dialog::{Answer, Chooser, DialogKind, DialogRequest};
+
+thread_local! {
+    /// The app's window, the chooser's parent (set on the GTK thread).
+    static PARENT: RefCell<Option<gtk::Window>> = const { RefCell::new(None) };
+}
+
+/// Remembers the app's window as the parent of choosers. On the GTK thread.
+pub(crate) fn remember_parent(window: &tao::window::Window) {
+    use tao::platform::unix::WindowExtUnix;
+    let parent: gtk::Window = window.gtk_window().clone().upcast();
+    PARENT.with(|p| *p.borrow_mut() = Some(parent));
+}
+
+/// The chooser: asks the GTK thread to show a dialog for each request.
+pub(crate) fn chooser() -> Chooser {
+    Box::new(|request: DialogRequest, answer: Answer| {
+        glib::MainContext::default().invoke(move || show(request, answer));
+    })
+}
+
+fn show(request: DialogRequest, answer: Answer) {
+    let parent = PARENT.with(|p| p.borrow().clone());
+    let (action, title, accept) = match request.kind {
+        DialogKind::OpenFile => (gtk::FileChooserAction::Open, "Open", "_Open"),
+        DialogKind::OpenDirectory => (
+            gtk::FileChooserAction::SelectFolder,
+            "Choose a folder",
+            "_Choose",
+        ),
+        DialogKind::Save => (gtk::FileChooserAction::Save, "Save", "_Save"),
+    };
+    let dialog = gtk::FileChooserDialog::with_buttons(
+        Some(title),
+        parent.as_ref(),
+        action,
+        &[
+            ("_Cancel", gtk::ResponseType::Cancel),
+            (accept, gtk::ResponseType::Accept),
+        ],
+    );
+    dialog.set_modal(true);
+    dialog.set_local_only(true);
+    dialog.set_select_multiple(request.multiple && request.kind != DialogKind::Save);
+    if request.kind == DialogKind::Save {
+        dialog.set_do_overwrite_confirmation(true);
+    }
+    for f in &request.filters {
+        let filter = gtk::FileFilter::new();
+        filter.set_name(Some(&f.name));
+        for ext in &f.extensions {
+            filter.add_pattern(&format!("*.{ext}"));
+        }
+        dialog.add_filter(filter);
+    }
+    if let Some(p) = &request.default_path {
+        if request.kind == DialogKind::Save && !p.is_dir() {
+            if let Some(dir) = p.parent() {
+                dialog.set_current_folder(dir);
+            }
+            if let Some(name) = p.file_name() {
+                dialog.set_current_name(name.to_string_lossy().as_ref());
+            }
+        } else {
+            dialog.set_current_folder(p);
+        }
+    }
+    let answer = RefCell::new(Some(answer));
+    dialog.connect_response(move |d, response| {
+        let picked = (response == gtk::ResponseType::Accept).then(|| d.filenames());
+        if let Some(answer) = answer.borrow_mut().take() {
+            answer(picked);
+        }
+        d.close();
+    });
+    dialog.show();
+}
