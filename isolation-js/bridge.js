@@ -19,6 +19,7 @@ const JSON_parse = JSON.parse;
 const setTimeout_ = window.setTimeout.bind(window);
 const queueMicrotask = window.queueMicrotask.bind(window);
 const clearTimeout_ = window.clearTimeout.bind(window);
+const now = performance.now.bind(performance);
 
 /** An error from a Moat call: `code` is stable, `message` is for people. */
 class MoatError extends Error {
@@ -31,7 +32,7 @@ class MoatError extends Error {
   }
 }
 
-const pending = new Map_();   // id -> { resolve, reject, cmd, timer }
+const pending = new Map_();   // id -> { resolve, reject, cmd, deadline, ms, … }
 const queue = [];             // calls made before the frame is ready
 let nextId = 1;
 let frame = null;             // the isolation <iframe>
@@ -95,7 +96,6 @@ function settle(id, fn, expect) {
     return;
   }
   pending.delete(id);
-  clearTimeout_(p.timer);
   if (p.channels) dropChannels(id);
   fn(p);
 }
@@ -223,6 +223,37 @@ function withChannels(args, callId) {
   };
   const replaced = walk(args, 0);
   return { args: replaced, count };
+}
+
+// Call timeouts: one timer for all pending calls, due at the earliest
+// deadline. A timer per call (set, then cleared by the reply) cost a few
+// microseconds of the web process's main thread on every call.
+let sweepTimer = null;
+let sweepAt = Infinity;
+const MAX_DELAY = 0x7fffffff;
+
+function armSweep(at) {
+  if (at >= sweepAt) return;
+  if (sweepTimer !== null) clearTimeout_(sweepTimer);
+  sweepAt = at;
+  // A delay past 2^31-1 ms fires at once in browsers: wait at most that,
+  // and the sweep re-arms for what is still ahead.
+  sweepTimer = setTimeout_(sweep, Math.min(MAX_DELAY, Math.max(0, at - now())));
+}
+
+/** Fails the calls past their deadline; re-arms for the next one. */
+function sweep() {
+  sweepTimer = null;
+  sweepAt = Infinity;
+  const t = now();
+  let next = Infinity;
+  const late = [];
+  for (const [id, p] of pending) {
+    if (p.deadline <= t) late.push([id, p.ms]);
+    else if (p.deadline < next) next = p.deadline;
+  }
+  for (const [id, ms] of late) fail(id, 'timeout', 'no reply within ' + ms + ' ms');
+  if (next !== Infinity) armSweep(next);
 }
 
 function fail(id, code, message, data, expect) {
@@ -411,10 +442,15 @@ function invoke(cmd, args, options) {
     // `timeoutMs: null`: no timeout (a call that lasts as long as its work,
     // such as shell.spawn, which ends with the page anyway).
     const ms = options && Object.prototype.hasOwnProperty.call(options, 'timeoutMs') ? options.timeoutMs : config.callTimeoutMs;
-    const timer = ms === null ? null : setTimeout_(() => fail(id, 'timeout', 'no reply within ' + ms + ' ms'), ms);
+    if (ms !== null && !(typeof ms === 'number' && ms >= 0)) {
+      reject(new MoatError('bad_call', 'timeoutMs must be a number of milliseconds (0 or more) or null', cmd));
+      return;
+    }
+    const deadline = ms === null ? Infinity : now() + ms;
     // Channels exist only once the page has made one.
     const sent = nextChannelId > 1 ? withChannels(args, id) : { args, count: 0 };
-    pending.set(id, { resolve, reject, cmd, timer, channels: sent.count, ended: 0, expect: 0, deferred: null });
+    pending.set(id, { resolve, reject, cmd, deadline, ms, channels: sent.count, ended: 0, expect: 0, deferred: null });
+    armSweep(deadline);
     const call = { type: 'call', id, cmd, args: sent.args === undefined ? {} : sent.args };
     if (state === 'ready') send(call);
     else if (state === 'pending') queue.push(call);

@@ -1062,6 +1062,9 @@ fn calls_time_out_and_early_calls_are_queued() {
     out.assert_passed(&[
         "a call that never returns in time rejects with timeout",
         "calls work after a late reply",
+        "each call times out at its own deadline, the earliest first",
+        "a timeoutMs that is not a number of milliseconds is refused",
+        "a timeout longer than a timer can wait does not fire early",
         "a call made before the frame was ready is queued and answered",
     ]);
 }
