@@ -12,14 +12,15 @@
 //! script runs here too; its start-up `greet` call gets "unknown command",
 //! a round trip all the same.
 
-use std::borrow::Cow;
-use std::io::Write;
 use std::time::Instant;
 
 use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tao::window::WindowBuilder;
 use wry::WebViewBuilder;
+
+#[path = "bare.rs"]
+mod bare;
 
 const INIT: &str = r#"(() => {
   const post = window.ipc.postMessage.bind(window.ipc);
@@ -48,77 +49,34 @@ const INIT: &str = r#"(() => {
   else run();
 })();"#;
 
-/// The demo's page, served as Moat serves it (path `/` is `index.html`).
-static DEMO: include_dir::Dir<'static> =
-    include_dir::include_dir!("$CARGO_MANIFEST_DIR/../demo-frontend");
-
 enum UserEvent {
     Eval(String),
     Exit(i32),
 }
 
-fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
 fn main() {
     let started = Instant::now();
-    let mut args = std::env::args().skip(1);
-    let mut script = String::new();
-    while let Some(a) = args.next() {
-        if a == "--harness-script" {
-            let path = args.next().unwrap_or_default();
-            script = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        }
-    }
+    let script = bare::harness_script();
     let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let window = WindowBuilder::new()
         .with_title("baseline")
+        .with_inner_size(bare::window_size())
         .build(&event_loop)
         .expect("window");
     let proxy = event_loop.create_proxy();
-    let (passed, failed) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
+    let tally = bare::Tally::new(started);
     let builder = WebViewBuilder::new()
         .with_url("app://localhost/")
-        .with_custom_protocol("app".into(), |_, req| {
-            let path = req.uri().path().trim_start_matches('/');
-            let path = if path.is_empty() { "index.html" } else { path };
-            match DEMO.get_file(path) {
-                Some(f) => http::Response::builder()
-                    .header(
-                        "content-type",
-                        mime_guess::from_path(path).first_or_octet_stream().as_ref(),
-                    )
-                    .body(Cow::Borrowed(f.contents())),
-                None => http::Response::builder()
-                    .status(404)
-                    .body(Cow::Borrowed(&b""[..])),
-            }
-            .expect("static response")
-        })
+        .with_custom_protocol("app".into(), |_, req| bare::serve_demo(req))
         .with_initialization_script(INIT.replace("{script}", &script))
         .with_ipc_handler(move |req| {
             let v: serde_json::Value = serde_json::from_str(req.body()).unwrap_or_default();
-            match v["harness"].as_str() {
-                Some("result") => {
-                    let counter = if v["ok"] == true { &passed } else { &failed };
-                    counter.set(counter.get() + 1);
-                    let line = serde_json::json!({
-                        "name": v["name"], "ok": v["ok"], "detail": v["detail"],
-                        "t_ms": started.elapsed().as_secs_f64() * 1e3, "rss_kb": peak_rss_kb(),
-                    });
-                    println!("{line}");
+            match tally.post(&v) {
+                bare::Posted::Result => {}
+                bare::Posted::Done(code) => {
+                    let _ = proxy.send_event(UserEvent::Exit(code));
                 }
-                Some(_) => {
-                    println!("{} passed, {} failed", passed.get(), failed.get());
-                    let _ = std::io::stdout().flush();
-                    let _ = proxy.send_event(UserEvent::Exit(i32::from(failed.get() > 0)));
-                }
-                None => {
+                bare::Posted::Other => {
                     // The echo command: the reply is a JS string literal.
                     let reply = match v["cmd"].as_str() {
                         Some("echo") => {

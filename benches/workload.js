@@ -1,6 +1,7 @@
-// The page script of `make bench` (docs/bench.md), run as is by
-// both subjects: Moat (window.moat.invoke through the isolation frame) and
-// the bare-wry baseline (the same names over window.ipc).
+// The page script of `make bench` (docs/bench.md), run as is by every
+// subject: Moat (window.moat.invoke through the isolation frame), the
+// bare-wry baseline (the same names over window.ipc) and the floor (the
+// pattern's shape without Moat's code).
 const { invoke } = window.moat;
 let wrong = 0;
 
@@ -53,7 +54,22 @@ async function throughput(bytes) {
 const mb_per_s_1m = await throughput(1 << 20);
 const mb_per_s_10m = await throughput(10 << 20);
 
+// Bytes, where the subject has them (Moat: a Uint8Array in, the same back).
+async function bytesThroughput(bytes) {
+  const data = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i += 4093) data[i] = i & 255;
+  let total = 0;
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const back = await invoke('bytes_echo', { data });
+    total += performance.now() - t0;
+    if (!(back instanceof Uint8Array) || back.length !== bytes || back[4093] !== (4093 & 255) || back[bytes - 1] !== data[bytes - 1]) wrong++;
+  }
+  return bytes / 1e6 / (total / 5 / 1000);
+}
+const mb_per_s_10m_bytes = window.moat.Channel ? await bytesThroughput(10 << 20) : null;
+
 harness.result('figures', wrong === 0, {
-  seq_16b_us, seq_1k_us, batch_p99_us, concurrent_per_s, mb_per_s_1m, mb_per_s_10m, wrong,
+  seq_16b_us, seq_1k_us, batch_p99_us, concurrent_per_s, mb_per_s_1m, mb_per_s_10m, mb_per_s_10m_bytes, wrong,
 });
 harness.done();

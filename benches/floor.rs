@@ -1,0 +1,241 @@
+//! The `floor` subject of `make bench`: the isolation pattern's own shape,
+//! with none of Moat's code. The same page (the demo's) and page script as
+//! the other subjects; `window.moat.invoke` posts each call to a sandboxed
+//! frame on another origin, which seals it with AES-256-GCM (WebCrypto,
+//! a per-launch key, a counter nonce) and posts it as text to a WebKit
+//! script message handler *with reply*, as Moat's frame does; the core
+//! opens it, runs `echo`, and answers in the reply, which the frame passes
+//! to the page. No hooks, no replay window, no scopes, no checks, no batching:
+//! what is left is the pattern's floor, so `moat / floor` is the cost of
+//! Moat's own work.
+//!
+//! One transport for every size (Moat sends large envelopes over `fetch`),
+//! so only the small-call figures compare like with like.
+
+use std::borrow::Cow;
+use std::ffi::CString;
+use std::time::Instant;
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine as _;
+use glib::prelude::*;
+use glib::translate::ToGlibPtr;
+use javascriptcore::ValueExt;
+use tao::event::{Event, WindowEvent};
+use tao::event_loop::{ControlFlow, EventLoopBuilder};
+use tao::window::WindowBuilder;
+use webkit2gtk::WebViewExt;
+use wry::WebViewBuilder;
+
+#[path = "bare.rs"]
+mod bare;
+
+/// The page side: `window.moat.invoke` through the frame, and the harness.
+const INIT: &str = r#"(() => {
+  const post = window.ipc.postMessage.bind(window.ipc);
+  const pending = new Map();
+  let next = 1;
+  let frame = null;
+  const queue = [];
+  let ready = false;
+  window.addEventListener('message', (ev) => {
+    if (!frame || ev.source !== frame.contentWindow) return;
+    const m = ev.data;
+    if (m === 'ready') { ready = true; for (const c of queue.splice(0)) frame.contentWindow.postMessage(c, '*'); return; }
+    const p = pending.get(m.id); pending.delete(m.id);
+    const reply = JSON.parse(m.text);
+    if ('ok' in reply) p.resolve(reply.ok); else p.reject(new Error(reply.err));
+  });
+  const start = () => {
+    frame = document.createElement('iframe');
+    frame.setAttribute('sandbox', 'allow-scripts');
+    frame.style.display = 'none';
+    frame.src = 'floor://localhost/';
+    document.documentElement.appendChild(frame);
+  };
+  if (document.documentElement) start(); else new MutationObserver((_, o) => { if (document.documentElement) { o.disconnect(); start(); } }).observe(document, { childList: true });
+  window.moat = { ready: Promise.resolve(), invoke(cmd, args) {
+    return new Promise((resolve, reject) => {
+      const id = next++; pending.set(id, { resolve, reject });
+      const call = { id, cmd, args };
+      if (ready) frame.contentWindow.postMessage(call, '*'); else queue.push(call);
+    });
+  } };
+  const harness = {
+    result(name, ok, detail) { post(JSON.stringify({ harness: 'result', name: String(name), ok: ok === true, detail: detail === undefined ? null : detail })); },
+    done() { post(JSON.stringify({ harness: 'done' })); },
+    load: 1,
+  };
+  const run = async () => {
+{script}
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run, { once: true });
+  else run();
+})();"#;
+
+/// The frame's document: the key, and the script that seals.
+const FRAME: &str = r#"<!doctype html><meta charset="utf-8"><script type="module">
+const raw = Uint8Array.from(atob('{key}'), (c) => c.charCodeAt(0));
+const key = await crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt']);
+const post = window.webkit.messageHandlers.floor.postMessage.bind(window.webkit.messageHandlers.floor);
+const encoder = new TextEncoder();
+let counter = 0;
+window.addEventListener('message', async (ev) => {
+  if (ev.source !== parent) return;
+  const { id, cmd, args } = ev.data;
+  counter += 1;
+  const header = new Uint8Array(9);
+  header[0] = 1;
+  new DataView(header.buffer).setUint32(5, counter);
+  const iv = new Uint8Array(12);
+  iv.set(header.subarray(1), 4);
+  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: header }, key,
+    encoder.encode(JSON.stringify({ id, cmd, args }))));
+  const env = new Uint8Array(9 + sealed.length);
+  env.set(header);
+  env.set(sealed, 9);
+  let s = '';
+  for (let i = 0; i < env.length; i += 0x8000) s += String.fromCharCode.apply(null, env.subarray(i, i + 0x8000));
+  const text = await post(id + ':' + btoa(s));
+  parent.postMessage({ id, text }, '*');
+});
+parent.postMessage('ready', '*');
+</script>"#;
+
+enum UserEvent {
+    Exit(i32),
+}
+
+glib::wrapper! {
+    /// The reply side of one script message.
+    struct Reply(Shared<webkit2gtk_sys::WebKitScriptMessageReply>);
+
+    match fn {
+        ref => |ptr| webkit2gtk_sys::webkit_script_message_reply_ref(ptr),
+        unref => |ptr| webkit2gtk_sys::webkit_script_message_reply_unref(ptr),
+        type_ => || webkit2gtk_sys::webkit_script_message_reply_get_type(),
+    }
+}
+
+/// Opens `"<id>:<base64 envelope>"` and answers `echo` as JSON text.
+fn answer(cipher: &Aes256Gcm, text: &str) -> String {
+    let opened = text.split_once(':').and_then(|(_, b64)| {
+        let env = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        let (header, sealed) = env.split_at_checked(9)?;
+        let mut nonce = [0u8; 12];
+        nonce[4..].copy_from_slice(&header[1..9]);
+        cipher
+            .decrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: sealed,
+                    aad: header,
+                },
+            )
+            .ok()
+    });
+    let call: serde_json::Value = opened
+        .and_then(|p| serde_json::from_slice(&p).ok())
+        .unwrap_or_default();
+    match call["cmd"].as_str() {
+        Some("echo") => serde_json::json!({ "ok": call["args"]["data"] }).to_string(),
+        _ => serde_json::json!({ "err": "unknown command" }).to_string(),
+    }
+}
+
+/// `window.webkit.messageHandlers.floor`, answered in its reply.
+fn register_floor(webview: &webkit2gtk::WebView, cipher: Aes256Gcm) {
+    let Some(ucm) = webview.user_content_manager() else {
+        return;
+    };
+    let name = CString::new("floor").unwrap_or_default();
+    // SAFETY: `ucm` is a live UserContentManager and `name` a NUL-terminated
+    // string the function copies; a NULL world is the page's own.
+    unsafe {
+        webkit2gtk_sys::webkit_user_content_manager_register_script_message_handler_with_reply(
+            ucm.to_glib_none().0,
+            name.as_ptr(),
+            std::ptr::null(),
+        );
+    }
+    ucm.connect_local(
+        "script-message-with-reply-received::floor",
+        false,
+        move |values| {
+            let reply = values.get(2)?.get::<Reply>().ok()?;
+            let value = values.get(1)?.get::<javascriptcore::Value>().ok()?;
+            let ctx = value.context()?;
+            let out =
+                javascriptcore::Value::new_string(&ctx, Some(&answer(&cipher, &value.to_str())));
+            // SAFETY: both pointers come from live wrappers held for the call,
+            // which takes neither; the reply is answered once, here.
+            unsafe {
+                webkit2gtk_sys::webkit_script_message_reply_return_value(
+                    reply.to_glib_none().0,
+                    out.to_glib_none().0,
+                );
+            }
+            Some(true.to_value())
+        },
+    );
+}
+
+fn main() {
+    let started = Instant::now();
+    let script = bare::harness_script();
+    let mut key = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+    let cipher = Aes256Gcm::new_from_slice(&key).expect("a 32-byte key");
+    let frame_doc = FRAME.replace(
+        "{key}",
+        &base64::engine::general_purpose::STANDARD.encode(key),
+    );
+    let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let window = WindowBuilder::new()
+        .with_title("floor")
+        .with_inner_size(bare::window_size())
+        .build(&event_loop)
+        .expect("window");
+    let proxy = event_loop.create_proxy();
+    let tally = bare::Tally::new(started);
+    let builder = WebViewBuilder::new()
+        .with_url("app://localhost/")
+        .with_custom_protocol("app".into(), |_, req| bare::serve_demo(req))
+        .with_custom_protocol("floor".into(), move |_, _| {
+            http::Response::builder()
+                .header("content-type", "text/html")
+                .body(Cow::Owned(frame_doc.clone().into_bytes()))
+                .expect("frame response")
+        })
+        .with_initialization_script(INIT.replace("{script}", &script))
+        .with_ipc_handler(move |req| {
+            let v: serde_json::Value = serde_json::from_str(req.body()).unwrap_or_default();
+            if let bare::Posted::Done(code) = tally.post(&v) {
+                let _ = proxy.send_event(UserEvent::Exit(code));
+            }
+        });
+    let webview = {
+        use tao::platform::unix::WindowExtUnix;
+        use wry::WebViewBuilderExtUnix;
+        builder
+            .build_gtk(window.default_vbox().expect("vbox"))
+            .expect("webview")
+    };
+    {
+        use wry::WebViewExtUnix;
+        register_floor(&webview.webview(), cipher);
+    }
+    event_loop.run(move |event, _, control_flow| {
+        *control_flow = ControlFlow::Wait;
+        let _ = &webview;
+        match event {
+            Event::UserEvent(UserEvent::Exit(code)) => std::process::exit(code),
+            Event::WindowEvent {
+                event: WindowEvent::CloseRequested,
+                ..
+            } => *control_flow = ControlFlow::Exit,
+            _ => {}
+        }
+    });
+}
