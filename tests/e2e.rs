@@ -1930,7 +1930,7 @@ fn programs_run_with_no_more_than_their_entry_names() {
         "identifier": "dev.moat.programs",
         "title": "programs",
         "isolation": { "hooks": ["validate.js"] },
-        "allowlist": { "shell": { "execute": true } },
+        "allowlist": { "shell": { "execute": true, "spawn": true } },
         "scope": { "shell": [
             { "name": "tool", "cmd": "tool" },
             { "name": "env", "cmd": "env", "env": { "EXTRA": "yes" } },
@@ -1956,6 +1956,9 @@ fn programs_run_with_no_more_than_their_entry_names() {
         "shell: the environment is the minimal one plus the entry's own",
         "shell: the app's secrets are not inherited",
         "shell: the working directory is fixed",
+        "spawn: the environment is the minimal one plus the entry's own",
+        "spawn: the working directory is fixed",
+        "spawn: the program found at startup runs, not one planted on PATH",
     ]);
     assert!(early.join("tool").exists(), "the impostor was planted");
     assert!(!marker.exists(), "the planted program ran");

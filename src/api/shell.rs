@@ -15,7 +15,6 @@ use tokio::io::AsyncReadExt;
 use super::{Api, Builtin};
 use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
-use crate::scope::shell::{BASE_ENV, WORKING_DIR};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,20 +55,7 @@ async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
         name: x.name.clone(),
         error,
     };
-    // The program found at startup, with the minimal environment and the
-    // fixed working directory (see `scope::shell`).
-    let child = tokio::process::Command::new(&entry.program)
-        .args(&x.args)
-        .env_clear()
-        .envs(BASE_ENV.iter().copied())
-        .envs(&entry.env)
-        .current_dir(WORKING_DIR)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(spawn_err)?;
+    let child = entry.command(&x.args).spawn().map_err(spawn_err)?;
     tracing::info!(name = %x.name, program = %entry.program.display(), args = ?x.args, "shell.execute");
     let (status, (stdout, stderr)) =
         match tokio::time::timeout(api.timeout, collect(child, api.max_bytes)).await {

@@ -29,7 +29,6 @@ use super::{Api, Builtin};
 use crate::ipc::command::Commands;
 use crate::ipc::push::Channel;
 use crate::scope::error::ScopeError;
-use crate::scope::shell::{BASE_ENV, WORKING_DIR};
 
 /// How often a running program checks that its page is still there.
 const PAGE_CHECK: Duration = Duration::from_millis(100);
@@ -176,22 +175,11 @@ async fn spawn(api: &Api, x: SpawnArgs, epoch: u64) -> Result<Exit, ScopeError> 
         name: x.name.clone(),
         error,
     };
-    let mut child = tokio::process::Command::new(&entry.program)
-        .args(&x.args)
-        .env_clear()
-        .envs(BASE_ENV.iter().copied())
-        .envs(&entry.env)
-        .current_dir(WORKING_DIR)
-        .stdin(if x.stdin {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(spawn_err)?;
+    let mut command = entry.command(&x.args);
+    if x.stdin {
+        command.stdin(Stdio::piped());
+    }
+    let mut child = command.spawn().map_err(spawn_err)?;
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     tracing::info!(id, name = %x.name, program = %entry.program.display(), args = ?x.args, "shell.spawn");
     let kill = Arc::new(Notify::new());

@@ -21,6 +21,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::process::Stdio;
 
 use regex::Regex;
 
@@ -31,14 +32,14 @@ use crate::config::{ConfigError, ShellArg, ShellArgs, ShellEntryConfig};
 /// The whole environment of a program the page runs, before the entry's
 /// own `env`: system directories only on `PATH` (never the user's), and
 /// UTF-8 output.
-pub(crate) const BASE_ENV: &[(&str, &str)] = &[
+const BASE_ENV: &[(&str, &str)] = &[
     ("PATH", "/usr/local/bin:/usr/bin:/bin"),
     ("LANG", "C.UTF-8"),
 ];
 
 /// Where every program the page runs starts: the same for every run,
 /// whatever directory the app was started in.
-pub(crate) const WORKING_DIR: &str = "/";
+const WORKING_DIR: &str = "/";
 
 /// One compiled entry.
 #[derive(Debug, Clone)]
@@ -49,6 +50,30 @@ pub(crate) struct ShellEntry {
     pub(crate) args: Args,
     /// The entry's own variables, expanded, added to [`BASE_ENV`].
     pub(crate) env: BTreeMap<String, String>,
+}
+
+impl ShellEntry {
+    /// The one way a scoped program starts (`shell.execute` and
+    /// `shell.spawn`): the program found at startup, never looked up again
+    /// on a `PATH`; an environment of [`BASE_ENV`] and the entry's `env`
+    /// only, so nothing of the app's own environment (tokens, `LD_PRELOAD`,
+    /// the user's `PATH`) reaches it; [`WORKING_DIR`]; stdin closed (the
+    /// caller may pipe it), stdout and stderr piped; killed if its handle
+    /// is dropped. `args` must already have passed [`ShellScope::check`].
+    pub(crate) fn command(&self, args: &[String]) -> tokio::process::Command {
+        let mut command = tokio::process::Command::new(&self.program);
+        command
+            .args(args)
+            .env_clear()
+            .envs(BASE_ENV.iter().copied())
+            .envs(&self.env)
+            .current_dir(WORKING_DIR)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command
+    }
 }
 
 #[derive(Debug, Clone)]
