@@ -8,8 +8,19 @@ function log(label, ok, value) {
   const li = document.createElement('li');
   li.className = ok ? 'ok' : 'err';
   li.textContent = `${label} → ${ok ? 'ok' : 'error'}: ${typeof value === 'string' ? value : JSON.stringify(value)}`;
+  li.title = li.textContent;
   $('log').prepend(li);
+  fitLog();
 }
+
+// The log keeps the newest entries, as many as fit its box, also when the
+// box shrinks: a list that overflows would make WebKitGTK render after
+// every reply (docs/webkitgtk.md).
+function fitLog() {
+  const list = $('log');
+  while (list.scrollHeight > list.clientHeight && list.childElementCount > 1) list.lastElementChild.remove();
+}
+new ResizeObserver(fitLog).observe($('log'));
 
 async function call(label, cmd, args) {
   try {
@@ -55,6 +66,7 @@ function lab(id, code, attack) {
   badge.className = 'count';
   badge.id = `count-${id}`;
   badge.title = `refusals with code ${code} counted by the core since launch`;
+  badge.dataset.code = code;
   $(id).after(badge);
   LAB.set(id, code);
   $(id).addEventListener('click', () => attack().finally(showCounts));
@@ -66,7 +78,7 @@ async function showCounts() {
   } catch (e) {
     return;
   }
-  for (const [id, code] of LAB) $(`count-${id}`).textContent = `${code} ×${counts[code] || 0}`;
+  for (const [id, code] of LAB) $(`count-${id}`).textContent = `×${counts[code] || 0}`;
 }
 window.moat.ready.then(showCounts, () => {});
 
@@ -186,7 +198,11 @@ $('spawn').addEventListener('click', async () => {
   $('spawn-output').textContent = '';
   $('spawn-status').textContent = 'starting…';
   job = window.moat.shell.spawn('ticker', ['-c', 'for i in 1 2 3 4 5 6 7 8 9 10; do echo tick $i; sleep 0.5; done'], {
-    onOutput: (stream, text) => { $('spawn-output').textContent += text; },
+    onOutput: (stream, text) => {
+      // The last two lines: the box keeps its size (see style.css).
+      const lines = ($('spawn-output').textContent + text).split('\n');
+      $('spawn-output').textContent = lines.slice(-3).join('\n');
+    },
   });
   try {
     await job.started;

@@ -1282,6 +1282,7 @@ fn demo_scope_lab_refuses_every_attack() {
         "demo attack lab: inject moves the scope_denied count",
         "demo attack lab: open-file moves the scope_denied count",
         "demo attack lab: a second isolation frame has no key",
+        "demo: the log keeps the newest entries that fit, and never overflows",
         "demo: a picked file is read as bytes and hashed in Rust",
         "demo: shell.spawn streams the ticker",
         "demo: kill ends it",

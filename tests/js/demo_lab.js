@@ -1,12 +1,18 @@
 // The demo page's own buttons for the built-in modules and the scope attack
 // lab, clicked as a user would, with the demo's real moat.json.
+// The log keeps only the newest entries that fit; every entry is seen here.
+const logged = [];
+new MutationObserver((records) => {
+  for (const r of records) for (const n of r.addedNodes) logged.push({ ok: n.className === 'ok', text: n.textContent });
+}).observe(document.getElementById('log'), { childList: true });
+
 async function click(id) {
   const log = document.getElementById('log');
-  const before = log.children.length;
+  const before = log.firstElementChild;
   document.getElementById(id).click();
-  for (let i = 0; i < 200 && log.children.length === before; i++) await sleep(10);
+  for (let i = 0; i < 200 && log.firstElementChild === before; i++) await sleep(10);
   const li = log.firstElementChild;
-  return li ? { ok: li.className === 'ok', text: li.textContent } : null;
+  return li && li !== before ? { ok: li.className === 'ok', text: li.textContent } : null;
 }
 
 document.getElementById('notes-form').requestSubmit();
@@ -31,8 +37,9 @@ for (const [id, code] of [['forge', 'decrypt_failed'], ['empty', 'not_an_envelop
 // Every lab button, once more, with the core's count of its code read
 // before and shown in its badge after.
 async function badge(id) {
-  const m = /^(\w+) ×(\d+)$/.exec(document.getElementById(`count-${id}`).textContent);
-  return m ? { code: m[1], n: Number(m[2]) } : null;
+  const el = document.getElementById(`count-${id}`);
+  const m = /^×(\d+)$/.exec(el.textContent);
+  return m && el.dataset.code ? { code: el.dataset.code, n: Number(m[1]) } : null;
 }
 const labIds = ['forge', 'empty', 'raw', 'post', 'key', 'ssh', 'dotdot', 'sh', 'inject', 'open-file'];
 for (const id of labIds) {
@@ -61,6 +68,11 @@ check('demo: shell.spawn streams the ticker', $id('spawn-output').textContent.st
 $id('spawn-kill').click();
 for (let i = 0; i < 300 && $id('spawn-status').textContent !== 'killed'; i++) await sleep(10);
 check('demo: kill ends it', $id('spawn-status').textContent === 'killed', $id('spawn-status').textContent);
-const second = Array.from(document.getElementById('log').children).find((li) => li.textContent.startsWith('open a second isolation frame'));
-check('demo attack lab: a second isolation frame has no key', !!second && second.className === 'err' && second.textContent.includes('error: no_key:'), second && second.textContent);
+const second = logged.find((e) => e.text.startsWith('open a second isolation frame'));
+check('demo attack lab: a second isolation frame has no key', !!second && !second.ok && second.text.includes('error: no_key:'), second);
+const log = document.getElementById('log');
+check('demo: the log keeps the newest entries that fit, and never overflows',
+  logged.length > log.childElementCount && log.childElementCount > 1 && log.scrollHeight <= log.clientHeight &&
+  log.firstElementChild.textContent === logged[logged.length - 1].text,
+  { logged: logged.length, shown: log.childElementCount, scrollHeight: log.scrollHeight, clientHeight: log.clientHeight });
 harness.done();
