@@ -207,6 +207,27 @@ async fn spawn(api: &Api, x: SpawnArgs, epoch: u64) -> Result<Exit, ScopeError> 
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
         return Err(spawn_err(std::io::Error::other("no output pipes")));
     };
+    let (status, killed) = supervise(&mut child, stdout, stderr, &kill, out)
+        .await
+        .map_err(spawn_err)?;
+    tracing::info!(id, code = ?status.code(), killed, "shell.spawn ended");
+    Ok(Exit {
+        code: status.code(),
+        killed,
+    })
+}
+
+/// Streams the program's output to the page until both pipes end, then
+/// waits for it to exit. A kill from the page, or the page's end (its
+/// channel closed), kills it first, at whatever point it has reached.
+/// Returns its exit status and whether it was killed.
+async fn supervise(
+    child: &mut tokio::process::Child,
+    stdout: impl AsyncRead + Unpin,
+    stderr: impl AsyncRead + Unpin,
+    kill: &Notify,
+    out: &Channel<Message>,
+) -> std::io::Result<(std::process::ExitStatus, bool)> {
     let streams = async {
         tokio::join!(stream(stdout, "stdout", out), stream(stderr, "stderr", out));
     };
@@ -225,7 +246,7 @@ async fn spawn(api: &Api, x: SpawnArgs, epoch: u64) -> Result<Exit, ScopeError> 
         }
     };
     tokio::pin!(streams, ended);
-    let mut killed = tokio::select! {
+    let killed = tokio::select! {
         // Both outputs read to their end: the program closed them (it has
         // ended, or runs on without output).
         () = &mut streams => false,
@@ -233,21 +254,12 @@ async fn spawn(api: &Api, x: SpawnArgs, epoch: u64) -> Result<Exit, ScopeError> 
     };
     if !killed {
         tokio::select! {
-            r = child.wait() => {
-                let status = r.map_err(spawn_err)?;
-                tracing::info!(id, code = ?status.code(), "shell.spawn ended");
-                return Ok(Exit { code: status.code(), killed: false });
-            }
-            () = &mut ended => killed = true,
+            r = child.wait() => return Ok((r?, false)),
+            () = &mut ended => {}
         }
     }
     let _ = child.start_kill();
-    let status = child.wait().await.map_err(spawn_err)?;
-    tracing::info!(id, code = ?status.code(), killed, "shell.spawn ended");
-    Ok(Exit {
-        code: status.code(),
-        killed,
-    })
+    Ok((child.wait().await?, true))
 }
 
 fn page_gone() -> std::io::Error {
