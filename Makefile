@@ -84,6 +84,9 @@ lint:
 	  $(CARGO) clippy --locked -p moat --lib --features $$f -- -D warnings || exit 1; \
 	done
 	$(CARGO) fetch --locked
+	# The fuzz crate is its own workspace: its lock file must follow Moat's
+	# dependencies too, or `make fuzz` stops at --locked.
+	cd fuzz && $(CARGO) metadata --locked --format-version 1 >/dev/null
 	tools/advisory-db.sh $(ADVISORY_DB) target/advisory-dbs
 	$(CARGO) deny --offline check
 
