@@ -115,7 +115,11 @@ fuzz:
 	  MOAT_FUZZ_TARGET=$$t AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
 	    $(CARGO) afl fuzz -i fuzz/corpus/$$t -o $$out -V $(FUZZ_SECONDS) fuzz/target/release/moat-fuzz >$$out/log 2>&1; \
 	  MOAT_FUZZ_TARGET=$$t $(CARGO) afl cmin -i $$out/default/queue -o $$out/min -- fuzz/target/release/moat-fuzz >/dev/null 2>&1 || true; \
-	  for f in $$out/min/*; do [ -f "$$f" ] && cp "$$f" fuzz/corpus/$$t/$$(sha1sum <"$$f" | cut -c1-16); done; \
+	  for f in $$out/min/*; do \
+	    [ -f "$$f" ] || continue; \
+	    to=fuzz/corpus/$$t/$$(sha1sum <"$$f" | cut -c1-16); \
+	    [ -e "$$to" ] || cp "$$f" "$$to"; \
+	  done; \
 	  found=$$(ls $$out/default/crashes 2>/dev/null | grep -v README || true); \
 	  if [ -n "$$found" ]; then cp $$out/default/crashes/id* fuzz/crashes/$$t/; echo "moat: $$t: crashes in fuzz/crashes/$$t"; exit 1; fi; \
 	done
