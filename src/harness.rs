@@ -50,6 +50,9 @@ use crate::window::{Exit, Options};
 
 /// How long a script may run before the harness fails it.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a timed-out run waits for the event loop to end it before the
+/// process exits on its own.
+const EXIT_GRACE: Duration = Duration::from_secs(3);
 
 /// `tests/pages/`, served at `app://localhost/__test__/` in this build only,
 /// under the same policy machinery as the app's own pages.
@@ -323,6 +326,11 @@ impl Report {
             println!("{passed} passed, {} failed", failed + 1);
             let _ = std::io::stdout().flush();
             exit.exit(1);
+            // The GTK thread can be stuck where the event loop never runs
+            // again (GTK's file chooser shows its error dialogs in a nested
+            // main loop of its own): a hung run ends regardless.
+            std::thread::sleep(EXIT_GRACE);
+            std::process::exit(1);
         });
     }
 }

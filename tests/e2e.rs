@@ -958,8 +958,11 @@ fn the_real_gtk_chooser_answers_with_what_the_user_typed() {
                 .to_owned();
             assert!(!id.is_empty(), "no chooser window appeared");
             xdotool(&["windowfocus", "--sync", &id]);
-            // Typing a path that starts with "/" opens the chooser's
-            // location entry; Return accepts it.
+            // Ctrl+L opens the chooser's location entry; typing into it
+            // only once it is there (a leading "/" opens it too, but the
+            // keys typed while it appears can be lost); Return accepts.
+            xdotool(&["key", "ctrl+l"]);
+            std::thread::sleep(std::time::Duration::from_millis(500));
             xdotool(&["type", "--delay", "30", &file.to_string_lossy()]);
             std::thread::sleep(std::time::Duration::from_millis(300));
             xdotool(&["key", "Return"]);
