@@ -132,6 +132,93 @@ fn harness_args(cmd: &mut Command, script: &str, xdg: &Path, timeout_secs: u32) 
         .env("NO_COLOR", "1");
 }
 
+/// `moat-demo` with the harness script `script` under an `xvfb-run` display
+/// of its own, `screen` (e.g. "800x600x24"): a real click or key must reach
+/// this window, and the windows of tests running in parallel on a shared
+/// display pile up at the same origin. Takes more arguments before
+/// [`OwnDisplay::start`].
+fn on_own_display(screen: &str, script: &str, xdg: &Path) -> Command {
+    let mut cmd = Command::new("xvfb-run");
+    cmd.args(["-a", "-s", &format!("-screen 0 {screen}"), "sh", "-c"])
+        // xvfb-run tells which display it chose, on stderr.
+        .arg(r#"echo "MOAT_X=$DISPLAY $XAUTHORITY" >&2; exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, script, xdg, 60);
+    cmd
+}
+
+/// A run started from [`on_own_display`]: its display, to drive it with
+/// xdotool, and its output.
+struct OwnDisplay {
+    child: std::process::Child,
+    display: String,
+    xauthority: String,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl OwnDisplay {
+    fn start(mut cmd: Command) -> Self {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn xvfb-run moat-demo");
+        let stderr = child.stderr.take().unwrap();
+        let (display_tx, display_rx) = std::sync::mpsc::channel();
+        let stderr = std::thread::spawn(move || {
+            let mut all = String::new();
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(x) = line.strip_prefix("MOAT_X=") {
+                    let _ = display_tx.send(x.to_owned());
+                }
+                all.push_str(&line);
+                all.push('\n');
+            }
+            all
+        });
+        let x = display_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("xvfb-run reported no display");
+        let (display, xauthority) = x.split_once(' ').unwrap_or((x.as_str(), ""));
+        Self {
+            child,
+            display: display.to_owned(),
+            xauthority: xauthority.to_owned(),
+            stderr,
+        }
+    }
+
+    /// Runs xdotool on this display, for at most 20 s.
+    fn xdotool(&self, args: &[&str]) -> std::process::Output {
+        Command::new("timeout")
+            .arg("20")
+            .arg("xdotool")
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .env("XAUTHORITY", &self.xauthority)
+            .output()
+            .expect("xdotool (make test installs it)")
+    }
+
+    /// Reads the run's results as they come, handing each line to
+    /// `on_line` (which may drive the window), until the run ends.
+    fn finish(mut self, mut on_line: impl FnMut(&Self, &str)) -> Outcome {
+        let mut stdout = String::new();
+        for line in BufReader::new(self.child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            on_line(&self, &line);
+            stdout.push_str(&line);
+            stdout.push('\n');
+        }
+        let status = self.child.wait().unwrap();
+        Outcome {
+            code: status.code(),
+            stdout,
+            stderr: self.stderr.join().unwrap(),
+        }
+    }
+}
+
 /// A stand-in for `xdg-open` (`--harness-opener`) that appends each
 /// argument to a log. Returns the script and the log.
 fn recording_opener(dir: &Path) -> (PathBuf, PathBuf) {
@@ -906,76 +993,28 @@ fn the_real_gtk_chooser_answers_with_what_the_user_typed() {
         ),
     )
     .unwrap();
-    let mut cmd = Command::new("xvfb-run");
-    cmd.args(["-a", "-s", "-screen 0 1024x768x24", "sh", "-c"])
-        .arg(r#"echo "MOAT_X=$DISPLAY $XAUTHORITY" >&2; exec "$0" "$@""#)
-        .arg(env!("CARGO_BIN_EXE_moat-demo"));
-    harness_args(&mut cmd, script.to_str().unwrap(), xdg.path(), 60);
-    let mut child = cmd
-        .arg("--harness-config")
-        .arg(&config)
-        .env("HOME", &root)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn xvfb-run moat-demo");
-    let stderr = child.stderr.take().unwrap();
-    let (display_tx, display_rx) = std::sync::mpsc::channel();
-    let err_reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(x) = line.strip_prefix("MOAT_X=") {
-                let _ = display_tx.send(x.to_owned());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    let x = display_rx
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("xvfb-run reported no display");
-    let (display, xauthority) = x.split_once(' ').unwrap_or((x.as_str(), ""));
-    let xdotool = |args: &[&str]| {
-        Command::new("timeout")
-            .arg("20")
-            .arg("xdotool")
-            .args(args)
-            .env("DISPLAY", display)
-            .env("XAUTHORITY", xauthority)
-            .output()
-            .expect("xdotool (make test installs it)")
-    };
-    let mut stdout = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
+    let mut cmd = on_own_display("1024x768x24", script.to_str().unwrap(), xdg.path());
+    cmd.arg("--harness-config").arg(&config).env("HOME", &root);
+    let out = OwnDisplay::start(cmd).finish(|run, line| {
         if line.contains("chooser: about to open") {
-            let found = xdotool(&["search", "--sync", "--onlyvisible", "--name", "^Open$"]);
+            let found = run.xdotool(&["search", "--sync", "--onlyvisible", "--name", "^Open$"]);
             let id = String::from_utf8_lossy(&found.stdout)
                 .lines()
                 .next()
                 .unwrap_or_default()
                 .to_owned();
             assert!(!id.is_empty(), "no chooser window appeared");
-            xdotool(&["windowfocus", "--sync", &id]);
+            run.xdotool(&["windowfocus", "--sync", &id]);
             // Ctrl+L opens the chooser's location entry; typing into it
             // only once it is there (a leading "/" opens it too, but the
             // keys typed while it appears can be lost); Return accepts.
-            xdotool(&["key", "ctrl+l"]);
+            run.xdotool(&["key", "ctrl+l"]);
             std::thread::sleep(std::time::Duration::from_millis(500));
-            xdotool(&["type", "--delay", "30", &file.to_string_lossy()]);
+            run.xdotool(&["type", "--delay", "30", &file.to_string_lossy()]);
             std::thread::sleep(std::time::Duration::from_millis(300));
-            xdotool(&["key", "Return"]);
+            run.xdotool(&["key", "Return"]);
         }
-        stdout.push_str(&line);
-        stdout.push('\n');
-    }
-    let status = child.wait().unwrap();
-    let out = Outcome {
-        code: status.code(),
-        stdout,
-        stderr: err_reader.join().unwrap(),
-    };
+    });
     out.assert_passed(&[
         "chooser: about to open",
         "chooser: the path typed into GTK's chooser comes back",
@@ -1077,67 +1116,28 @@ fn calls_time_out_and_early_calls_are_queued() {
 #[test]
 fn new_windows_and_downloads_from_real_clicks_are_refused() {
     let xdg = tempfile::tempdir().unwrap();
-    // A display of its own: other tests' windows share the default one, and a
-    // click must land on this window. xvfb-run tells us which display it chose.
-    let mut cmd = Command::new("xvfb-run");
-    cmd.args(["-a", "-s", "-screen 0 800x600x24", "sh", "-c"])
-        .arg(r#"echo "MOAT_X=$DISPLAY $XAUTHORITY" >&2; exec "$0" "$@""#)
-        .arg(env!("CARGO_BIN_EXE_moat-demo"));
-    harness_args(&mut cmd, "gesture.js", xdg.path(), 60);
+    let mut cmd = on_own_display("800x600x24", "gesture.js", xdg.path());
     let (opener, open_log) = recording_opener(xdg.path());
-    cmd.arg("--harness-opener").arg(&opener);
-    let mut child = cmd
+    cmd.arg("--harness-opener")
+        .arg(&opener)
         // Where a download would land (XDG download dir falls back to
         // $HOME/Downloads): checked empty afterwards.
-        .env("HOME", xdg.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn xvfb-run moat-demo");
-    let stderr = child.stderr.take().unwrap();
-    let (display_tx, display_rx) = std::sync::mpsc::channel();
-    let err_reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(x) = line.strip_prefix("MOAT_X=") {
-                let _ = display_tx.send(x.to_owned());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    let x = display_rx
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("xvfb-run reported no display");
-    let (display, xauthority) = x.split_once(' ').unwrap_or((x.as_str(), ""));
-    let mut stdout = String::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
+        .env("HOME", xdg.path());
+    let out = OwnDisplay::start(cmd).finish(|run, line| {
         if line.contains("click targets placed") {
             // No window manager: the window sits at the screen's origin, so
             // page coordinates are screen coordinates.
             for (x, y) in [(100, 60), (100, 260), (100, 460)] {
-                let ok = Command::new("xdotool")
-                    .args(["mousemove", &x.to_string(), &y.to_string(), "click", "1"])
-                    .env("DISPLAY", display)
-                    .env("XAUTHORITY", xauthority)
-                    .status()
-                    .expect("xdotool (make test installs it)")
+                let (x, y) = (x.to_string(), y.to_string());
+                let ok = run
+                    .xdotool(&["mousemove", &x, &y, "click", "1"])
+                    .status
                     .success();
                 assert!(ok, "xdotool failed");
                 std::thread::sleep(std::time::Duration::from_millis(300));
             }
         }
-        stdout.push_str(&line);
-        stdout.push('\n');
-    }
-    let status = child.wait().unwrap();
-    let out = Outcome {
-        code: status.code(),
-        stdout,
-        stderr: err_reader.join().unwrap(),
-    };
+    });
     out.assert_passed(&[
         "click targets placed",
         "all three links were clicked by a real user gesture",
