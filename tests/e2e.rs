@@ -116,6 +116,19 @@ fn run_with(script: &str, xdg: &Path, timeout_secs: u32, extra: &[&str]) -> Outc
     Outcome::from(cmd.args(extra).output().expect("spawn moat-demo"))
 }
 
+/// [`run_with`] with `config` (JSON text) as the app's `moat.json`, written
+/// under `xdg`, and 60 s to run.
+fn run_with_config(script: &str, xdg: &Path, config: &str, extra: &[&str]) -> Outcome {
+    let file = xdg.join("moat.json");
+    std::fs::write(&file, config).expect("write moat.json");
+    let mut args = vec![
+        "--harness-config",
+        file.to_str().expect("a UTF-8 temp path"),
+    ];
+    args.extend_from_slice(extra);
+    run_with(script, xdg, 60, &args)
+}
+
 /// Writes `script` (with lib.js prepended) under `xdg` and adds the harness
 /// arguments and environment to `cmd`, which runs the demo binary.
 fn harness_args(cmd: &mut Command, script: &str, xdg: &Path, timeout_secs: u32) {
@@ -455,21 +468,15 @@ fn boundaries_hold_against_every_spelling_window_and_context() {
 #[test]
 fn hooks_chain_async_cannot_be_polluted_and_the_key_stays_put() {
     let xdg = tempfile::tempdir().unwrap();
-    let config = xdg.path().join("moat.json");
-    std::fs::write(
-        &config,
+    let out = run_with_config(
+        "hooks.js",
+        xdg.path(),
         r#"{"identifier":"dev.moat.hooks","title":"hooks",
             "isolation":{"hooks":["__test__/chain.js","validate.js","__test__/merge.js"]},
             "allowlist":{"commands":["echo","echo_json","write_report","read_report","refusal_counts"],"fs":{"writeFile":true}},
             "scope":{"fs":{"allow":["$APPDATA/**"]}},
             "csp":"default-src 'self'; script-src 'self'; style-src 'self' ipc://localhost; img-src 'self' ipc://localhost; connect-src ipc://localhost; frame-src isolation://localhost; form-action ipc://localhost"}"#,
-    )
-    .unwrap();
-    let out = run_with(
-        "hooks.js",
-        xdg.path(),
-        60,
-        &["--harness-config", config.to_str().unwrap()],
+        &[],
     );
     out.assert_passed(&[
         "async hook: a throw after an await is rejected_by_hook",
@@ -624,19 +631,13 @@ fn a_hook_that_fails_to_load_stops_every_call() {
 #[test]
 fn a_hook_can_use_a_library_and_mistakes_name_the_hook() {
     let xdg = tempfile::tempdir().unwrap();
-    let config = xdg.path().join("moat.json");
-    std::fs::write(
-        &config,
+    let out = run_with_config(
+        "library_hook.js",
+        xdg.path(),
         r#"{"identifier":"dev.moat.libhook","title":"library hook",
             "isolation":{"hooks":["__test__/schema.js","__test__/wrong_return.js","__test__/dynamic_missing.js"]},
             "allowlist":{"commands":["greet","echo","write_report"]}}"#,
-    )
-    .unwrap();
-    let out = run_with(
-        "library_hook.js",
-        xdg.path(),
-        60,
-        &["--harness-config", config.to_str().unwrap()],
+        &[],
     );
     out.assert_passed(&[
         "library hook: a valid call passes",
@@ -779,13 +780,11 @@ fn rust_pushes_events_and_channel_messages_to_the_page() {
 #[test]
 fn spawned_programs_stream_obey_the_scope_and_end_with_their_page() {
     let xdg = tempfile::tempdir().unwrap();
-    let config = xdg.path().join("moat.json");
-    std::fs::write(&config, r##"{"identifier": "dev.moat.spawn", "title": "spawn", "isolation": {"hooks": ["validate.js"]}, "allowlist": {"commands": [], "shell": {"spawn": true}}, "scope": {"shell": [{"name": "seq", "cmd": "seq", "args": [{"validator": "[0-9]+"}]}, {"name": "both", "cmd": "sh", "args": ["-c", "echo to stdout; echo to stderr >&2; exit 3"]}, {"name": "cat", "cmd": "cat", "args": false}, {"name": "sleep", "cmd": "sleep", "args": [{"validator": "[0-9]+"}]}, {"name": "pgrep", "cmd": "pgrep", "args": ["-f", "sleep 3017$"]}]}, "limits": {"maxMessageBytes": 1048576, "callTimeoutMs": 10000}}"##).unwrap();
-    let out = run_with(
+    let out = run_with_config(
         "spawn.js",
         xdg.path(),
-        60,
-        &["--harness-config", config.to_str().unwrap()],
+        r##"{"identifier": "dev.moat.spawn", "title": "spawn", "isolation": {"hooks": ["validate.js"]}, "allowlist": {"commands": [], "shell": {"spawn": true}}, "scope": {"shell": [{"name": "seq", "cmd": "seq", "args": [{"validator": "[0-9]+"}]}, {"name": "both", "cmd": "sh", "args": ["-c", "echo to stdout; echo to stderr >&2; exit 3"]}, {"name": "cat", "cmd": "cat", "args": false}, {"name": "sleep", "cmd": "sleep", "args": [{"validator": "[0-9]+"}]}, {"name": "pgrep", "cmd": "pgrep", "args": ["-f", "sleep 3017$"]}]}, "limits": {"maxMessageBytes": 1048576, "callTimeoutMs": 10000}}"##,
+        &[],
     );
     out.assert_passed(&[
         "spawn: stdout arrives complete and in order",
@@ -1178,22 +1177,12 @@ fn new_windows_and_downloads_from_real_clicks_are_refused() {
 #[test]
 fn isolation_document_runs_only_as_a_direct_child_of_the_app() {
     let xdg = tempfile::tempdir().unwrap();
-    let config = xdg.path().join("moat.json");
-    std::fs::write(
-        &config,
-        r#"{"identifier":"dev.moat.frames","title":"frames","isolation":{"hooks":["validate.js"]},
-            "csp":"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-src 'self'; connect-src ipc://localhost; frame-ancestors 'none'"}"#,
-    )
-    .unwrap();
-    let out = run_with(
+    let out = run_with_config(
         "frame_ancestors.js",
         xdg.path(),
-        60,
-        &[
-            "--harness-config",
-            config.to_str().unwrap(),
-            "--harness-console",
-        ],
+        r#"{"identifier":"dev.moat.frames","title":"frames","isolation":{"hooks":["validate.js"]},
+            "csp":"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-src 'self'; connect-src ipc://localhost; frame-ancestors 'none'"}"#,
+        &["--harness-console"],
     );
     out.assert_passed(&[
         "isolation document nested below an app page refuses to run",
@@ -1218,18 +1207,12 @@ fn isolation_document_runs_only_as_a_direct_child_of_the_app() {
 #[test]
 fn calls_past_the_rate_limit_are_refused_before_opening() {
     let xdg = tempfile::tempdir().unwrap();
-    let config = xdg.path().join("moat.json");
-    std::fs::write(
-        &config,
-        r#"{"identifier":"dev.moat.rate","title":"rate","isolation":{"hooks":["validate.js"]},
-            "limits":{"maxMessageBytes":1048576,"callTimeoutMs":30000,"maxCallsPerSecond":20}}"#,
-    )
-    .unwrap();
-    let out = run_with(
+    let out = run_with_config(
         "rate.js",
         xdg.path(),
-        60,
-        &["--harness-config", config.to_str().unwrap()],
+        r#"{"identifier":"dev.moat.rate","title":"rate","isolation":{"hooks":["validate.js"]},
+            "limits":{"maxMessageBytes":1048576,"callTimeoutMs":30000,"maxCallsPerSecond":20}}"#,
+        &[],
     );
     out.assert_passed(&[
         "a burst past the limit is partly refused with rate_limited",
@@ -1599,20 +1582,14 @@ fn hooks_see_exactly_what_is_sealed() {
     std::fs::create_dir_all(&appdata).unwrap();
     std::fs::write(appdata.join("secret.txt"), "TOPSECRET").unwrap();
     std::fs::write(appdata.join("public.txt"), "public").unwrap();
-    let config = xdg.path().join("moat.json");
-    std::fs::write(
-        &config,
+    let out = run_with_config(
+        "shapes.js",
+        xdg.path(),
         r#"{"identifier":"dev.moat.shapes","title":"shapes",
             "isolation":{"hooks":["validate.js","__test__/shape.js"]},
             "allowlist":{"commands":["greet","read_report","echo_json"],"fs":{"readFile":true}},
             "scope":{"fs":{"allow":["$APPDATA/**"]}}}"#,
-    )
-    .unwrap();
-    let out = run_with(
-        "shapes.js",
-        xdg.path(),
-        60,
-        &["--harness-config", config.to_str().unwrap()],
+        &[],
     );
     out.assert_passed(&[
         "array args for a built-in are bad_args",
@@ -2175,23 +2152,12 @@ fn a_crash_loop_stops_reloading_and_shows_the_error_page() {
 #[test]
 fn calls_past_the_pending_limit_are_busy_until_handlers_finish() {
     let xdg = tempfile::tempdir().unwrap();
-    let config = xdg.path().join("moat.json");
-    std::fs::write(
-        &config,
-        r#"{"identifier":"dev.moat.pending","title":"pending","isolation":{"hooks":["validate.js"]},
-            "limits":{"maxMessageBytes":1048576,"callTimeoutMs":30000,"maxPendingCalls":3}}"#,
-    )
-    .unwrap();
-    let out = run_with(
+    let out = run_with_config(
         "pending.js",
         xdg.path(),
-        60,
-        &[
-            "--harness-config",
-            config.to_str().unwrap(),
-            "--harness-call-timeout-ms",
-            "600",
-        ],
+        r#"{"identifier":"dev.moat.pending","title":"pending","isolation":{"hooks":["validate.js"]},
+            "limits":{"maxMessageBytes":1048576,"callTimeoutMs":30000,"maxPendingCalls":3}}"#,
+        &["--harness-call-timeout-ms", "600"],
     );
     out.assert_passed(&[
         "a burst past the limit: 3 run, 7 are busy",
