@@ -26,6 +26,25 @@ pub fn window_size() -> tao::dpi::LogicalSize<f64> {
     tao::dpi::LogicalSize::new(side("width"), side("height"))
 }
 
+/// `init` (a page-side transport that defines `post`, the way to the
+/// subject's Rust, and `window.moat`) with the harness in place of its
+/// `{harness}`: `harness.result` and `harness.done` posted as Moat's harness
+/// hears them, and `script` started as Moat's harness starts it, once the
+/// document is parsed.
+pub fn init_script(init: &str, script: &str) -> String {
+    const HARNESS: &str = r#"  const harness = {
+    result(name, ok, detail) { post(JSON.stringify({ harness: 'result', name: String(name), ok: ok === true, detail: detail === undefined ? null : detail })); },
+    done() { post(JSON.stringify({ harness: 'done' })); },
+    load: 1,
+  };
+  const run = async () => {
+{script}
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run, { once: true });
+  else run();"#;
+    init.replace("{harness}", &HARNESS.replace("{script}", script))
+}
+
 /// The page script named by `--harness-script`, or none.
 pub fn harness_script() -> String {
     let mut args = std::env::args().skip(1);

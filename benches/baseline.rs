@@ -36,17 +36,7 @@ const INIT: &str = r#"(() => {
       post(JSON.stringify({ id, cmd, args }));
     });
   } };
-  const harness = {
-    result(name, ok, detail) { post(JSON.stringify({ harness: 'result', name: String(name), ok: ok === true, detail: detail === undefined ? null : detail })); },
-    done() { post(JSON.stringify({ harness: 'done' })); },
-    load: 1,
-  };
-  // Started like Moat's harness: once the document is parsed.
-  const run = async () => {
-{script}
-  };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run, { once: true });
-  else run();
+{harness}
 })();"#;
 
 enum UserEvent {
@@ -68,7 +58,7 @@ fn main() {
     let builder = WebViewBuilder::new()
         .with_url("app://localhost/")
         .with_custom_protocol("app".into(), |_, req| bare::serve_demo(req))
-        .with_initialization_script(INIT.replace("{script}", &script))
+        .with_initialization_script(bare::init_script(INIT, &script))
         .with_ipc_handler(move |req| {
             let v: serde_json::Value = serde_json::from_str(req.body()).unwrap_or_default();
             match tally.post(&v) {

@@ -62,16 +62,7 @@ const INIT: &str = r#"(() => {
       if (ready) frame.contentWindow.postMessage(call, '*'); else queue.push(call);
     });
   } };
-  const harness = {
-    result(name, ok, detail) { post(JSON.stringify({ harness: 'result', name: String(name), ok: ok === true, detail: detail === undefined ? null : detail })); },
-    done() { post(JSON.stringify({ harness: 'done' })); },
-    load: 1,
-  };
-  const run = async () => {
-{script}
-  };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run, { once: true });
-  else run();
+{harness}
 })();"#;
 
 /// The frame's document: the key, and the script that seals.
@@ -208,7 +199,7 @@ fn main() {
                 .body(Cow::Owned(frame_doc.clone().into_bytes()))
                 .expect("frame response")
         })
-        .with_initialization_script(INIT.replace("{script}", &script))
+        .with_initialization_script(bare::init_script(INIT, &script))
         .with_ipc_handler(move |req| {
             let v: serde_json::Value = serde_json::from_str(req.body()).unwrap_or_default();
             if let bare::Posted::Done(code) = tally.post(&v) {
