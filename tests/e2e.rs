@@ -1299,11 +1299,37 @@ fn demo_scope_lab_refuses_every_attack() {
     }
 }
 
+/// One HTTP/1.1 request as the test servers read it: the head, then as much
+/// body as it declares (a client may send them in separate writes), at most
+/// 8 KiB.
+fn read_request(s: &mut impl std::io::Read) -> Vec<u8> {
+    let mut buf = vec![0u8; 8192];
+    let mut n = 0;
+    loop {
+        let got = s.read(&mut buf[n..]).unwrap_or(0);
+        n += got;
+        let text = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+        let complete = text.find("\r\n\r\n").is_some_and(|end| {
+            let declared = text
+                .split("\r\n")
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            n >= end + 4 + declared
+        });
+        if got == 0 || complete || n == buf.len() {
+            break;
+        }
+    }
+    buf.truncate(n);
+    buf
+}
+
 /// A tiny HTTP/1.1 server for `http.fetch`: `/ok/hello`, redirects inside
 /// and outside the scope, and `/forbidden/…`, which must never be asked for.
 /// Returns the port and the list of paths requested.
 fn http_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -1311,34 +1337,15 @@ fn http_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { continue };
-            // The head, then as much body as it declares (a client may
-            // send them in separate writes).
-            let mut buf = vec![0u8; 8192];
-            let mut n = 0;
-            loop {
-                let got = s.read(&mut buf[n..]).unwrap_or(0);
-                n += got;
-                let text = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
-                let complete = text.find("\r\n\r\n").is_some_and(|end| {
-                    let declared = text
-                        .split("\r\n")
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    n >= end + 4 + declared
-                });
-                if got == 0 || complete || n == buf.len() {
-                    break;
-                }
-            }
-            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            let request = read_request(&mut s);
+            let head = String::from_utf8_lossy(&request).to_string();
             let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
             log.lock().unwrap().push(path.clone());
             let big = "x".repeat(200_000);
             let every: Vec<u8> = (0..=255u8).collect();
             let sent = head
                 .find("\r\n\r\n")
-                .map_or(&[][..], |i| &buf[i + 4..n])
+                .map_or(&[][..], |i| &request[i + 4..])
                 .to_vec();
             let binary = match path.as_str() {
                 "/ok/bytes" => Some(every),
@@ -1652,7 +1659,7 @@ fn recording_server() -> (
     std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
     std::sync::mpsc::Receiver<std::time::Duration>,
 ) {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("[::]:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -1663,27 +1670,8 @@ fn recording_server() -> (
             let Ok(mut s) = stream else { continue };
             let accepted = std::time::Instant::now();
             let peer = s.peer_addr().unwrap();
-            // The head, then as much body as it declares (a client may
-            // send them in separate writes).
-            let mut buf = vec![0u8; 8192];
-            let mut n = 0;
-            loop {
-                let got = s.read(&mut buf[n..]).unwrap_or(0);
-                n += got;
-                let text = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
-                let complete = text.find("\r\n\r\n").is_some_and(|end| {
-                    let declared = text
-                        .split("\r\n")
-                        .find_map(|l| l.strip_prefix("content-length:"))
-                        .and_then(|v| v.trim().parse::<usize>().ok())
-                        .unwrap_or(0);
-                    n >= end + 4 + declared
-                });
-                if got == 0 || complete || n == buf.len() {
-                    break;
-                }
-            }
-            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            let request = read_request(&mut s);
+            let head = String::from_utf8_lossy(&request).to_string();
             let path = head.split_whitespace().nth(1).unwrap_or("").to_owned();
             log.lock().unwrap().push(Seen {
                 path: path.clone(),
