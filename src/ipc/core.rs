@@ -104,7 +104,9 @@ impl Core {
         ctx.epoch = epoch;
         meta.id.store(call.id, Ordering::Release);
         meta.epoch.store(epoch, Ordering::Release);
-        let ((fut, unused), _channels) = super::push::decoding(&self.pusher, epoch, || {
+        // Held until the call ends, when dropping it closes the call's
+        // channels in the page.
+        let ((fut, unused), channels) = super::push::decoding(&self.pusher, epoch, || {
             super::bytes::decoding(&call.blobs, || handler.call(call.args_json(), ctx))
         });
         if unused > 0 {
@@ -113,7 +115,7 @@ impl Core {
                 "the arguments hold bytes ({unused} ArrayBuffer or typed array) where the command takes none"
             ))));
         }
-        meta.opened.store(_channels.len(), Ordering::Release);
+        meta.opened.store(channels.len(), Ordering::Release);
         drop(plaintext);
         fut.await
     }
