@@ -304,16 +304,22 @@ Object.defineProperty(window, '__moatReply', {
   },
 });
 
-/** The `count` blobs of call `id`'s reply: `count:u32 (len:u32 bytes)*`. */
+/**
+ * The `count` blobs of call `id`'s reply. The core answers with the framed
+ * reply as the command produced it (src/ipc/bytes.rs): 0x01, the JSON's
+ * length, the JSON, then `count:u32 (len:u32 bytes)*`.
+ */
 async function fetchBlobs(id, count) {
   const res = await fetch_(config.ipcUrl + 'blobs/' + id, { cache: 'no-store' });
   if (!res.ok) throw new Error('status ' + res.status);
   const buf = await res.arrayBuffer();
   const view = new DataView(buf);
-  const n = view.getUint32(0);
+  if (view.getUint8(0) !== 1) throw new Error('the reply\'s bytes are not framed');
+  let at = 5 + view.getUint32(1);
+  const n = view.getUint32(at);
   if (n !== count) throw new Error('expected ' + count + ' blobs, got ' + n);
   const list = [];
-  let at = 4;
+  at += 4;
   for (let i = 0; i < n; i++) {
     const len = view.getUint32(at);
     list.push(new Uint8Array(buf, at + 4, len));

@@ -8,11 +8,13 @@
 //! A command declares such an argument as [`Bytes`].
 //!
 //! Core to page: a command that returns [`Bytes`] (anywhere in its result)
-//! has its reply framed the same way; the core keeps the blobs for the
-//! page load and call they belong to ([`BlobStore`]) and sends the JSON with
-//! `"blobs": n`; the bridge fetches them once, as one binary response from
-//! `ipc://localhost/blobs/<call id>`, and puts a `Uint8Array` where each
-//! marker was.
+//! has its reply framed the same way; the core keeps the framed reply for
+//! the page load and call it belongs to ([`BlobStore`]) and sends the JSON
+//! with `"blobs": n`; the bridge fetches the framed reply once, as it is, as
+//! one binary response from `ipc://localhost/blobs/<call id>`, reads the
+//! blobs after its JSON, and puts a `Uint8Array` where each marker was. The
+//! blobs are copied once after the command returns them (into the frame),
+//! however large.
 //!
 //! Markers are made only by the frame (which refuses the key from the page)
 //! and by [`Bytes`]; a marker is honoured only with the blob it names, once.
@@ -117,25 +119,19 @@ pub(crate) fn unframe(b: &[u8]) -> Result<(&[u8], Vec<&[u8]>), FrameError> {
     Ok((json, blob_list(&b[5 + json_len..])?))
 }
 
-/// `count:u32 (len:u32 bytes)*`.
-pub(crate) fn blob_body(blobs: &[Vec<u8>]) -> Vec<u8> {
-    let total: usize = blobs.iter().map(|b| b.len() + 4).sum();
-    let mut out = Vec::with_capacity(4 + total);
+/// `FRAMED json_len:u32 json count:u32 (len:u32 bytes)*`, written once into
+/// a buffer of its final size.
+pub(crate) fn frame(json: &[u8], blobs: &[Vec<u8>]) -> Vec<u8> {
+    let total: usize = 5 + json.len() + 4 + blobs.iter().map(|b| 4 + b.len()).sum::<usize>();
+    let mut out = Vec::with_capacity(total);
+    out.push(FRAMED);
+    out.extend_from_slice(&(json.len() as u32).to_be_bytes());
+    out.extend_from_slice(json);
     out.extend_from_slice(&(blobs.len() as u32).to_be_bytes());
     for b in blobs {
         out.extend_from_slice(&(b.len() as u32).to_be_bytes());
         out.extend_from_slice(b);
     }
-    out
-}
-
-/// `FRAMED json_len:u32 json` and the blob list.
-pub(crate) fn frame(json: &[u8], blobs: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(5 + json.len());
-    out.push(FRAMED);
-    out.extend_from_slice(&(json.len() as u32).to_be_bytes());
-    out.extend_from_slice(json);
-    out.extend_from_slice(&blob_body(blobs));
     out
 }
 
@@ -222,15 +218,15 @@ impl Serialize for Bytes {
     }
 }
 
-/// Reply blobs waiting for the page to fetch them, by page load and call,
-/// each taken once; an entry older than `ttl` is dropped.
+/// Framed replies waiting for the page to fetch their blobs, by page load
+/// and call, each taken once; an entry older than `ttl` is dropped.
 pub(crate) struct BlobStore {
-    /// By (page load, call id): when stored, and the blobs.
+    /// By (page load, call id): when stored, and the framed reply.
     entries: Mutex<HashMap<(u64, u64), Stored>>,
     ttl: Duration,
 }
 
-type Stored = (Instant, Vec<Vec<u8>>);
+type Stored = (Instant, Vec<u8>);
 
 impl BlobStore {
     pub(crate) fn new(ttl: Duration) -> Self {
@@ -240,15 +236,17 @@ impl BlobStore {
         }
     }
 
-    pub(crate) fn put(&self, epoch: u64, id: u64, blobs: Vec<Vec<u8>>) {
+    /// Keeps `framed`, a reply [`unframe`] accepted, for call `id` of the
+    /// page load `epoch`.
+    pub(crate) fn put(&self, epoch: u64, id: u64, framed: Vec<u8>) {
         let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let ttl = self.ttl;
         e.retain(|_, (at, _)| at.elapsed() < ttl);
-        e.insert((epoch, id), (Instant::now(), blobs));
+        e.insert((epoch, id), (Instant::now(), framed));
     }
 
-    /// The blobs of call `id` of the page load `epoch`, once.
-    pub(crate) fn take(&self, epoch: u64, id: u64) -> Option<Vec<Vec<u8>>> {
+    /// The framed reply of call `id` of the page load `epoch`, once.
+    pub(crate) fn take(&self, epoch: u64, id: u64) -> Option<Vec<u8>> {
         let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let ttl = self.ttl;
         e.retain(|_, (at, _)| at.elapsed() < ttl);
@@ -343,13 +341,13 @@ mod tests {
     #[test]
     fn stored_blobs_go_once_to_their_page_load_and_call() {
         let store = BlobStore::new(Duration::from_secs(60));
-        store.put(3, 7, vec![vec![1]]);
+        store.put(3, 7, vec![1]);
         assert!(store.take(4, 7).is_none(), "another page load");
         assert!(store.take(3, 8).is_none(), "another call");
-        assert_eq!(store.take(3, 7), Some(vec![vec![1]]));
+        assert_eq!(store.take(3, 7), Some(vec![1]));
         assert!(store.take(3, 7).is_none(), "once");
         let store = BlobStore::new(Duration::ZERO);
-        store.put(1, 1, vec![vec![1]]);
+        store.put(1, 1, vec![1]);
         assert!(store.take(1, 1).is_none(), "expired");
     }
 }

@@ -159,14 +159,15 @@ fn reply_to(
         let body = if body.first() == Some(&super::bytes::FRAMED) {
             match super::bytes::unframe(&body) {
                 Ok((json, blobs)) => {
-                    let n = blobs.len();
-                    let owned = blobs.into_iter().map(<[u8]>::to_vec).collect();
+                    // The reply's JSON goes now; the framed body waits, as
+                    // it is, for the bridge to fetch its blobs.
+                    let reply = with_count(json.to_vec(), "blobs", blobs.len());
                     core.blobs.put(
                         meta.epoch.load(Ordering::Acquire),
                         meta.id.load(Ordering::Acquire),
-                        owned,
+                        body,
                     );
-                    with_count(json.to_vec(), "blobs", n)
+                    reply
                 }
                 Err(e) => super::call::error_body(&CallError::HandlerFailed(e.to_string())),
             }

@@ -47,11 +47,12 @@ pub(crate) fn blob_request(method: &str, path: &str) -> Option<u64> {
     path.strip_prefix("/blobs/").and_then(|id| id.parse().ok())
 }
 
-/// The body that answers a request for a reply's bytes: the blob list, or
-/// `not_found` (not this page load's, already taken, expired, or none).
+/// The body that answers a request for a reply's bytes: the framed reply
+/// as the command produced it (the bridge reads the blobs after its JSON),
+/// or `not_found` (not this page load's, already taken, expired, or none).
 pub(crate) fn blob_response(core: &super::core::Core, id: u64) -> Result<Vec<u8>, Vec<u8>> {
     match core.blobs.take(core.session.epoch(), id) {
-        Some(blobs) => Ok(super::bytes::blob_body(&blobs)),
+        Some(framed) => Ok(framed),
         None => {
             tracing::warn!(id, "reply bytes asked for that are not waiting (another page load's, taken, expired or none)");
             Err(
