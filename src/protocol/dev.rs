@@ -8,10 +8,15 @@
 //! Release builds do not contain this module: they serve only what was
 //! embedded at build time.
 //!
-//! Threat: a path from the page naming a file outside the directory. Paths
-//! are mapped as for the embedded copy (no `..`, no hidden segments), then
-//! the file the kernel resolves must still lie inside the directory, so a
-//! symlink out of it is a 404.
+//! Threat: a path from the page naming a file outside the directory, or a
+//! hidden one inside it (`.env`, `.git/`). Paths are mapped as for the
+//! embedded copy (no `..`, no hidden segments); then the file is opened
+//! once, and what the kernel opened is judged: it must lie inside the
+//! directory with no hidden segment on its real path (so a symlink to
+//! `.env` or into `.git/` is refused like the name itself), be a regular
+//! file with one link (a hard link's other names are unknowable, and may
+//! be outside), and is read through that same descriptor, so nothing can
+//! be swapped in between. Anything else is a 404.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -95,14 +100,34 @@ impl DiskFrontend {
         Ok(Some(html_response(&doc)))
     }
 
-    /// The bytes of the regular file at `rel`, if it resolves inside the
-    /// directory.
+    /// The bytes of the file at `rel`, if what it opens is a regular file
+    /// with one link whose real path lies inside the directory with no
+    /// hidden segment; read through the descriptor that was judged.
     fn read(&self, rel: &str) -> Option<Vec<u8>> {
-        let real = self.root.join(rel).canonicalize().ok()?;
-        if !real.starts_with(&self.root) || !real.is_file() {
+        use std::io::Read as _;
+        use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+        // O_NONBLOCK: a FIFO planted in the directory must not block the
+        // GTK thread on open; it is refused as not a regular file below.
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(self.root.join(rel))
+            .ok()?;
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() || meta.nlink() != 1 {
             return None;
         }
-        std::fs::read(real).ok()
+        let real = crate::scope::path_linux::fd_path(&file).ok()?;
+        let inside = real.strip_prefix(&self.root).ok()?;
+        let hidden = inside
+            .components()
+            .any(|c| c.as_os_str().as_encoded_bytes().starts_with(b"."));
+        if hidden {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+        file.read_to_end(&mut bytes).ok()?;
+        Some(bytes)
     }
 }
 
@@ -233,5 +258,58 @@ mod tests {
         for raw in ["/link.txt", "/out/secret.txt", "/../secret.txt", "/.hidden"] {
             assert_eq!(get(&d, raw).status(), 404, "{raw}");
         }
+    }
+
+    #[test]
+    fn hidden_files_and_hard_links_are_not_served_by_any_name() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret.txt"), "secret").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("index.html"), "<p>ok</p>").unwrap();
+        std::fs::write(root.join(".env"), "TOKEN=secret").unwrap();
+        std::fs::create_dir(root.join(".git")).unwrap();
+        std::fs::write(root.join(".git/config"), "secret").unwrap();
+        std::fs::create_dir(root.join("assets")).unwrap();
+        std::fs::write(root.join("assets/app.js"), "ok()").unwrap();
+        // Visible names for hidden files and folders.
+        std::os::unix::fs::symlink(root.join(".env"), root.join("env.txt")).unwrap();
+        std::os::unix::fs::symlink(".git", root.join("git")).unwrap();
+        std::os::unix::fs::symlink("../.env", root.join("assets/env.js")).unwrap();
+        // A hard link to a file outside, and one to a hidden file inside.
+        std::fs::hard_link(outside.path().join("secret.txt"), root.join("linked.txt"))
+            .unwrap_or_else(|e| panic!("hard link across temp dirs: {e}"));
+        std::fs::hard_link(root.join(".env"), root.join("env-hard.txt")).unwrap();
+        // A FIFO: refused without blocking.
+        let fifo =
+            std::ffi::CString::new(root.join("pipe.js").as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe_free_mkfifo(&fifo), 0);
+        let d = DiskFrontend::open(root, Csp::new(None, true, false)).unwrap();
+        for raw in [
+            "/env.txt",
+            "/assets/env.js",
+            "/linked.txt",
+            "/env-hard.txt",
+            "/pipe.js",
+        ] {
+            assert_eq!(get(&d, raw).status(), 404, "{raw}");
+        }
+        // A path with no extension that names no file is a client-side
+        // route: it gets index.html, never the file.
+        let res = get(&d, "/git/config");
+        let body = String::from_utf8_lossy(res.body()).into_owned();
+        assert!(
+            body.starts_with("<p>ok</p>") && !body.contains("secret"),
+            "{body}"
+        );
+        assert_eq!(get(&d, "/assets/app.js").status(), 200);
+    }
+
+    /// `mkfifo(1)`, so the test needs no `unsafe`.
+    fn unsafe_free_mkfifo(path: &std::ffi::CStr) -> i32 {
+        std::process::Command::new("mkfifo")
+            .arg(path.to_str().unwrap())
+            .status()
+            .map_or(-1, |s| if s.success() { 0 } else { 1 })
     }
 }
