@@ -138,8 +138,12 @@ pub(crate) fn scope_is_empty(b: Builtin, scopes: &Scopes) -> bool {
     }
 }
 
-/// The app is exiting: programs started with `shell.spawn` end with it.
+/// The app is exiting: every program the page started ends with it, with
+/// everything it forked.
 pub(crate) fn on_exit() {
     #[cfg(feature = "api-shell")]
-    spawn::end_all(Duration::from_secs(1));
+    {
+        crate::scope::process_linux::end_all();
+        spawn::end_all(Duration::from_secs(1));
+    }
 }

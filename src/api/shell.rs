@@ -4,7 +4,8 @@
 //! No shell is ever involved: the program is started directly with the
 //! checked arguments as separate argv entries, stdin closed. A program that
 //! outlives `limits.callTimeoutMs` is killed, and so is one whose output
-//! passes `limits.maxMessageBytes` (read no further than that).
+//! passes `limits.maxMessageBytes` (read no further than that); when the
+//! call ends, however it ends, so does everything the program forked.
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use tokio::io::AsyncReadExt;
 use super::{Api, Builtin};
 use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
+use crate::scope::process_linux::Group;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -56,17 +58,24 @@ async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
         error,
     };
     let child = entry.command(&x.args).spawn().map_err(spawn_err)?;
+    // Ends the program and whatever it forked, however this call ends
+    // (finished, timed out, over the size limit, dropped).
+    let group = Group::of(&child);
     tracing::info!(name = %x.name, program = %entry.program.display(), args = ?x.args, "shell.execute");
-    let (status, (stdout, stderr)) =
-        match tokio::time::timeout(api.timeout, collect(child, api.max_bytes)).await {
-            Ok(r) => r.map_err(spawn_err)?,
-            Err(_) => {
-                return Err(spawn_err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "killed after limits.callTimeoutMs",
-                )))
-            }
-        };
+    let (status, (stdout, stderr)) = match tokio::time::timeout(
+        api.timeout,
+        collect(child, group.as_ref(), api.max_bytes),
+    )
+    .await
+    {
+        Ok(r) => r.map_err(spawn_err)?,
+        Err(_) => {
+            return Err(spawn_err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "killed after limits.callTimeoutMs",
+            )))
+        }
+    };
     Ok(Output {
         code: status.code(),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -77,8 +86,11 @@ async fn execute(api: &Api, x: ExecuteArgs) -> Result<Output, ScopeError> {
 /// The program's exit status and both outputs, read up to `max_bytes` in
 /// all and no further, so a program that writes gigabytes costs the app at
 /// most that much. Dropping the future (the timeout) kills the program.
+/// When the program exits while something it forked still holds its
+/// output open, `group` ends that too, and what is left is read.
 async fn collect(
     mut child: tokio::process::Child,
+    group: Option<&Group>,
     max_bytes: usize,
 ) -> std::io::Result<(std::process::ExitStatus, (Vec<u8>, Vec<u8>))> {
     let cap = max_bytes as u64 + 1;
@@ -93,14 +105,29 @@ async fn collect(
     };
     // try_join: the first stream over the cap ends the call (and, on drop,
     // the program) without waiting for the other one.
-    let out = tokio::try_join!(
-        read_capped(stdout, cap, too_large),
-        read_capped(stderr, cap, too_large)
-    )?;
+    let reads = async {
+        tokio::try_join!(
+            read_capped(stdout, cap, too_large),
+            read_capped(stderr, cap, too_large)
+        )
+    };
+    tokio::pin!(reads);
+    let (status, out) = tokio::select! {
+        out = &mut reads => {
+            let out = out?;
+            (child.wait().await?, out)
+        }
+        status = child.wait() => {
+            let status = status?;
+            if let Some(g) = group {
+                g.end();
+            }
+            (status, reads.await?)
+        }
+    };
     if out.0.len() + out.1.len() > max_bytes {
         return Err(too_large());
     }
-    let status = child.wait().await?;
     Ok((status, out))
 }
 

@@ -12,8 +12,14 @@
 //!
 //! Nothing runs unseen: a program ends when its page load ends (a reload,
 //! crash recovery: its channel stops being deliverable) and when the app
-//! exits ([`end_all`]). Only the page load that started a program can
-//! control it.
+//! exits ([`end_all`]), and whatever it forked ends with it (its process
+//! group, `scope::process_linux`). Only the page load that started a
+//! program can control it.
+//!
+//! Writes to stdin wait in a queue of at most [`STDIN_QUEUE_BYTES`]: a
+//! write waits for room up to [`STDIN_WAIT`], then is refused with `busy`,
+//! so a page writing to a program that reads nothing costs the app that
+//! much memory, not what the page sends.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -23,17 +29,26 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::{Api, Builtin};
 use crate::ipc::command::Commands;
 use crate::ipc::push::Channel;
 use crate::scope::error::ScopeError;
+use crate::scope::process_linux::Group;
 
 /// How often a running program checks that its page is still there.
 const PAGE_CHECK: Duration = Duration::from_millis(100);
 /// The most one output message carries.
 const CHUNK: usize = 16 << 10;
+/// The most stdin bytes waiting for a program to read them (beyond the
+/// pipe's own buffer).
+const STDIN_QUEUE_BYTES: usize = 1 << 20;
+/// How long a write waits for room in the queue before it is `busy`.
+const STDIN_WAIT: Duration = Duration::from_secs(5);
+/// How long output still open after the program and its group ended is
+/// read (something that left the group may hold it open for ever).
+const DRAIN: Duration = Duration::from_millis(500);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -88,11 +103,21 @@ struct Running {
     /// refused).
     epoch: u64,
     kill: Arc<Notify>,
-    stdin: Option<mpsc::UnboundedSender<StdinOp>>,
+    stdin: Option<Stdin>,
+}
+
+/// The way to a program's stdin: a queue bounded in bytes.
+#[derive(Clone)]
+struct Stdin {
+    ops: mpsc::UnboundedSender<StdinOp>,
+    /// [`STDIN_QUEUE_BYTES`] permits; a queued write holds as many as it
+    /// has bytes (all of them, for a write larger than the queue) until it
+    /// has been written to the pipe.
+    room: Arc<Semaphore>,
 }
 
 enum StdinOp {
-    Write(Vec<u8>),
+    Write(Vec<u8>, OwnedSemaphorePermit),
     Close,
 }
 
@@ -114,7 +139,7 @@ pub(super) fn commands(api: &Arc<Api>) -> Commands {
         .builtin(Builtin::Kill.name(), |x: KillArgs, ctx| {
             kill(x.id, ctx.epoch())
         })
-        .builtin(Builtin::Write.name(), |x: WriteArgs, ctx| {
+        .builtin_async(Builtin::Write.name(), |x: WriteArgs, ctx| {
             write(x, ctx.epoch())
         })
 }
@@ -135,7 +160,9 @@ fn kill(id: u64, epoch: u64) -> Result<(), ScopeError> {
     })
 }
 
-fn write(x: WriteArgs, epoch: u64) -> Result<(), ScopeError> {
+/// Queues `x.data` for the program's stdin, waiting up to [`STDIN_WAIT`]
+/// for room; resolves once queued.
+async fn write(x: WriteArgs, epoch: u64) -> Result<(), ScopeError> {
     let stdin = running(|r| match r.get(&x.id) {
         Some(p) if p.epoch == epoch => Ok(p.stdin.clone()),
         _ => Err(not_running(x.id)),
@@ -148,12 +175,37 @@ fn write(x: WriteArgs, epoch: u64) -> Result<(), ScopeError> {
         return Err(closed("spawned without stdin: true"));
     };
     if !x.data.is_empty() {
+        let want = x.data.len().min(STDIN_QUEUE_BYTES);
+        // `want` ≤ STDIN_QUEUE_BYTES < u32::MAX.
+        let permits = u32::try_from(want).unwrap_or(u32::MAX);
+        let permit = match tokio::time::timeout(
+            STDIN_WAIT,
+            Arc::clone(&stdin.room).acquire_many_owned(permits),
+        )
+        .await
+        {
+            Ok(Ok(p)) => p,
+            Ok(Err(_)) => return Err(closed("closed")),
+            Err(_) => {
+                return Err(ScopeError::Busy {
+                    what: format!("stdin of process {}", x.id),
+                    reason: format!(
+                        "{STDIN_QUEUE_BYTES} bytes are already waiting for the program to read them; waited {} s",
+                        STDIN_WAIT.as_secs()
+                    ),
+                })
+            }
+        };
         stdin
-            .send(StdinOp::Write(x.data.into_bytes()))
+            .ops
+            .send(StdinOp::Write(x.data.into_bytes(), permit))
             .map_err(|_| closed("closed"))?;
     }
     if x.close {
-        stdin.send(StdinOp::Close).map_err(|_| closed("closed"))?;
+        stdin
+            .ops
+            .send(StdinOp::Close)
+            .map_err(|_| closed("closed"))?;
     }
     Ok(())
 }
@@ -180,13 +232,16 @@ async fn spawn(api: &Api, x: SpawnArgs, epoch: u64) -> Result<Exit, ScopeError> 
         command.stdin(Stdio::piped());
     }
     let mut child = command.spawn().map_err(spawn_err)?;
+    // Ends the program and whatever it forked, however this call ends.
+    let group = Group::of(&child);
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     tracing::info!(id, name = %x.name, program = %entry.program.display(), args = ?x.args, "shell.spawn");
     let kill = Arc::new(Notify::new());
     let stdin = child.stdin.take().map(|pipe| {
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(feed(pipe, rx));
-        tx
+        let (ops, rx) = mpsc::unbounded_channel();
+        let room = Arc::new(Semaphore::new(STDIN_QUEUE_BYTES));
+        tokio::spawn(feed(pipe, rx, Arc::clone(&room)));
+        Stdin { ops, room }
     });
     running(|r| {
         r.insert(
@@ -207,7 +262,7 @@ async fn spawn(api: &Api, x: SpawnArgs, epoch: u64) -> Result<Exit, ScopeError> 
     let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
         return Err(spawn_err(std::io::Error::other("no output pipes")));
     };
-    let (status, killed) = supervise(&mut child, stdout, stderr, &kill, out)
+    let (status, killed) = supervise(&mut child, group.as_ref(), stdout, stderr, &kill, out)
         .await
         .map_err(spawn_err)?;
     tracing::info!(id, code = ?status.code(), killed, "shell.spawn ended");
@@ -217,17 +272,25 @@ async fn spawn(api: &Api, x: SpawnArgs, epoch: u64) -> Result<Exit, ScopeError> 
     })
 }
 
-/// Streams the program's output to the page until both pipes end, then
-/// waits for it to exit. A kill from the page, or the page's end (its
-/// channel closed), kills it first, at whatever point it has reached.
-/// Returns its exit status and whether it was killed.
+/// Streams the program's output to the page until it exits, or until the
+/// page asks to kill it or is gone (its channel closed), which ends its
+/// whole group at whatever point it has reached. Then what it forked and
+/// left in its group ends too, and the output still in the pipes is read
+/// (for at most [`DRAIN`]). Returns its exit status and whether it was
+/// killed.
 async fn supervise(
     child: &mut tokio::process::Child,
+    group: Option<&Group>,
     stdout: impl AsyncRead + Unpin,
     stderr: impl AsyncRead + Unpin,
     kill: &Notify,
     out: &Channel<Message>,
 ) -> std::io::Result<(std::process::ExitStatus, bool)> {
+    let end_group = || {
+        if let Some(g) = group {
+            g.end();
+        }
+    };
     let streams = async {
         tokio::join!(stream(stdout, "stdout", out), stream(stderr, "stderr", out));
     };
@@ -246,20 +309,25 @@ async fn supervise(
         }
     };
     tokio::pin!(streams, ended);
-    let killed = tokio::select! {
-        // Both outputs read to their end: the program closed them (it has
-        // ended, or runs on without output).
-        () = &mut streams => false,
-        () = &mut ended => true,
-    };
-    if !killed {
+    let mut streamed = false;
+    let (status, killed) = loop {
         tokio::select! {
-            r = child.wait() => return Ok((r?, false)),
-            () = &mut ended => {}
+            // Both outputs read to their end: the program closed them (it
+            // has ended, or runs on without output).
+            () = &mut streams, if !streamed => streamed = true,
+            status = child.wait() => break (status?, false),
+            () = &mut ended => {
+                end_group();
+                let _ = child.start_kill();
+                break (child.wait().await?, true);
+            }
         }
+    };
+    end_group();
+    if !streamed {
+        let _ = tokio::time::timeout(DRAIN, &mut streams).await;
     }
-    let _ = child.start_kill();
-    Ok((child.wait().await?, true))
+    Ok((status, killed))
 }
 
 fn page_gone() -> std::io::Error {
@@ -278,18 +346,28 @@ impl Drop for Deregister {
     }
 }
 
-/// Writes what the page sends to the program's stdin until it is closed.
-async fn feed(mut pipe: tokio::process::ChildStdin, mut rx: mpsc::UnboundedReceiver<StdinOp>) {
+/// Writes what the page sends to the program's stdin until it is closed;
+/// each write's room in the queue is given back once it is in the pipe.
+/// When the pipe or the queue ends, the queue closes, so a write waiting
+/// for room fails at once rather than after [`STDIN_WAIT`].
+async fn feed(
+    mut pipe: tokio::process::ChildStdin,
+    mut rx: mpsc::UnboundedReceiver<StdinOp>,
+    room: Arc<Semaphore>,
+) {
     while let Some(op) = rx.recv().await {
         match op {
-            StdinOp::Write(bytes) => {
-                if pipe.write_all(&bytes).await.is_err() {
-                    return;
+            StdinOp::Write(bytes, permit) => {
+                let written = pipe.write_all(&bytes).await;
+                drop(permit);
+                if written.is_err() {
+                    break;
                 }
             }
-            StdinOp::Close => return,
+            StdinOp::Close => break,
         }
     }
+    room.close();
 }
 
 /// Sends what `r` produces as text messages, in order, splitting only

@@ -91,6 +91,12 @@ pub(crate) enum ScopeError {
         url: String,
         reason: String,
     },
+    /// A bounded queue in front of `what` stayed full for as long as a call
+    /// may wait for room.
+    Busy {
+        what: String,
+        reason: String,
+    },
 }
 
 impl ScopeError {
@@ -111,6 +117,7 @@ impl ScopeError {
             ScopeError::UrlInvalid { .. } => "url_invalid",
             ScopeError::RateLimited { .. } => "rate_limited",
             ScopeError::Http { .. } => "http_failed",
+            ScopeError::Busy { .. } => "busy",
         }
     }
 
@@ -175,6 +182,7 @@ impl ScopeError {
                 per_minute,
             } => format!("more than {per_minute} {function} calls per minute; try again later"),
             ScopeError::Http { url, reason } => format!("request to `{url}` failed: {reason}"),
+            ScopeError::Busy { what, reason } => format!("{what} is busy: {reason}"),
         }
     }
 

@@ -15,6 +15,8 @@ pub(crate) mod error;
 pub(crate) mod path;
 #[cfg(target_os = "linux")]
 pub(crate) mod path_linux;
+#[cfg(target_os = "linux")]
+pub(crate) mod process_linux;
 pub(crate) mod shell;
 pub(crate) mod url;
 

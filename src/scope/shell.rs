@@ -58,8 +58,10 @@ impl ShellEntry {
     /// on a `PATH`; an environment of [`BASE_ENV`] and the entry's `env`
     /// only, so nothing of the app's own environment (tokens, `LD_PRELOAD`,
     /// the user's `PATH`) reaches it; [`WORKING_DIR`]; stdin closed (the
-    /// caller may pipe it), stdout and stderr piped; killed if its handle
-    /// is dropped. `args` must already have passed [`ShellScope::check`].
+    /// caller may pipe it), stdout and stderr piped, and no other
+    /// descriptor; alone in a new process group, which the caller holds
+    /// as a [`super::process_linux::Group`] and which ends as a whole with
+    /// it; killed if its handle is dropped. `args` must already have passed [`ShellScope::check`].
     pub(crate) fn command(&self, args: &[String]) -> tokio::process::Command {
         let mut command = tokio::process::Command::new(&self.program);
         command
@@ -72,6 +74,7 @@ impl ShellEntry {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        super::process_linux::start_alone(&mut command);
         command
     }
 }

@@ -1,0 +1,140 @@
+//! How a program the page runs is started and ended, below the scope's
+//! rules (Linux).
+//!
+//! Threats: a program that forks (a shell's `&`, a daemon, a helper) and
+//! leaves its children running after `shell.kill`, the end of its page
+//! load or the app's exit, unseen by anyone; and a program that inherits
+//! the app's open descriptors (WebKit's sockets and `/proc` files, whatever
+//! the launcher passed) and so can read or write what the app has open.
+//!
+//! So every program starts as the leader of a process group of its own,
+//! and is ended by signalling the whole group ([`Group`]); and in the
+//! child, between `fork` and `exec`, every descriptor above 2 is marked
+//! close-on-exec, so the program starts with stdin, stdout and stderr
+//! only.
+//!
+//! Not covered: a descendant that leaves the group on purpose (`setsid`,
+//! `setpgid`) is no longer signalled with it (`docs/threats.md`).
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+/// Makes `command` start its program alone in a new process group with
+/// only descriptors 0, 1 and 2 open.
+#[allow(unsafe_code)]
+pub(crate) fn start_alone(command: &mut tokio::process::Command) {
+    command.process_group(0);
+    // SAFETY: the closure runs in the child between fork and exec, where
+    // only async-signal-safe calls are allowed: it makes raw system calls
+    // (`close_range`, `getrlimit`, `fcntl`) and touches no memory but its
+    // own stack, no lock and no allocator.
+    unsafe {
+        command.pre_exec(|| {
+            no_descriptors_past_stdio();
+            Ok(())
+        });
+    }
+}
+
+/// Marks every descriptor above 2 close-on-exec: `close_range(3, ~0,
+/// CLOSE_RANGE_CLOEXEC)` (Linux 5.11), or where the kernel lacks it, one
+/// `fcntl` per possible descriptor up to the soft `RLIMIT_NOFILE` (at most
+/// 65,536). Marking rather than closing keeps the standard library's own
+/// pipe, which reports a failed `exec` to the parent, working until the
+/// `exec`.
+#[allow(unsafe_code)]
+fn no_descriptors_past_stdio() {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: a raw system call with integer arguments only.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3 as libc::c_uint,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if r == 0 {
+        return;
+    }
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` writes the struct we own, on our stack.
+    let top = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+        limit.rlim_cur.min(1 << 16) as libc::c_int
+    } else {
+        1 << 16
+    };
+    for fd in 3..top {
+        // SAFETY: `fcntl` on a descriptor number: one that is not open
+        // fails with EBADF and changes nothing.
+        unsafe {
+            libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+    }
+}
+
+/// The process groups of the programs running now, by leader pid.
+static RUNNING: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+
+fn running() -> std::sync::MutexGuard<'static, BTreeSet<u32>> {
+    RUNNING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A started program's process group: ended, as a whole, when this is
+/// dropped (the call finished, failed, timed out or was dropped) and at
+/// the app's exit ([`end_all`]).
+#[derive(Debug)]
+pub(crate) struct Group(u32);
+
+impl Group {
+    /// The group `child` leads (it was started by a command that went
+    /// through [`start_alone`]). `None` if it has already been reaped.
+    pub(crate) fn of(child: &tokio::process::Child) -> Option<Group> {
+        let pid = child.id()?;
+        running().insert(pid);
+        Some(Group(pid))
+    }
+
+    /// Ends every process of the group now.
+    pub(crate) fn end(&self) {
+        end_group(self.0);
+    }
+}
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        end_group(self.0);
+        running().remove(&self.0);
+    }
+}
+
+/// The app is exiting: every program's whole group ends.
+pub(crate) fn end_all() {
+    for pid in running().iter() {
+        end_group(*pid);
+    }
+}
+
+/// Sends `SIGKILL` to every process of the group `pid` leads (what
+/// [`start_alone`] started, and everything it forked that stayed in its
+/// group). A group with no process left is not an error. The group's id
+/// stays reserved while any member lives; once the whole group is gone
+/// the kernel hands the id out again only after cycling through the rest
+/// of the pid space, and every caller signals while the leader is running
+/// or right after it was reaped.
+#[allow(unsafe_code)]
+fn end_group(pid: u32) {
+    let Ok(pgid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    if pgid <= 1 {
+        return; // never "every process" (0) or init's group
+    }
+    // SAFETY: `killpg` takes two integers and no pointer.
+    unsafe {
+        libc::killpg(pgid, libc::SIGKILL);
+    }
+}
