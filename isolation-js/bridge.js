@@ -101,9 +101,11 @@ function settle(id, fn, expect) {
 }
 
 // ---- Push: events and channels (src/ipc/push.rs). The core queues them
-// with replies and evaluates `__moatPush(kind, target, payload)` in this
-// frame: "e" an event for listeners of the name `target`, "c" a message for
-// channel `target`, "x" the end of channel `target`.
+// with replies and evaluates `__moatPush(kind, target, payload, text)` in
+// this frame: "e" an event for listeners of the name `target`, "c" a message
+// for channel `target`, "x" the end of channel `target`. With `text` = 1 the
+// payload is JSON text to parse (src/ipc/reply.rs says when); otherwise it
+// is the value itself, a string included.
 
 /** Event and command names: 1 to 64 ASCII letters, digits, '_', '-', ':'. */
 const NAME = /^[A-Za-z][A-Za-z0-9_:-]{0,63}$/;
@@ -170,7 +172,11 @@ function dropChannels(callId) {
 }
 
 Object.defineProperty(window, '__moatPush', {
-  value: (kind, target, payload) => {
+  value: (kind, target, sent, text) => {
+    let payload = sent;
+    if (text === 1) {
+      try { payload = JSON_parse(sent); } catch (e) { report(e); return; }
+    }
     if (kind === 'e') {
       const set = listeners.get(target);
       if (!set) return;   // no listener: dropped
@@ -294,12 +300,13 @@ function parseReply(id, text) {
 
 // Replies to calls the frame posted straight to the core arrive here when
 // they were not in the answer to its post (still running then, or large),
-// run by the core in the main frame: the reply object itself, or its JSON text when
-// it holds a "__proto__" key (see src/ipc/reply.rs). Not writable, not
+// run by the core in the main frame: the reply object itself, or, with
+// `text` = 1, its JSON text (when it holds "__proto__" or a \u escape; see
+// src/ipc/reply.rs). The form is said, never guessed. Not writable, not
 // enumerable.
 Object.defineProperty(window, '__moatReply', {
-  value: (id, body) => {
-    const reply = typeof body === 'string' ? parseReply(id, body) : body;
+  value: (id, body, text) => {
+    const reply = text === 1 ? parseReply(id, body) : body;
     if (reply !== undefined) settleReply(id, reply);
   },
 });

@@ -62,9 +62,6 @@ pub(crate) struct App {
     pub(crate) size: (u32, u32),
     pub(crate) devtools: bool,
     pub(crate) permissions: Vec<Permission>,
-    /// The page load's key and replay window; rotated by the window on
-    /// every main-frame load.
-    pub(crate) session: Arc<Session>,
     pub(crate) core: Arc<Core>,
     /// Custom schemes by name: `app`, `isolation`, and `asset` when allowed.
     pub(crate) schemes: Vec<(&'static str, Box<dyn Scheme>)>,
@@ -128,6 +125,7 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
     ));
     let isolation = IsolationProtocol::new(
         Arc::clone(&session),
+        core.rate.clone(),
         parts.hooks,
         &config.isolation.hooks,
         WINDOW_LABEL,
@@ -145,7 +143,6 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         size: (config.window.width, config.window.height),
         devtools,
         permissions: config.permissions,
-        session,
         core,
         schemes,
         sink,
@@ -195,15 +192,18 @@ fn core(
         session,
         pusher: Arc::clone(&pusher),
         // Fetched by the page right after the reply; kept no longer than a
-        // call may take.
-        blobs: BlobStore::new(Duration::from_millis(config.limits.call_timeout_ms)),
+        // call may take, and bounded together.
+        blobs: Arc::new(BlobStore::new(
+            Duration::from_millis(config.limits.call_timeout_ms),
+            crate::ipc::bytes::store_bound(config.limits.max_message_bytes),
+        )),
         commands,
         allowed: Some(allowed),
         max_envelope_bytes: config.limits.max_message_bytes,
         rate: config
             .limits
             .max_calls_per_second
-            .map(|n| RateLimit::new(n, Duration::from_secs(1))),
+            .map(|n| Arc::new(RateLimit::new(n, Duration::from_secs(1)))),
         pending: config
             .limits
             .max_pending_calls

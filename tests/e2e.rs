@@ -656,7 +656,7 @@ fn a_hook_can_use_a_library_and_mistakes_name_the_hook() {
     );
     assert!(
         out.stderr.contains(
-            "hook file not found: not in the hooks folder path=hooks/__test__/not-there.js"
+            "isolation request for a file not in the hooks folder path=/hooks/__test__/not-there.js"
         ),
         "{}",
         out.tail()

@@ -21,7 +21,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
@@ -218,39 +218,145 @@ impl Serialize for Bytes {
     }
 }
 
-/// Framed replies waiting for the page to fetch their blobs, by page load
-/// and call, each taken once; an entry older than `ttl` is dropped.
-pub(crate) struct BlobStore {
-    /// By (page load, call id): when stored, and the framed reply.
-    entries: Mutex<HashMap<(u64, u64), Stored>>,
-    ttl: Duration,
+/// How many times `limits.maxMessageBytes` the reply bytes waiting for the
+/// page may hold together (at least [`STORE_MIN_BYTES`]): a few large
+/// replies may wait at once, a flood of them may not.
+pub(crate) const STORE_FACTOR: usize = 4;
+/// The least the store holds, whatever the message limit.
+pub(crate) const STORE_MIN_BYTES: usize = 64 << 20;
+
+/// The bound on the reply bytes waiting, for a message limit of
+/// `max_message_bytes`.
+pub(crate) fn store_bound(max_message_bytes: usize) -> usize {
+    max_message_bytes
+        .saturating_mul(STORE_FACTOR)
+        .max(STORE_MIN_BYTES)
 }
 
-type Stored = (Instant, Vec<u8>);
+/// Framed replies waiting for the page to fetch their blobs, by page load
+/// and call, each taken once.
+///
+/// Threat: a page that asks for large replies and never fetches them (or
+/// reloads right after asking), so the core holds them. So: a reply for a
+/// page load that is not the one shown is dropped, not stored; a new page
+/// load drops what the old one left ([`BlobStore::forget_gone`]); an entry
+/// expires `ttl` after it was stored, by a timer of its own, not only when
+/// another bytes call comes; and all entries together hold at most
+/// `max_bytes` (past it the reply is refused with `busy`).
+pub(crate) struct BlobStore {
+    entries: Mutex<Entries>,
+    ttl: Duration,
+    max_bytes: usize,
+}
+
+#[derive(Default)]
+struct Entries {
+    /// By (page load, call id): when stored, and the framed reply.
+    map: HashMap<(u64, u64), (Instant, Vec<u8>)>,
+    /// The sum of the framed replies' lengths.
+    bytes: usize,
+}
+
+impl Entries {
+    fn retain(&mut self, keep: impl Fn(&(u64, u64), &Instant) -> bool) {
+        let mut freed = 0;
+        self.map.retain(|k, (at, b)| {
+            let kept = keep(k, at);
+            if !kept {
+                freed += b.len();
+            }
+            kept
+        });
+        self.bytes -= freed;
+    }
+}
+
+/// A framed reply the store would not keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreFull {
+    /// Keeping it would pass `max_bytes`.
+    Full { max_bytes: usize },
+}
 
 impl BlobStore {
-    pub(crate) fn new(ttl: Duration) -> Self {
+    pub(crate) fn new(ttl: Duration, max_bytes: usize) -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries::default()),
             ttl,
+            max_bytes,
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
+        // Each update keeps `bytes` equal to the sum before it unlocks.
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Keeps `framed`, a reply [`unframe`] accepted, for call `id` of the
-    /// page load `epoch`.
-    pub(crate) fn put(&self, epoch: u64, id: u64, framed: Vec<u8>) {
-        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+    /// page load `epoch`, when that is the page load shown now (`current`);
+    /// a reply for a gone page load is dropped at once. Starts the entry's
+    /// expiry timer when called inside a tokio runtime.
+    pub(crate) fn put(
+        self: &Arc<Self>,
+        epoch: u64,
+        current: u64,
+        id: u64,
+        framed: Vec<u8>,
+    ) -> Result<(), StoreFull> {
+        if epoch != current {
+            return Ok(());
+        }
         let ttl = self.ttl;
-        e.retain(|_, (at, _)| at.elapsed() < ttl);
-        e.insert((epoch, id), (Instant::now(), framed));
+        {
+            let mut e = self.lock();
+            e.retain(|(ep, _), at| *ep == current && at.elapsed() < ttl);
+            if e.bytes.saturating_add(framed.len()) > self.max_bytes {
+                return Err(StoreFull::Full {
+                    max_bytes: self.max_bytes,
+                });
+            }
+            e.bytes += framed.len();
+            if let Some((_, old)) = e.map.insert((epoch, id), (Instant::now(), framed)) {
+                e.bytes -= old.len();
+            }
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let store = Arc::downgrade(self);
+            rt.spawn(async move {
+                tokio::time::sleep(ttl).await;
+                if let Some(store) = store.upgrade() {
+                    store.expire();
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Drops every entry older than `ttl`.
+    pub(crate) fn expire(&self) {
+        let ttl = self.ttl;
+        self.lock().retain(|_, at| at.elapsed() < ttl);
+    }
+
+    /// A new page load is shown (`current`): drops what earlier ones left.
+    pub(crate) fn forget_gone(&self, current: u64) {
+        self.lock().retain(|(ep, _), _| *ep == current);
     }
 
     /// The framed reply of call `id` of the page load `epoch`, once.
     pub(crate) fn take(&self, epoch: u64, id: u64) -> Option<Vec<u8>> {
-        let mut e = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         let ttl = self.ttl;
-        e.retain(|_, (at, _)| at.elapsed() < ttl);
-        e.remove(&(epoch, id)).map(|(_, b)| b)
+        let mut e = self.lock();
+        e.retain(|_, at| at.elapsed() < ttl);
+        let (_, b) = e.map.remove(&(epoch, id))?;
+        e.bytes -= b.len();
+        Some(b)
+    }
+
+    /// Bytes held now.
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.lock().bytes
     }
 }
 
@@ -340,14 +446,60 @@ mod tests {
 
     #[test]
     fn stored_blobs_go_once_to_their_page_load_and_call() {
-        let store = BlobStore::new(Duration::from_secs(60));
-        store.put(3, 7, vec![1]);
+        let store = Arc::new(BlobStore::new(Duration::from_secs(60), 1 << 20));
+        store.put(3, 3, 7, vec![1]).unwrap();
         assert!(store.take(4, 7).is_none(), "another page load");
         assert!(store.take(3, 8).is_none(), "another call");
         assert_eq!(store.take(3, 7), Some(vec![1]));
         assert!(store.take(3, 7).is_none(), "once");
-        let store = BlobStore::new(Duration::ZERO);
-        store.put(1, 1, vec![1]);
+        assert_eq!(store.held(), 0);
+        let store = Arc::new(BlobStore::new(Duration::ZERO, 1 << 20));
+        store.put(1, 1, 1, vec![1]).unwrap();
         assert!(store.take(1, 1).is_none(), "expired");
+    }
+
+    #[test]
+    fn replies_of_a_gone_page_load_are_not_kept() {
+        let store = Arc::new(BlobStore::new(Duration::from_secs(60), 1 << 20));
+        // Finished after the page it was for had gone.
+        store.put(1, 2, 7, vec![0; 100]).unwrap();
+        assert_eq!(store.held(), 0);
+        // Stored, then the page reloads.
+        store.put(2, 2, 8, vec![0; 100]).unwrap();
+        assert_eq!(store.held(), 100);
+        store.forget_gone(3);
+        assert_eq!(store.held(), 0);
+        assert!(store.take(2, 8).is_none());
+    }
+
+    #[test]
+    fn the_store_is_bounded_and_says_so() {
+        let store = Arc::new(BlobStore::new(Duration::from_secs(60), 250));
+        store.put(0, 0, 1, vec![0; 100]).unwrap();
+        store.put(0, 0, 2, vec![0; 100]).unwrap();
+        assert_eq!(
+            store.put(0, 0, 3, vec![0; 100]),
+            Err(StoreFull::Full { max_bytes: 250 })
+        );
+        assert_eq!(store.held(), 200);
+        assert!(store.take(0, 1).is_some());
+        store.put(0, 0, 3, vec![0; 100]).unwrap();
+        assert_eq!(store.held(), 200);
+    }
+
+    #[test]
+    fn entries_expire_on_their_own() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let store = Arc::new(BlobStore::new(Duration::from_millis(20), 1 << 20));
+        rt.block_on(async {
+            store.put(0, 0, 1, vec![0; 10]).unwrap();
+            assert_eq!(store.held(), 10);
+            // No other bytes call comes; the entry's own timer drops it.
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        });
+        assert_eq!(store.held(), 0);
     }
 }

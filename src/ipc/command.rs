@@ -52,13 +52,16 @@ impl CallContext {
     }
 
     /// Sends `payload` to every listener of the event `name` in the page
-    /// loaded now (`moat.listen(name, handler)`); see [`crate::AppHandle`].
+    /// load this call came from (`moat.listen(name, handler)`). Once that
+    /// page is gone (a reload, a crash) it is `Err(PushError::PageGone)`,
+    /// never an event in the page loaded since; [`Self::app_handle`] emits
+    /// to whatever page is loaded.
     pub fn emit<T: Serialize>(
         &self,
         name: &str,
         payload: &T,
     ) -> Result<(), super::push::PushError> {
-        self.handle.emit(name, payload)
+        self.handle.emit_to(self.epoch, name, payload)
     }
 
     /// The page load the call came from.

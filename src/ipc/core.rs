@@ -21,9 +21,10 @@ use tracing::{field::Empty, Instrument};
 
 use super::call::{error_body, Call};
 use super::command::{join_error, panic_message, CallContext, Commands};
-use super::error::CallError;
+use super::error::{Busy, CallError};
+use super::pending::Full;
 use crate::isolation::envelope::Envelope;
-use crate::isolation::session::{OpenError, Session};
+use crate::isolation::session::{OpenError, Opened, Session};
 
 /// Everything a call needs, shared by the GTK thread and the tokio workers.
 pub(crate) struct Core {
@@ -31,19 +32,36 @@ pub(crate) struct Core {
     /// Where the channels in a call's arguments push.
     pub(crate) pusher: Arc<super::push::Pusher>,
     /// Reply bytes waiting for the page to fetch them.
-    pub(crate) blobs: super::bytes::BlobStore,
+    pub(crate) blobs: Arc<super::bytes::BlobStore>,
     pub(crate) commands: Commands,
     /// `None`: every registered command may be called.
     pub(crate) allowed: Option<BTreeSet<String>>,
     pub(crate) max_envelope_bytes: usize,
-    /// `limits.maxCallsPerSecond`, if set.
-    pub(crate) rate: Option<super::rate::RateLimit>,
+    /// `limits.maxCallsPerSecond`, if set; shared with every request the
+    /// page can make of the core's schemes (reply bytes, hook files), so no
+    /// probe is free.
+    pub(crate) rate: Option<Arc<super::rate::RateLimit>>,
     /// `limits.maxPendingCalls`, if set.
     pub(crate) pending: Option<super::pending::PendingLimit>,
     pub(crate) ctx: CallContext,
 }
 
 impl Core {
+    /// A new main-frame page load: a new key and replay window (see
+    /// `isolation::session`), and what the gone page load left waiting
+    /// (reply bytes) is dropped.
+    pub(crate) fn new_page_load(&self) {
+        self.session.rotate();
+        self.blobs.forget_gone(self.session.epoch());
+    }
+
+    /// No page of the app is shown any more (crashed for good): nothing
+    /// sealed before opens, and nothing waits for it.
+    pub(crate) fn close_page(&self) {
+        self.session.close();
+        self.blobs.forget_gone(self.session.epoch());
+    }
+
     async fn process(
         self: Arc<Self>,
         body: Vec<u8>,
@@ -58,14 +76,27 @@ impl Core {
                 });
             }
         }
-        // Held until the handler has finished, whatever the page does.
+        // Held until the handler has finished, whatever the page does;
+        // counted for the page load shown when the call arrived.
         let _slot = match &self.pending {
-            Some(p) => Some(p.take().ok_or(CallError::Busy { max: p.max() })?),
+            Some(p) => Some(p.take(self.session.epoch()).map_err(|full| match full {
+                Full::ThisPage => CallError::Busy {
+                    max: p.max(),
+                    with: Busy::ThisPage,
+                },
+                Full::EarlierPages => CallError::Busy {
+                    max: p.max() * super::pending::EARLIER_LOADS_FACTOR,
+                    with: Busy::EarlierPages,
+                },
+            })?),
             None => None,
         };
         let env =
             Envelope::parse(&body, self.max_envelope_bytes).map_err(CallError::NotAnEnvelope)?;
-        let plaintext = self.session.open(&env).map_err(|e| match e {
+        // The call's page load is the one whose key opened it, read once,
+        // here: a reload from now on does not hand its channels, grants,
+        // programs or events to the next page.
+        let Opened { plaintext, epoch } = self.session.open(&env).map_err(|e| match e {
             OpenError::DecryptFailed => CallError::DecryptFailed,
             OpenError::Replayed(r) => CallError::Replayed(r),
         })?;
@@ -97,9 +128,8 @@ impl Core {
                 });
             }
         }
-        // The call's page load: its channels push to it, and close (telling
+        // Its channels push to the call's page load, and close (telling
         // the page) when the call finishes or is dropped.
-        let epoch = self.session.epoch();
         let mut ctx = self.ctx.clone();
         ctx.epoch = epoch;
         meta.id.store(call.id, Ordering::Release);
@@ -162,12 +192,21 @@ fn reply_to(
                     // The reply's JSON goes now; the framed body waits, as
                     // it is, for the bridge to fetch its blobs.
                     let reply = with_count(json.to_vec(), "blobs", blobs.len());
-                    core.blobs.put(
+                    let stored = core.blobs.put(
                         meta.epoch.load(Ordering::Acquire),
+                        core.session.epoch(),
                         meta.id.load(Ordering::Acquire),
                         body,
                     );
-                    reply
+                    match stored {
+                        Ok(()) => reply,
+                        Err(super::bytes::StoreFull::Full { max_bytes }) => {
+                            refuse(CallError::Busy {
+                                max: max_bytes,
+                                with: Busy::ReplyBytes,
+                            })
+                        }
+                    }
                 }
                 Err(e) => super::call::error_body(&CallError::HandlerFailed(e.to_string())),
             }
@@ -300,8 +339,9 @@ fn finish(span: &tracing::Span, started: Instant, result: Result<Vec<u8>, CallEr
                 }
                 _ if e.is_refusal() => {
                     // The span carries the command and the call id.
-                    super::refusals::count(e.code());
-                    tracing::warn!(target: super::refusals::TARGET, parent: span, code = e.code(), reason = %e.detail(), "call rejected")
+                    if super::refusals::count(e.code()) {
+                        tracing::warn!(target: super::refusals::TARGET, parent: span, code = e.code(), reason = %e.detail(), "call rejected")
+                    }
                 }
                 _ => {
                     tracing::error!(parent: span, code = e.code(), reason = %e.detail(), "call failed")
@@ -362,7 +402,10 @@ pub(crate) mod tests {
         let core = Core {
             session,
             pusher: Arc::clone(&pusher),
-            blobs: crate::ipc::bytes::BlobStore::new(std::time::Duration::from_secs(60)),
+            blobs: Arc::new(crate::ipc::bytes::BlobStore::new(
+                std::time::Duration::from_secs(60),
+                1 << 30,
+            )),
             commands,
             allowed: None,
             max_envelope_bytes: 1 << 20,

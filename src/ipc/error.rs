@@ -22,9 +22,12 @@ pub(crate) enum CallError {
     RateLimited {
         per_sec: u32,
     },
-    /// More calls in the core than `limits.maxPendingCalls` allows.
+    /// More work waiting in the core than a bound allows: calls of this
+    /// page load (`limits.maxPendingCalls`), of gone page loads, or reply
+    /// bytes not yet fetched.
     Busy {
         max: usize,
+        with: Busy,
     },
     /// The body is not an envelope in this format.
     NotAnEnvelope(EnvelopeError),
@@ -50,6 +53,17 @@ pub(crate) enum CallError {
     /// The handler returned its own error value; it reaches the page as
     /// `data`, verbatim, so the app decides what it reveals.
     App(serde_json::Value),
+}
+
+/// Which bound a `busy` call met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Busy {
+    /// `limits.maxPendingCalls` calls of this page load are running.
+    ThisPage,
+    /// Calls of gone page loads are still running, as many as they may.
+    EarlierPages,
+    /// Reply bytes waiting for the page to fetch them fill the store.
+    ReplyBytes,
 }
 
 /// Why the arguments did not fit the command's type. These messages describe
@@ -124,9 +138,15 @@ impl CallError {
     fn page_message(&self) -> String {
         match self {
             CallError::BadOrigin { .. } => "request did not come from the app's origin".into(),
-            CallError::Busy { max } => {
+            CallError::Busy { max, with: Busy::ThisPage } => {
                 format!("{max} calls are still running; try again when some have finished")
             }
+            CallError::Busy { max, with: Busy::EarlierPages } => format!(
+                "{max} calls of earlier page loads are still running; try again when some have finished"
+            ),
+            CallError::Busy { max, with: Busy::ReplyBytes } => format!(
+                "{max} bytes of replies are waiting to be fetched; the reply was dropped, try again later"
+            ),
             CallError::RateLimited { per_sec } => {
                 format!("more than {per_sec} calls per second; try again later")
             }
@@ -199,7 +219,10 @@ mod tests {
         let refused = [
             CallError::DecryptFailed,
             CallError::BadCall("x".into()),
-            CallError::Busy { max: 1 },
+            CallError::Busy {
+                max: 1,
+                with: Busy::ThisPage,
+            },
             CallError::UnknownCommand { cmd: "x".into() },
             CallError::Scope(ScopeError::PathDenied {
                 module: "fs",

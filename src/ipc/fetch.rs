@@ -47,18 +47,33 @@ pub(crate) fn blob_request(method: &str, path: &str) -> Option<u64> {
     path.strip_prefix("/blobs/").and_then(|id| id.parse().ok())
 }
 
-/// The body that answers a request for a reply's bytes: the framed reply
-/// as the command produced it (the bridge reads the blobs after its JSON),
-/// or `not_found` (not this page load's, already taken, expired, or none).
-pub(crate) fn blob_response(core: &super::core::Core, id: u64) -> Result<Vec<u8>, Vec<u8>> {
+/// The answer to a request for a reply's bytes: the framed reply as the
+/// command produced it (the bridge reads the blobs after its JSON), or an
+/// error body with its HTTP status: `rate_limited` (429) past
+/// `limits.maxCallsPerSecond`, which every such request counts against,
+/// or `not_found` (404: not this page load's, already taken, expired, or
+/// none), a refusal logged in bursts like the others.
+pub(crate) fn blob_response(core: &super::core::Core, id: u64) -> Result<Vec<u8>, (u32, Vec<u8>)> {
+    if let Some(rate) = &core.rate {
+        if !rate.take() {
+            let e = CallError::RateLimited {
+                per_sec: rate.limit(),
+            };
+            return Err((429, super::core::refuse(e)));
+        }
+    }
     match core.blobs.take(core.session.epoch(), id) {
         Some(framed) => Ok(framed),
         None => {
-            tracing::warn!(id, "reply bytes asked for that are not waiting (another page load's, taken, expired or none)");
-            Err(
+            super::refusals::refuse(
+                "not_found",
+                &format!("reply bytes asked for that are not waiting (another page load's, taken, expired or none) id={id}"),
+            );
+            Err((
+                404,
                 br#"{"err":{"code":"not_found","message":"no reply bytes waiting for this call"}}"#
                     .to_vec(),
-            )
+            ))
         }
     }
 }

@@ -104,7 +104,7 @@ fn handle(
     if let Some(id) = blob_request(&method, &path) {
         match blob_response(core, id) {
             Ok(bytes) => finish_as(request, bytes, 200, "application/octet-stream"),
-            Err(json) => finish_as(request, json, 404, "application/json"),
+            Err((status, json)) => finish_as(request, json, status, "application/json"),
         }
         return;
     }

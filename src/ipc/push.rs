@@ -37,6 +37,9 @@ pub enum PushError {
     BadName(String),
     /// The channel's call has finished, or its page load has ended.
     Closed,
+    /// The page load the call came from has ended: its events go nowhere
+    /// (never to the page loaded since).
+    PageGone,
     /// The payload could not be serialised to JSON.
     Unserializable(String),
 }
@@ -51,6 +54,9 @@ impl std::fmt::Display for PushError {
             PushError::Closed => {
                 f.write_str("the channel is closed: its call has finished or its page is gone")
             }
+            PushError::PageGone => f.write_str(
+                "the page that made the call is gone; its events are not sent to the page loaded since",
+            ),
             PushError::Unserializable(e) => write!(f, "the payload cannot be serialised: {e}"),
         }
     }
@@ -80,16 +86,28 @@ impl Pusher {
         Self { sink, session }
     }
 
-    /// An event for whatever page is loaded now.
-    fn emit(&self, name: &str, payload: &impl Serialize) -> Result<(), PushError> {
+    /// An event for the page load `epoch`, or, with `None`, for whatever
+    /// page is loaded now. For a gone page load it is `PageGone` (and
+    /// would be dropped by the sink anyway).
+    fn emit(
+        &self,
+        epoch: Option<u64>,
+        name: &str,
+        payload: &impl Serialize,
+    ) -> Result<(), PushError> {
         if !valid_name(name) {
             return Err(PushError::BadName(name.to_owned()));
+        }
+        let now = self.session.epoch();
+        let epoch = epoch.unwrap_or(now);
+        if epoch != now {
+            return Err(PushError::PageGone);
         }
         let body =
             serde_json::to_vec(payload).map_err(|e| PushError::Unserializable(e.to_string()))?;
         let target = serde_json::to_string(name).unwrap_or_default();
         self.sink.script(
-            self.session.epoch(),
+            epoch,
             call_script(
                 &format!("window.__moatPush&&window.__moatPush(\"e\",{target},"),
                 body,
@@ -118,7 +136,17 @@ impl AppHandle {
     /// the page loaded now (`moat.listen(name, handler)`). With no page or
     /// no listener, it is dropped.
     pub fn emit<T: Serialize>(&self, name: &str, payload: &T) -> Result<(), PushError> {
-        self.pusher.emit(name, payload)
+        self.pusher.emit(None, name, payload)
+    }
+
+    /// [`AppHandle::emit`] for the page load `epoch` only (a call's).
+    pub(crate) fn emit_to(
+        &self,
+        epoch: u64,
+        name: &str,
+        payload: &impl Serialize,
+    ) -> Result<(), PushError> {
+        self.pusher.emit(Some(epoch), name, payload)
     }
 }
 
@@ -383,5 +411,20 @@ mod tests {
         handle.emit("clock", &"12:00").unwrap();
         let js = sink.drain(session.epoch()).unwrap();
         assert!(js.contains(r#"("e","clock","12:00")"#), "{js}");
+    }
+
+    #[test]
+    fn a_calls_event_goes_to_its_own_page_load_only() {
+        let (p, sink, session) = pusher();
+        let handle = AppHandle { pusher: p };
+        let call_epoch = session.epoch();
+        handle.emit_to(call_epoch, "done", &1).unwrap();
+        session.rotate();
+        assert_eq!(
+            handle.emit_to(call_epoch, "done", &2),
+            Err(PushError::PageGone)
+        );
+        let js = sink.drain(session.epoch());
+        assert!(js.is_none(), "the new page load got {js:?}");
     }
 }

@@ -9,19 +9,55 @@
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// The `tracing` target of every refusal event.
 pub(crate) const TARGET: &str = "moat::refusal";
 
+/// Refusals of one code logged one by one per [`LOG_WINDOW`]; past that
+/// they are counted, and one line says how many were not logged. Threat: a
+/// page probing thousands of times a second turning each probe into a log
+/// line (the disk, the terminal, whoever reads the log).
+pub(crate) const LOG_BURST: u32 = 20;
+/// See [`LOG_BURST`].
+pub(crate) const LOG_WINDOW: Duration = Duration::from_secs(1);
+
 static COUNTS: Mutex<BTreeMap<&'static str, u64>> = Mutex::new(BTreeMap::new());
 
-/// Counts one refusal with `code`. The caller logs the event.
-pub(crate) fn count(code: &'static str) {
+/// Per code: the start of its current log window, how many were logged in
+/// it, and how many were not.
+static WINDOWS: Mutex<BTreeMap<&'static str, (Instant, u32, u64)>> = Mutex::new(BTreeMap::new());
+
+/// Counts one refusal with `code`; returns whether to log it one by one.
+/// When a new log window starts after refusals were left out, says so in
+/// the log first.
+pub(crate) fn count(code: &'static str) -> bool {
     *COUNTS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .entry(code)
         .or_insert(0) += 1;
+    let (log, left_out) = {
+        let mut w = WINDOWS.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        let (start, logged, skipped) = w.entry(code).or_insert((now, 0, 0));
+        let mut left_out = 0;
+        if now.duration_since(*start) >= LOG_WINDOW {
+            left_out = std::mem::take(skipped);
+            (*start, *logged) = (now, 0);
+        }
+        if *logged < LOG_BURST {
+            *logged += 1;
+            (true, left_out)
+        } else {
+            *skipped += 1;
+            (false, left_out)
+        }
+    };
+    if left_out > 0 {
+        tracing::warn!(target: TARGET, code, left_out, "more refusals with this code were not logged one by one");
+    }
+    log
 }
 
 /// Every code refused so far, with its count.
@@ -45,8 +81,9 @@ pub(crate) fn log_summary() {
 /// Logs and counts a refusal that is not a call's (a navigation, a new
 /// window, a document requested from the wrong place).
 pub(crate) fn refuse(code: &'static str, reason: &str) {
-    count(code);
-    tracing::warn!(target: TARGET, code, %reason, "refused");
+    if count(code) {
+        tracing::warn!(target: TARGET, code, %reason, "refused");
+    }
 }
 
 #[cfg(test)]
@@ -59,5 +96,14 @@ mod tests {
         count("test_code_a");
         refuse("test_code_a", "a test");
         assert_eq!(counts()["test_code_a"], before + 2);
+    }
+
+    #[test]
+    fn a_flood_is_counted_in_full_and_logged_in_bursts() {
+        let logged = (0..1500).filter(|_| count("test_code_flood")).count();
+        assert_eq!(logged, LOG_BURST as usize);
+        assert_eq!(counts()["test_code_flood"], 1500);
+        // Another code has its own window.
+        assert!(count("test_code_other"));
     }
 }

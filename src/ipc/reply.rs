@@ -92,14 +92,8 @@ impl ReplySink {
     }
 }
 
-/// `window.__moatReply(id, body)`. JSON is a JavaScript expression (ES2019
-/// admits U+2028/U+2029 in strings) with one exception: in an object literal
-/// the key `"__proto__"` sets the prototype, where JSON makes it an ordinary
-/// key. A body with that key goes as a string for `JSON.parse` instead, which
-/// costs an escaping pass and a second parse, so only then. The search is on
-/// the serialised text: a key is `"__proto__"` with bare quotes, while inside
-/// a string value the quotes would be escaped (false positives only take the
-/// slower, equally correct path).
+/// `window.__moatReply(id, body[, 1])`; see [`call_script`] for the form
+/// of `body`.
 fn reply_script(id: u64, body: Vec<u8>) -> String {
     call_script(
         &format!("window.__moatReply&&window.__moatReply({id},"),
@@ -107,13 +101,32 @@ fn reply_script(id: u64, body: Vec<u8>) -> String {
     )
 }
 
+/// Whether `json` could read differently as a JavaScript literal than as
+/// JSON: it holds `__proto__`, or a `\u` escape (an app's raw JSON may
+/// spell the key `"\u005f_proto__"`, which a literal also reads as the
+/// prototype).
+fn needs_text_form(json: &[u8]) -> bool {
+    memchr::memmem::find(json, b"__proto__").is_some()
+        || memchr::memmem::find(json, b"\\u").is_some()
+}
+
 /// `prefix` (a call up to its last argument) with the JSON `body` as that
-/// argument, and `);`: the body as a literal, or as a string for
-/// `JSON.parse` when it holds a `"__proto__"` key (see [`reply_script`]).
+/// argument, and `);`.
+///
+/// JSON is a JavaScript expression (ES2019 admits U+2028/U+2029 in
+/// strings) with one exception: in an object literal the key `"__proto__"`
+/// sets the prototype, where JSON makes it an ordinary key. So the body
+/// goes in one of two forms, and the form is said, never guessed from the
+/// value: as a literal (`…, body);`), or, when [`needs_text_form`], as a
+/// string for `JSON.parse` followed by a `1` (`…, "json text", 1);`),
+/// which costs an escaping pass and a second parse, so only then. A
+/// payload that is itself a string stays a string in the first form;
+/// false positives of the search (the word inside a string value) only
+/// take the slower, equally correct second form.
 pub(crate) fn call_script(prefix: &str, body: Vec<u8>) -> String {
     let body = String::from_utf8(body)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-    if memchr::memmem::find(body.as_bytes(), b"\"__proto__\"").is_none() {
+    if !needs_text_form(body.as_bytes()) {
         let mut js = body;
         js.insert_str(0, prefix);
         js.push_str(");");
@@ -122,9 +135,9 @@ pub(crate) fn call_script(prefix: &str, body: Vec<u8>) -> String {
     let mut js = Vec::with_capacity(body.len() + body.len() / 16 + 64);
     js.extend_from_slice(prefix.as_bytes());
     if serde_json::to_writer(&mut js, &body).is_err() {
-        js.extend_from_slice(b"\"{}\"");
+        js.extend_from_slice(b"\"null\"");
     }
-    js.extend_from_slice(b");");
+    js.extend_from_slice(b",1);");
     String::from_utf8(js).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
@@ -136,24 +149,32 @@ mod tests {
 
     #[test]
     fn reply_script_embeds_json() {
+        // U+2028 as serde_json writes it (unescaped): legal in a literal.
         assert_eq!(
-            reply_script(5, br#"{"ok":"a\u2028b"}"#.to_vec()),
-            r#"window.__moatReply&&window.__moatReply(5,{"ok":"a\u2028b"});"#
+            reply_script(5, "{\"ok\":\"a\u{2028}b\"}".as_bytes().to_vec()),
+            "window.__moatReply&&window.__moatReply(5,{\"ok\":\"a\u{2028}b\"});"
         );
     }
 
     #[test]
-    fn a_proto_key_goes_as_a_string_for_json_parse() {
+    fn a_proto_key_goes_as_text_for_json_parse_and_says_so() {
         assert_eq!(
             reply_script(6, br#"{"ok":{"__proto__":1}}"#.to_vec()),
-            r#"window.__moatReply&&window.__moatReply(6,"{\"ok\":{\"__proto__\":1}}");"#
+            r#"window.__moatReply&&window.__moatReply(6,"{\"ok\":{\"__proto__\":1}}",1);"#
         );
-        // The same word inside a string value is not a key.
-        let js = reply_script(
-            7,
-            serde_json::to_vec(&serde_json::json!({"ok": "\"__proto__\""})).unwrap(),
+        // A value that is a string stays a string: only the trailing 1
+        // makes an argument text to parse.
+        assert_eq!(
+            call_script("f(", br#""{\"a\":1}""#.to_vec()),
+            r#"f("{\"a\":1}");"#
         );
-        assert!(js.contains("(7,{"), "{js}");
+        // The word inside a string value takes the text form too; it parses
+        // back to the same value.
+        let js = call_script("f(", br#""__proto__""#.to_vec());
+        assert_eq!(js, r#"f("\"__proto__\"",1);"#);
+        // The key spelled with escapes, as an app's raw JSON may hold it.
+        let js = call_script("f(", br#"{"\u005f_proto__":{"x":1}}"#.to_vec());
+        assert!(js.ends_with(",1);"), "{js}");
     }
 
     #[test]

@@ -30,6 +30,25 @@ pub(crate) enum OpenError {
     Replayed(ReplayError),
 }
 
+/// An envelope that opened: its plaintext, and the page load (epoch) whose
+/// key sealed it.
+pub(crate) struct Opened {
+    pub(crate) plaintext: Zeroizing<Vec<u8>>,
+    pub(crate) epoch: u64,
+}
+
+impl std::fmt::Debug for Opened {
+    /// The plaintext is the page's call: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Opened(epoch {}, {} bytes)",
+            self.epoch,
+            self.plaintext.len()
+        )
+    }
+}
+
 struct Current {
     /// Bumped on every rotation, so a decryption done under an old key cannot
     /// record its counter in the new window.
@@ -101,7 +120,12 @@ impl Session {
     /// forgery is `decrypt_failed` whatever counter it claims, and the page
     /// learns nothing about which counters were used. The lock is not held
     /// while decrypting, so large calls do not serialise small ones.
-    pub(crate) fn open(&self, env: &Envelope<'_>) -> Result<Zeroizing<Vec<u8>>, OpenError> {
+    ///
+    /// Returns the plaintext and the page load whose key opened it. That
+    /// page load is the call's, for everything it touches afterwards
+    /// (channels, grants, programs, events): reading the current one again
+    /// later would hand a call that raced a reload to the new page.
+    pub(crate) fn open(&self, env: &Envelope<'_>) -> Result<Opened, OpenError> {
         let (epoch, cipher) = {
             let cur = self.lock();
             (cur.epoch, Arc::clone(&cur.cipher))
@@ -115,7 +139,7 @@ impl Session {
         cur.window
             .accept(env.counter())
             .map_err(OpenError::Replayed)?;
-        Ok(plaintext)
+        Ok(Opened { plaintext, epoch })
     }
 }
 
@@ -171,6 +195,21 @@ mod tests {
         let forged = seal(&KeyBytes::generate().cipher(), 1, b"{}");
         let env = Envelope::parse(&forged, MAX).unwrap();
         assert_eq!(s.open(&env).unwrap_err(), OpenError::DecryptFailed);
+    }
+
+    #[test]
+    fn an_envelope_belongs_to_the_page_load_whose_key_opened_it() {
+        let s = Session::new();
+        let first = sealed_with_handout(&s, 1);
+        let opened = s.open(&Envelope::parse(&first, MAX).unwrap()).unwrap();
+        assert_eq!(opened.epoch, 0);
+        s.rotate();
+        // A later reload does not move an opened call to the new page.
+        assert_eq!(opened.epoch, 0);
+        let second = sealed_with_handout(&s, 1);
+        let opened = s.open(&Envelope::parse(&second, MAX).unwrap()).unwrap();
+        assert_eq!(opened.epoch, s.epoch());
+        assert_eq!(opened.epoch, 1);
     }
 
     #[test]

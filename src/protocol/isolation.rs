@@ -19,6 +19,7 @@ use include_dir::{include_dir, Dir};
 use super::{embedded_path, mime_for, not_found, ok, Mounts, Scheme};
 use crate::csp::{html::sha256_source, isolation_policy};
 use crate::ipc::limits::{BATCH_MAX, INLINE_ENVELOPE_MAX};
+use crate::ipc::rate::RateLimit;
 use crate::isolation::document::FrameLimits;
 use crate::isolation::{document, session::Session};
 use crate::origin::{APP_ORIGIN, ISOLATION_ORIGIN};
@@ -28,6 +29,9 @@ pub(crate) static ISOLATION_JS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR
 
 pub(crate) struct IsolationProtocol {
     session: Arc<Session>,
+    /// The call rate limit: every request but the document's takes a
+    /// token, so probing for hook files costs what a call costs.
+    rate: Option<Arc<RateLimit>>,
     hooks: Mounts,
     /// Absolute URLs of the configured hooks, in order.
     hook_urls: Vec<String>,
@@ -47,6 +51,7 @@ fn isolation_script() -> &'static str {
 impl IsolationProtocol {
     pub(crate) fn new(
         session: Arc<Session>,
+        rate: Option<Arc<RateLimit>>,
         hooks: Mounts,
         hook_names: &[String],
         window: &str,
@@ -54,6 +59,7 @@ impl IsolationProtocol {
         let script = isolation_script();
         Self {
             session,
+            rate,
             hooks,
             hook_urls: hook_names.iter().map(|h| hook_url(h)).collect(),
             window: window.to_owned(),
@@ -69,20 +75,14 @@ impl Scheme for IsolationProtocol {
         if path == "/" || path == "/index.html" {
             return self.document(req);
         }
-        let Some(rel) = embedded_path(path) else {
-            return not_found();
-        };
-        let file = rel
-            .strip_prefix("hooks/")
-            .and_then(|hook| self.hooks.file(hook));
-        let mut res = match file {
-            Some(f) => ok(Cow::Borrowed(f.contents()), &mime_for(&rel), None),
-            None => {
-                // Startup checks every import of the configured hooks, so
-                // this is a dynamic import, or a request from a page.
-                tracing::warn!(path = %rel, "hook file not found: not in the hooks folder");
-                not_found()
-            }
+        let mut res = if self.rate.as_ref().is_some_and(|r| !r.take()) {
+            crate::ipc::refusals::refuse(
+                "rate_limited",
+                &format!("isolation request past limits.maxCallsPerSecond path={path}"),
+            );
+            rate_limited()
+        } else {
+            self.file(path)
         };
         // A 404 is readable too, so a failed import reads as "not found",
         // not as a CORS refusal.
@@ -90,6 +90,36 @@ impl Scheme for IsolationProtocol {
             .insert("access-control-allow-origin", HeaderValue::from_static("*"));
         res
     }
+}
+
+impl IsolationProtocol {
+    /// A hook file, or a 404 (counted and logged as a refusal, in bursts).
+    fn file(&self, path: &str) -> Response<Cow<'static, [u8]>> {
+        let file = embedded_path(path).and_then(|rel| {
+            rel.strip_prefix("hooks/")
+                .and_then(|hook| self.hooks.file(hook))
+                .map(|f| (f, rel))
+        });
+        match file {
+            Some((f, rel)) => ok(Cow::Borrowed(f.contents()), &mime_for(&rel), None),
+            None => {
+                // Startup checks every import of the configured hooks, so
+                // this is a dynamic import, or a request from a page.
+                crate::ipc::refusals::refuse(
+                    "not_found",
+                    &format!("isolation request for a file not in the hooks folder path={path}"),
+                );
+                not_found()
+            }
+        }
+    }
+}
+
+/// `429`, for a request past the call rate limit.
+fn rate_limited() -> Response<Cow<'static, [u8]>> {
+    let mut res = not_found();
+    *res.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    res
 }
 
 impl IsolationProtocol {
@@ -149,6 +179,7 @@ mod tests {
     fn protocol() -> IsolationProtocol {
         IsolationProtocol::new(
             Arc::new(Session::new()),
+            None,
             Mounts::default().with(("", &ISOLATION_JS)),
             &[],
             "main",
@@ -217,6 +248,30 @@ mod tests {
             get(&p, "/hooks/../bridge.js", None).status(),
             StatusCode::NOT_FOUND
         );
+    }
+
+    #[test]
+    fn probing_for_hook_files_takes_a_rate_token() {
+        let p = IsolationProtocol::new(
+            Arc::new(Session::new()),
+            Some(Arc::new(RateLimit::new(
+                3,
+                std::time::Duration::from_secs(60),
+            ))),
+            Mounts::default().with(("", &ISOLATION_JS)),
+            &[],
+            "main",
+        );
+        let statuses: Vec<u16> = (0..5)
+            .map(|i| {
+                get(&p, &format!("/hooks/missing{i}.js"), None)
+                    .status()
+                    .as_u16()
+            })
+            .collect();
+        assert_eq!(statuses, [404, 404, 404, 429, 429]);
+        // The frame's own document is not counted.
+        assert_eq!(get(&p, "/", None).status(), StatusCode::OK);
     }
 
     #[test]

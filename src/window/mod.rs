@@ -34,10 +34,10 @@ use wry::{NewWindowResponse, PageLoadEvent, PermissionResponse, WebViewBuilder};
 use crate::app::{App, OpenExternally};
 use crate::config::Permission;
 use crate::error::Error;
+use crate::ipc::core::Core;
 use crate::ipc::post;
 use crate::ipc::refusals;
 use crate::ipc::reply::ReplySink;
-use crate::isolation::session::Session;
 use crate::origin::APP_URL;
 
 /// What the tokio runtime gets: two workers (the machine Moat is measured
@@ -86,7 +86,7 @@ enum UserEvent {
 struct Ui {
     webview: Rc<wry::WebView>,
     sink: Arc<ReplySink>,
-    session: Arc<Session>,
+    core: Arc<Core>,
     crashes: recovery::CrashGuard,
 }
 
@@ -105,7 +105,7 @@ fn on_ui_thread() -> bool {
 fn flush_replies() {
     UI.with(|ui| {
         if let Some(ui) = &*ui.borrow() {
-            if let Some(js) = ui.sink.drain(ui.session.epoch()) {
+            if let Some(js) = ui.sink.drain(ui.core.session.epoch()) {
                 if let Err(e) = ui.webview.evaluate_script(&js) {
                     tracing::error!(error = %e, "evaluate_script of replies failed");
                 }
@@ -124,20 +124,20 @@ fn web_process_ended(reason: &str) {
         let mut ui = ui.borrow_mut();
         let ui = ui.as_mut()?;
         let after = ui.crashes.crashed(std::time::Instant::now());
-        Some((after, Rc::clone(&ui.webview), Arc::clone(&ui.session)))
+        Some((after, Rc::clone(&ui.webview), Arc::clone(&ui.core)))
     });
-    let Some((after, webview, session)) = decided else {
+    let Some((after, webview, core)) = decided else {
         return;
     };
     let loaded = match after {
         recovery::After::Reload => {
             tracing::error!(%reason, "the web content process ended; loading the app page again with a new key");
-            session.rotate();
+            core.new_page_load();
             webview.load_url(APP_URL)
         }
         recovery::After::GiveUp => {
             tracing::error!(%reason, crashes = recovery::CRASH_LOOP, within_s = recovery::CRASH_LOOP_WINDOW.as_secs(), "the web content process keeps ending; showing the error page instead of reloading");
-            session.close();
+            core.close_page();
             webview.load_html(recovery::ERROR_PAGE)
         }
     };
@@ -215,7 +215,7 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
         *ui.borrow_mut() = Some(Ui {
             webview: Rc::clone(&webview),
             sink,
-            session: Arc::clone(&app.session),
+            core: Arc::clone(&app.core),
             crashes: recovery::CrashGuard::default(),
         })
     });
@@ -340,7 +340,7 @@ fn with_new_windows(
 /// Navigation, permissions, downloads and page loads.
 fn with_lockdown<'a>(builder: WebViewBuilder<'a>, app: &App) -> WebViewBuilder<'a> {
     let granted: Vec<Permission> = app.permissions.clone();
-    let session = Arc::clone(&app.session);
+    let core = Arc::clone(&app.core);
     builder
         .with_navigation_handler(|url| {
             let ok = crate::origin::navigation_allowed(&url);
@@ -368,7 +368,7 @@ fn with_lockdown<'a>(builder: WebViewBuilder<'a>, app: &App) -> WebViewBuilder<'
             // A new main-frame page: new key, new replay window (see
             // isolation::session for why).
             if matches!(event, PageLoadEvent::Started) && crate::origin::is_app_page(&url) {
-                session.rotate();
+                core.new_page_load();
                 tracing::debug!(%url, "page load: isolation key rotated");
             }
             // Pushes for this page load made while it loaded.
