@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crate::api::{self, Api, Builtin};
 use crate::config::{Config, Permission};
+use crate::csp::network::Network;
 use crate::csp::Csp;
 use crate::error::Error;
 use crate::ipc::bytes::BlobStore;
@@ -63,6 +64,9 @@ pub(crate) struct App {
     pub(crate) devtools: bool,
     pub(crate) permissions: Vec<Permission>,
     pub(crate) core: Arc<Core>,
+    /// The origins the webview may load from over the network, for its
+    /// content filter (`csp::network`).
+    pub(crate) network: Network,
     /// Custom schemes by name: `app`, `isolation`, and `asset` when allowed.
     pub(crate) schemes: Vec<(&'static str, Box<dyn Scheme>)>,
     /// `window.moat`, injected into the main frame before page script.
@@ -98,7 +102,9 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         !config.dangerous.disable_csp_modification,
         asset,
     );
-    let app_protocol = dev_frontend(AppProtocol::new(parts.frontend, &csp)?, &csp)?;
+    let app_protocol = AppProtocol::new(parts.frontend, &csp)?;
+    let network = network(&csp, &app_protocol);
+    let app_protocol = dev_frontend(app_protocol, &csp)?;
     let dirs = prepare_app_data(dirs, &builtins);
     let data_dir = dirs
         .get("APPDATA")
@@ -143,12 +149,34 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         size: (config.window.width, config.window.height),
         devtools,
         permissions: config.permissions,
+        network,
         core,
         schemes,
         sink,
         api: Arc::clone(&api),
         setup: parts.setup.map(|f| (f, AppHandle { pusher })),
     })
+}
+
+/// What the webview may load over the network: the hosts the app's policy
+/// names and those of its HTML's external files. A policy source that
+/// would allow any host is logged: the filter does not follow it.
+fn network(csp: &Csp, app: &AppProtocol) -> Network {
+    let mut network = Network::default();
+    network.declare_policy(csp.base());
+    for url in app.external_urls() {
+        network.declare_url(url);
+    }
+    for (directive, source) in &network.too_wide {
+        tracing::warn!(
+            "csp: `{source}` in {directive} allows any host; the webview's network filter does not: name each host the page loads from"
+        );
+    }
+    tracing::info!(
+        declared = ?network.describe(),
+        "the webview loads nothing over the network but from these origins"
+    );
+    network
 }
 
 /// Debug builds, with `MOAT_FRONTEND_DIR` set: the frontend from that

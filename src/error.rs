@@ -57,6 +57,9 @@ pub enum Error {
     DevtoolsInRelease,
     /// `devtools: true` in a debug build without the `devtools` feature.
     DevtoolsNotBuilt,
+    /// The webview's network content filter could not be built: the app
+    /// does not start without it (`csp::network`).
+    ContentFilter(String),
     /// Command-line arguments were not understood.
     Args(String),
     /// The window, webview or runtime could not be created.
@@ -99,6 +102,10 @@ impl std::fmt::Display for Error {
             ),
             Error::DevtoolsInRelease => f.write_str(
                 "moat config: devtools: the web inspector is never available in a release build; set \"devtools\": false",
+            ),
+            Error::ContentFilter(m) => write!(
+                f,
+                "the webview's network filter cannot start ({m}); Moat does not run a page without it. Check that WebKitGTK is 2.24 or newer and that the temporary directory is writable"
             ),
             Error::Args(m) => write!(f, "arguments: {m}"),
             Error::Platform(m) => write!(f, "platform: {m}"),

@@ -14,6 +14,10 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+// One binary for every end-to-end test; each file is one area.
+#[path = "e2e/network.rs"]
+mod network;
+
 const APP_ID: &str = "dev.moat.demo";
 
 struct Outcome {
@@ -685,6 +689,7 @@ fn react_vue_and_svelte_builds_run_unchanged() {
             "an image loads",
             "a font inlined as data: loads",
             "the response's nonce is in <meta property=\"csp-nonce\">",
+            "and only where CSS cannot read it",
             "a <style> added with the meta's nonce applies",
             "one without it does not",
             "the router moved to /settings/profile",

@@ -1,22 +1,29 @@
 //! Preparing the app's HTML for its policy, once, at startup.
 //!
 //! Every inline `<script>` is hashed (SHA-256 of its exact text) so the
-//! policy can allow it by hash; every `<style>`, `<link rel=stylesheet>` and
-//! `<script src>` gets a nonce attribute. The nonce is a placeholder here,
-//! replaced by a fresh value in each response, so serving costs one
-//! substitution and no parsing. Parsing is lol_html's (an HTML5 tokenizer), so
-//! a `<script>` inside a comment, an attribute value containing `>`, or an
-//! uppercase tag is read as a browser reads it.
+//! policy can allow it by hash; every `<style>` and `<link rel=stylesheet>`
+//! gets a nonce attribute. Scripts never get one: the nonce is readable by
+//! page script, and a nonce that authorized scripts would let any page
+//! script load one from anywhere (`script-src` has no nonce; see
+//! `crate::csp`). The nonce is a placeholder here, replaced by a fresh value
+//! in each response, so serving costs one substitution and no parsing.
+//! Parsing is lol_html's (an HTML5 tokenizer), so a `<script>` inside a
+//! comment, an attribute value containing `>`, or an uppercase tag is read
+//! as a browser reads it.
 //!
-//! The response's nonce is also published where libraries look for it:
-//! `<meta property="csp-nonce" nonce="…" content="…">` first in `<head>`
-//! (Vite's `html.cspNonce` convention; at the end of the document when there
-//! is no `<head>` tag). Page script can read an element's nonce anyway; the
-//! nonce is new in every response.
+//! The response's nonce is also published where libraries look for it, for
+//! the styles they inject: `<meta property="csp-nonce" nonce="…">` first in
+//! `<head>` (Vite's `html.cspNonce` convention; at the end of the document
+//! when there is no `<head>` tag). Only in a `nonce` attribute, which WebKit
+//! hides from CSS selectors and `getAttribute` once the element is in the
+//! document (the `.nonce` property keeps it): a `content` attribute would
+//! let an injected stylesheet read the nonce out with attribute selectors.
 //!
 //! External scripts (`http:`, `https:` or protocol-relative `src`) must carry
 //! an `integrity` attribute; one without is a startup error naming the file
-//! and line.
+//! and line. Their URLs, and those of external stylesheets, are collected:
+//! the policy names each script by its exact URL, and the webview's content
+//! filter lets their hosts through (`crate::csp::network`).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -32,6 +39,11 @@ pub(crate) struct PreparedHtml {
     parts: Vec<String>,
     /// `'sha256-…'` sources for the inline scripts, in document order.
     pub(crate) script_hashes: Vec<String>,
+    /// External scripts (with `integrity`), by their URL as the policy
+    /// names them.
+    pub(crate) external_scripts: Vec<String>,
+    /// External stylesheets, by their URL.
+    pub(crate) external_styles: Vec<String>,
 }
 
 impl PreparedHtml {
@@ -49,6 +61,12 @@ pub(crate) enum HtmlError {
         line: usize,
         src: String,
     },
+    /// An external script or stylesheet whose URL a policy cannot name
+    /// (not a URL, or with `;`, `,`, quotes or spaces in it).
+    ExternalUrlUnnamable {
+        line: usize,
+        url: String,
+    },
     Parse(String),
 }
 
@@ -58,6 +76,10 @@ impl std::fmt::Display for HtmlError {
             HtmlError::ExternalScriptWithoutIntegrity { line, src } => write!(
                 f,
                 "line {line}: <script src=\"{src}\"> loads code from outside the app without an integrity attribute; add integrity=\"sha384-…\" or ship the file in the frontend"
+            ),
+            HtmlError::ExternalUrlUnnamable { line, url } => write!(
+                f,
+                "line {line}: \"{url}\" is not a URL a Content-Security-Policy can name (it must be absolute http(s) with no ';', ',', quote or space); ship the file in the frontend"
             ),
             HtmlError::Parse(e) => write!(f, "cannot parse: {e}"),
         }
@@ -87,24 +109,70 @@ fn line_of(html: &str, byte: usize) -> usize {
         + 1
 }
 
+/// The absolute URL a policy names for the external `src`/`href` `raw`
+/// (protocol-relative ones are `https:`), or why it cannot.
+pub(crate) fn policy_url(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let absolute = if raw.starts_with("//") {
+        format!("https:{raw}")
+    } else {
+        raw.to_owned()
+    };
+    let url = url::Url::parse(&absolute).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return None;
+    }
+    let text = url.as_str().to_owned();
+    let nameable = !text
+        .bytes()
+        .any(|b| matches!(b, b';' | b',' | b'\'' | b'"' | b' ') || b < 0x21);
+    nameable.then_some(text)
+}
+
+/// What the handlers collect while rewriting.
+#[derive(Default)]
+struct Found {
+    error: Option<HtmlError>,
+    scripts: Vec<String>,
+    styles: Vec<String>,
+}
+
+impl Found {
+    fn fail(&mut self, e: HtmlError) {
+        self.error.get_or_insert(e);
+    }
+
+    /// Records the external URL `raw` at `line` in `into` (scripts or
+    /// styles), or fails when a policy cannot name it.
+    fn external(&mut self, raw: String, line: usize, script: bool) {
+        match policy_url(&raw) {
+            Some(url) if script => self.scripts.push(url),
+            Some(url) => self.styles.push(url),
+            None => self.fail(HtmlError::ExternalUrlUnnamable { line, url: raw }),
+        }
+    }
+}
+
 /// A `<script>`: an external one must carry `integrity` (else the first
-/// such is kept in `error`); an inline one starts a new text in `current`,
-/// which the text handler hashes.
+/// such error is kept) and is recorded; an inline one starts a new text in
+/// `current`, which the text handler hashes.
 fn on_script(
     el: &lol_html::html_content::Element<'_, '_>,
     html: &str,
     current: &RefCell<String>,
-    error: &RefCell<Option<HtmlError>>,
+    found: &RefCell<Found>,
 ) -> lol_html::HandlerResult {
     match el.get_attribute("src") {
-        Some(src) => {
-            if is_external(&src) && !el.has_attribute("integrity") {
-                let line = line_of(html, el.source_location().bytes().start);
-                error
-                    .borrow_mut()
-                    .get_or_insert(HtmlError::ExternalScriptWithoutIntegrity { line, src });
+        Some(src) if is_external(&src) => {
+            let line = line_of(html, el.source_location().bytes().start);
+            let mut found = found.borrow_mut();
+            if el.has_attribute("integrity") {
+                found.external(src, line, true);
+            } else {
+                found.fail(HtmlError::ExternalScriptWithoutIntegrity { line, src });
             }
         }
+        Some(_) => {}
         None => current.borrow_mut().clear(),
     }
     Ok(())
@@ -118,9 +186,10 @@ fn is_stylesheet(el: &lol_html::html_content::Element<'_, '_>) -> bool {
     })
 }
 
-/// The element that publishes the response's nonce to page script.
+/// The element that publishes the response's nonce to page script, in a
+/// `nonce` attribute only (hidden from CSS once in the document).
 fn nonce_meta(nonce: &str) -> String {
-    format!(r#"<meta property="csp-nonce" nonce="{nonce}" content="{nonce}">"#)
+    format!(r#"<meta property="csp-nonce" nonce="{nonce}">"#)
 }
 
 /// Rewrites `html`, putting `placeholder` where each response's nonce goes.
@@ -129,8 +198,9 @@ fn nonce_meta(nonce: &str) -> String {
 pub(crate) fn prepare(html: &str, placeholder: &str) -> Result<PreparedHtml, HtmlError> {
     let hashes = Rc::new(RefCell::new(Vec::new()));
     let current = Rc::new(RefCell::new(String::new()));
-    let error: Rc<RefCell<Option<HtmlError>>> = Rc::new(RefCell::new(None));
-    let (h, c, e) = (Rc::clone(&hashes), Rc::clone(&current), Rc::clone(&error));
+    let found: Rc<RefCell<Found>> = Rc::default();
+    let (h, c, e) = (Rc::clone(&hashes), Rc::clone(&current), Rc::clone(&found));
+    let f2 = Rc::clone(&found);
     let c2 = Rc::clone(&current);
     let meta = nonce_meta(placeholder);
     let published = Rc::new(RefCell::new(false));
@@ -152,9 +222,7 @@ pub(crate) fn prepare(html: &str, placeholder: &str) -> Result<PreparedHtml, Htm
                 Ok(())
             }))
             .append_element_content_handler(element!("script", move |el| {
-                on_script(el, html, &c2, &e)?;
-                el.set_attribute("nonce", placeholder)?;
-                Ok(())
+                on_script(el, html, &c2, &e)
             }))
             .append_element_content_handler(text!("script", move |t| {
                 c.borrow_mut().push_str(t.as_str());
@@ -168,22 +236,29 @@ pub(crate) fn prepare(html: &str, placeholder: &str) -> Result<PreparedHtml, Htm
                 el.set_attribute("nonce", placeholder)?;
                 Ok(())
             }))
-            .append_element_content_handler(element!("link[rel]", |el| {
+            .append_element_content_handler(element!("link[rel]", move |el| {
                 if is_stylesheet(el) {
                     el.set_attribute("nonce", placeholder)?;
+                    if let Some(href) = el.get_attribute("href").filter(|h| is_external(h)) {
+                        let line = line_of(html, el.source_location().bytes().start);
+                        f2.borrow_mut().external(href, line, false);
+                    }
                 }
                 Ok(())
             })),
     )
     .map_err(|e| HtmlError::Parse(e.to_string()))?;
 
-    if let Some(e) = error.borrow_mut().take() {
+    let found = std::mem::take(&mut *found.borrow_mut());
+    if let Some(e) = found.error {
         return Err(e);
     }
     let script_hashes = std::mem::take(&mut *hashes.borrow_mut());
     Ok(PreparedHtml {
         parts: out.split(placeholder).map(str::to_owned).collect(),
         script_hashes,
+        external_scripts: found.scripts,
+        external_styles: found.styles,
     })
 }
 
@@ -210,7 +285,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             String::from_utf8(p.with_nonce("N")).unwrap(),
-            r#"<!doctype html><html><head><meta property="csp-nonce" nonce="N" content="N"><title>t</title></head><body></body></html>"#
+            r#"<!doctype html><html><head><meta property="csp-nonce" nonce="N"><title>t</title></head><body></body></html>"#
         );
         // No <head> tag: at the end, once.
         let p = prepare("<p>x</p>", P).unwrap();
@@ -224,7 +299,7 @@ mod tests {
     fn inline_script_is_hashed_exactly() {
         let (out, hashes) = prep("<p>hi</p><script>console.log(1)</script>");
         assert_eq!(hashes, vec![sha256_source("console.log(1)")]);
-        assert_eq!(out, r#"<p>hi</p><script nonce="N">console.log(1)</script>"#);
+        assert_eq!(out, r#"<p>hi</p><script>console.log(1)</script>"#);
     }
 
     #[test]
@@ -248,7 +323,7 @@ mod tests {
         let (out, hashes) = prep(r#"<div title="a > b"><script data-x="1>2">go()</script></div>"#);
         assert_eq!(hashes, vec![sha256_source("go()")]);
         assert!(
-            out.contains(r#"<script data-x="1>2" nonce="N">go()</script>"#),
+            out.contains(r#"<script data-x="1>2">go()</script>"#),
             "{out}"
         );
     }
@@ -267,15 +342,54 @@ mod tests {
     }
 
     #[test]
-    fn styles_stylesheets_and_external_scripts_get_the_nonce() {
+    fn styles_and_stylesheets_get_the_nonce_and_scripts_never() {
         let (out, hashes) = prep(
-            r#"<link rel="Stylesheet" href="a.css"><link rel="icon" href="i.png"><style>p{}</style><script src="app.js"></script>"#,
+            r#"<link rel="Stylesheet" href="a.css"><link rel="icon" href="i.png"><style>p{}</style><script src="app.js"></script><script>x()</script>"#,
         );
-        assert!(hashes.is_empty());
+        assert_eq!(hashes, vec![sha256_source("x()")]);
         assert_eq!(
             out,
-            r#"<link rel="Stylesheet" href="a.css" nonce="N"><link rel="icon" href="i.png"><style nonce="N">p{}</style><script src="app.js" nonce="N"></script>"#
+            r#"<link rel="Stylesheet" href="a.css" nonce="N"><link rel="icon" href="i.png"><style nonce="N">p{}</style><script src="app.js"></script><script>x()</script>"#
         );
+    }
+
+    #[test]
+    fn the_nonce_is_never_in_a_content_attribute() {
+        let p = prepare("<head></head>", P).unwrap();
+        let out = String::from_utf8(p.with_nonce("SECRET")).unwrap();
+        assert_eq!(out.matches("SECRET").count(), 1, "{out}");
+        assert!(
+            out.contains(r#"nonce="SECRET""#) && !out.contains("content="),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn external_scripts_and_stylesheets_are_collected_by_url() {
+        let p = prepare(
+            r#"<script src="https://cdn.example/x.js" integrity="sha384-a"></script><script src="//cdn2.example/y.js?v=1" integrity="sha384-b"></script><link rel=stylesheet href="https://fonts.example/f.css"><script src="local.js"></script>"#,
+            P,
+        )
+        .unwrap();
+        assert_eq!(
+            p.external_scripts,
+            ["https://cdn.example/x.js", "https://cdn2.example/y.js?v=1"]
+        );
+        assert_eq!(p.external_styles, ["https://fonts.example/f.css"]);
+        // A URL a policy cannot name is refused at startup, with its line.
+        for bad in [
+            r#"<script src="https://cdn.example/a;b.js" integrity="x"></script>"#,
+            r#"<script src="https://cdn.example/a'b.js" integrity="x"></script>"#,
+            r#"<link rel=stylesheet href="https://cdn.example/a,b.css">"#,
+        ] {
+            assert!(
+                matches!(
+                    prepare(bad, P),
+                    Err(HtmlError::ExternalUrlUnnamable { line: 1, .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -1,18 +1,32 @@
 //! Content-Security-Policy for the documents Moat serves.
 //!
 //! The main document's default is strict: scripts and styles only from the
-//! app's own origin (plus the hashes of its inline scripts and a per-response
-//! nonce), no `'unsafe-inline'`, no `eval`, no plugins, no `<base>`, no form
-//! posts, nothing framed but the isolation document, nothing fetched but the
-//! IPC endpoint. An app's own policy (config `csp`) is completed the same way:
-//! Moat adds what the isolation pattern needs and the hashes and nonce, and
-//! sets `object-src`, `base-uri` and `form-action` to `'none'` where the app
-//! left them out. Inline `style=` attributes and `on…=` handlers stay blocked.
+//! app's own origin (plus the hashes of its inline scripts, and for styles a
+//! per-response nonce), no `'unsafe-inline'`, no `eval`, no plugins, no
+//! `<base>`, no form posts, nothing framed but the isolation document,
+//! nothing fetched but the IPC endpoint. An app's own policy (config `csp`)
+//! is completed the same way: Moat adds what the isolation pattern needs,
+//! the hashes, the exact URLs of the HTML's external scripts and the style
+//! nonce, and sets `object-src`, `base-uri` and `form-action` to `'none'`
+//! where the app left them out. Inline `style=` attributes and `on…=`
+//! handlers stay blocked.
+//!
+//! No value page script can read authorizes a script. The nonce must be
+//! readable (CSS-in-JS libraries put it on the `<style>` elements they
+//! make), so it is a source of `style-src` only: with it in `script-src`,
+//! any page script could load a nonced `<script src>`, `<link
+//! rel=preload as=script>` or `import()` from any host. Scripts are the
+//! app's own files (`'self'`), its inline scripts by hash, and its
+//! external scripts by exact URL (with `integrity`). Below the policy, the
+//! webview's content filter loads nothing from a host the config does not
+//! name ([`network`]), so a nonced stylesheet from elsewhere, or an app's
+//! own policy mistake, still reaches no network.
 //!
 //! WebKit enforces a CSP sent as a response header by a custom-protocol
 //! handler (`docs/webkitgtk.md`).
 
 pub(crate) mod html;
+pub(crate) mod network;
 pub(crate) mod policy;
 
 use base64::Engine as _;
@@ -61,6 +75,15 @@ pub(crate) enum Document {
 }
 
 impl Document {
+    /// The URLs of the external scripts and stylesheets it loads.
+    pub(crate) fn external_urls(&self) -> impl Iterator<Item = &str> {
+        let (scripts, styles): (&[String], &[String]) = match self {
+            Document::Prepared { body, .. } => (&body.external_scripts, &body.external_styles),
+            Document::AsIs { .. } => (&[], &[]),
+        };
+        scripts.iter().chain(styles).map(String::as_str)
+    }
+
     /// Body and `Content-Security-Policy` value for one response.
     pub(crate) fn render(&self) -> (std::borrow::Cow<'static, [u8]>, String) {
         match self {
@@ -74,6 +97,12 @@ impl Document {
 }
 
 impl Csp {
+    /// The app's policy before any document's hashes and nonce: what the
+    /// content filter reads the declared hosts from.
+    pub(crate) fn base(&self) -> &Policy {
+        &self.base
+    }
+
     /// `asset`: the `asset:` protocol is on, so images, media and `fetch`
     /// may load from it.
     pub(crate) fn new(app_policy: Option<&str>, modify: bool, asset: bool) -> Self {
@@ -116,11 +145,11 @@ impl Csp {
         let text = std::str::from_utf8(&html).map_err(|e| HtmlError::Parse(e.to_string()))?;
         let body = html::prepare(text, &self.placeholder)?;
         let mut policy = self.base.clone();
-        for hash in &body.script_hashes {
-            policy.add_source("script-src", hash);
+        for source in body.script_hashes.iter().chain(&body.external_scripts) {
+            policy.add_source("script-src", source);
         }
+        // Styles only: page script reads the nonce (see the module docs).
         let nonce_source = format!("'nonce-{}'", self.placeholder);
-        policy.add_source("script-src", &nonce_source);
         policy.add_source("style-src", &nonce_source);
         let header = policy
             .render()
@@ -152,7 +181,7 @@ mod tests {
     }
 
     #[test]
-    fn default_policy_gets_hashes_and_a_nonce() {
+    fn default_policy_gets_hashes_and_a_style_nonce() {
         let csp = Csp::new(None, true, false);
         let (body, header) = served(&csp, "<script>go()</script><style>p{}</style>");
         let nonce = body
@@ -161,10 +190,45 @@ mod tests {
             .and_then(|s| s.split('"').next())
             .unwrap()
             .to_owned();
-        assert!(header.contains(&format!("'nonce-{nonce}'")), "{header}");
-        assert!(header.contains(&html::sha256_source("go()")), "{header}");
+        let policy = Policy::parse(&header);
+        let nonce_source = format!("'nonce-{nonce}'");
+        assert!(
+            policy.get("style-src").unwrap().contains(&nonce_source),
+            "{header}"
+        );
+        assert!(policy
+            .get("script-src")
+            .unwrap()
+            .contains(&html::sha256_source("go()")));
         assert!(!header.contains("unsafe"), "{header}");
         assert!(header.contains("object-src 'none'") && header.contains("base-uri 'none'"));
+    }
+
+    #[test]
+    fn no_readable_value_authorizes_a_script() {
+        // The default policy and an app's own one that lists script-src.
+        for app in [None, Some("default-src 'self'; script-src 'self'")] {
+            let csp = Csp::new(app, true, false);
+            let (_, header) = served(
+                &csp,
+                r#"<head></head><script>go()</script><script src="https://cdn.example/x.js" integrity="sha384-a"></script>"#,
+            );
+            let policy = Policy::parse(&header);
+            let scripts = policy.get("script-src").unwrap();
+            assert!(
+                scripts.iter().all(|s| !s.starts_with("'nonce-")),
+                "{header}"
+            );
+            // The external script by its exact URL, nothing wider.
+            assert!(
+                scripts.contains(&"https://cdn.example/x.js".to_owned()),
+                "{header}"
+            );
+            assert!(
+                !scripts.iter().any(|s| s == "https:" || s == "*"),
+                "{header}"
+            );
+        }
     }
 
     #[test]

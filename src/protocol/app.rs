@@ -79,6 +79,11 @@ impl AppProtocol {
         self
     }
 
+    /// The external scripts' and stylesheets' URLs of every document.
+    pub(crate) fn external_urls(&self) -> impl Iterator<Item = &str> {
+        self.documents.values().flat_map(|d| d.external_urls())
+    }
+
     fn file(&self, path: &str) -> Option<&'static include_dir::File<'static>> {
         self.mounts.file(path)
     }

@@ -19,6 +19,8 @@
 #[cfg(feature = "api-dialog")]
 mod chooser_linux;
 #[cfg(target_os = "linux")]
+mod content_filter_linux;
+#[cfg(target_os = "linux")]
 mod linux;
 mod recovery;
 
@@ -203,13 +205,24 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
         intercept: options.intercept.take(),
         exit: exit.clone(),
     };
+    // Compiled before the webview exists; the app page is loaded only once
+    // it is in place (see `content_filter_linux`).
+    let filter_store = tempfile::Builder::new()
+        .prefix("moat-filter-")
+        .tempdir()
+        .map_err(|e| Error::ContentFilter(format!("no directory for its compiled form: {e}")))?;
+    let filter = content_filter_linux::compile(&app.network.rules(), filter_store.path())?;
     let builder = webview_builder(&mut app, std::mem::take(&mut options.init_scripts), ipc);
     let webview = Rc::new(linux::build(builder, &window)?);
+    content_filter_linux::apply(&webview, &filter)?;
     if options.console {
         linux::console_to_stderr(&webview);
     }
     // Before the main loop first runs, so before any page script.
     linux::register_transports(&webview, &app.core, rt.handle(), &sink)?;
+    webview
+        .load_url(APP_URL)
+        .map_err(|e| Error::Platform(format!("loading the app page: {e}")))?;
     linux::on_web_process_ended(&webview, web_process_ended);
     UI.with(|ui| {
         *ui.borrow_mut() = Some(Ui {
@@ -230,8 +243,9 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
     }
     event_loop.run(move |event, _, control_flow| {
         *control_flow = ControlFlow::Wait;
-        // The runtime lives as long as the loop.
-        let _ = &rt;
+        // The runtime and the filter's compiled form live as long as the
+        // loop.
+        let _ = (&rt, &filter_store);
         match event {
             Event::UserEvent(UserEvent::Exit(code)) => {
                 *control_flow = ControlFlow::ExitWithCode(code)
@@ -256,8 +270,9 @@ fn webview_builder<'a>(
     init_scripts: Vec<String>,
     ipc: IpcHandler,
 ) -> WebViewBuilder<'a> {
+    // No URL: the window loads the app page once the network filter and
+    // the transports are in place.
     let mut builder = WebViewBuilder::new()
-        .with_url(APP_URL)
         .with_initialization_script_for_main_only(std::mem::take(&mut app.bridge_script), true)
         .with_devtools(app.devtools);
     for script in init_scripts {
