@@ -32,7 +32,8 @@
 //! `tests/hooks/` at `isolation://localhost/hooks/__test__/`.
 //!
 //! Output: one JSON line per result (`name`, `ok`, `detail`, plus `t_ms`
-//! since start-up and `rss_kb`, the peak RSS so far, for `make bench`), then
+//! since start-up, `rss_kb`, the peak RSS so far, for `make bench`, and
+//! `rss_now_kb`, the RSS now, for the memory tests), then
 //! `N passed, N failed`. Exit code 0 only if every result passed and at
 //! least one ran; `--harness-timeout SECS` (default 60) ends a hung run as
 //! a failure.
@@ -297,7 +298,8 @@ impl Report {
                     "ok": ok,
                     "detail": detail,
                     "t_ms": self.started.elapsed().as_secs_f64() * 1e3,
-                    "rss_kb": peak_rss_kb(),
+                    "rss_kb": status_kb("VmHWM:"),
+                    "rss_now_kb": status_kb("VmRSS:"),
                 });
                 println!("{line}");
                 let _ = std::io::stdout().flush();
@@ -335,12 +337,13 @@ impl Report {
     }
 }
 
-/// Peak resident set size of this (the UI) process, from `VmHWM`.
-fn peak_rss_kb() -> Option<u64> {
+/// A size in kB from this (the UI) process's `/proc/self/status`: peak
+/// resident set size (`VmHWM:`) or the current one (`VmRSS:`).
+fn status_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 

@@ -17,6 +17,10 @@ use std::process::{Command, Stdio};
 // One binary for every end-to-end test; each file is one area.
 #[path = "e2e/network.rs"]
 mod network;
+#[path = "e2e/page_loads.rs"]
+mod page_loads;
+#[path = "e2e/programs.rs"]
+mod programs;
 
 const APP_ID: &str = "dev.moat.demo";
 

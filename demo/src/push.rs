@@ -67,6 +67,16 @@ struct LateSend {
 /// What a send made after `late_send` returned came to.
 static LATE: Mutex<Option<String>> = Mutex::new(None);
 
+#[derive(Deserialize)]
+struct EmitLater {
+    name: String,
+    /// Milliseconds to wait first (at most ten seconds).
+    after_ms: u64,
+}
+
+/// What the event `emit_later` sent came to.
+static EMITTED: Mutex<Option<String>> = Mutex::new(None);
+
 /// Commands for the push demo and its tests.
 pub fn commands() -> Commands {
     Commands::new()
@@ -99,6 +109,21 @@ pub fn commands() -> Commands {
         })
         .sync("late_send_result", |_: NoArgs, _| {
             Ok::<_, ()>(LATE.lock().unwrap_or_else(|p| p.into_inner()).clone())
+        })
+        // Emits an event after a while, for the page load the call came
+        // from: after a reload it must reach no one.
+        .asynchronous("emit_later", |a: EmitLater, ctx| async move {
+            tokio::time::sleep(Duration::from_millis(a.after_ms.min(10_000))).await;
+            let r = match ctx.emit(&a.name, &"late") {
+                Ok(()) => "sent".to_owned(),
+                Err(PushError::PageGone) => "page_gone".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            *EMITTED.lock().unwrap_or_else(|p| p.into_inner()) = Some(r.clone());
+            Ok::<_, ()>(r)
+        })
+        .sync("emit_later_result", |_: NoArgs, _| {
+            Ok::<_, ()>(EMITTED.lock().unwrap_or_else(|p| p.into_inner()).clone())
         })
 }
 

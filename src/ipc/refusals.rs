@@ -70,8 +70,21 @@ pub(crate) fn counts() -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// Logs the counts, once, as the app ends.
+/// Logs the counts, once, as the app ends (first, per code, how many of
+/// the last window's refusals were not logged one by one).
 pub(crate) fn log_summary() {
+    let left: Vec<(&'static str, u64)> = WINDOWS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .iter_mut()
+        .filter_map(|(code, (_, _, skipped))| {
+            let n = std::mem::take(skipped);
+            (n > 0).then_some((*code, n))
+        })
+        .collect();
+    for (code, left_out) in left {
+        tracing::warn!(target: TARGET, code, left_out, "more refusals with this code were not logged one by one");
+    }
     let counts = counts();
     let total: u64 = counts.values().sum();
     let list: Vec<String> = counts.iter().map(|(k, v)| format!("{k}={v}")).collect();

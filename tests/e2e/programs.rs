@@ -1,0 +1,131 @@
+//! Programs the page runs, and what they fork: ended as a whole group when
+//! killed, when their call ends, with their page load (a reload, a crash)
+//! and at exit; started with no descriptor of the app's; stdin bounded
+//! (issue 22, points 2, 3 and 10). Also pushes that read like JSON (point 6).
+
+use super::*;
+
+/// Runs `cmd` (the demo with its harness arguments) and kills its web
+/// content process when the page reports `signal`, once. Returns the
+/// outcome, and what `at_signal` (called with the app's pid then) found.
+fn run_crashing_once<T>(
+    mut cmd: Command,
+    signal: &str,
+    mut at_signal: impl FnMut(u32) -> T,
+) -> (Outcome, Option<T>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn moat-demo");
+    let stderr = child.stderr.take().unwrap();
+    let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let (mut stdout, mut found) = (String::new(), None);
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if found.is_none() && line.contains(&format!("\"name\":\"{signal}\"")) {
+            found = Some(at_signal(child.id()));
+            let victim = web_process_of(child.id()).expect("no web content process");
+            assert!(Command::new("kill")
+                .args(["-9", &victim.to_string()])
+                .status()
+                .unwrap()
+                .success());
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = child.wait().unwrap();
+    let out = Outcome {
+        code: status.code(),
+        stdout,
+        stderr: err.join().unwrap(),
+    };
+    (out, found)
+}
+
+/// A grandchild that leaves a mark (`$1`) a second later, and a program
+/// that waits for 30 s.
+const FORKER: &str = r#"(sleep 1; touch "$1") & echo started; sleep 30"#;
+/// The same grandchild, and a program that returns at once.
+const LEAVER: &str = r#"(sleep 1; touch "$1") & echo started"#;
+/// The shell's own open descriptors.
+const FDS: &str = "ls /proc/$$/fd";
+
+#[test]
+fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
+    let xdg = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(xdg.path()).unwrap();
+    let marks = root.join("marks");
+    std::fs::create_dir(&marks).unwrap();
+    let path = serde_json::json!({"validator": "/[A-Za-z0-9/._-]+"});
+    let config = serde_json::json!({
+        "identifier": "dev.moat.groups",
+        "title": "groups",
+        "isolation": {"hooks": ["validate.js"]},
+        "allowlist": {"commands": ["emit", "burst"], "shell": {"execute": true, "spawn": true}},
+        "scope": {"shell": [
+            {"name": "forker", "cmd": "sh", "args": ["-c", FORKER, "x", path]},
+            {"name": "leaver", "cmd": "sh", "args": ["-c", LEAVER, "x", path]},
+            {"name": "fds", "cmd": "sh", "args": ["-c", FDS]},
+            {"name": "proto", "cmd": "printf", "args": ["__proto__"]},
+            {"name": "sink", "cmd": "sleep", "args": ["30"]},
+            {"name": "cat", "cmd": "cat", "args": false},
+        ]},
+        "limits": {"maxMessageBytes": 16777216, "callTimeoutMs": 20000},
+    });
+    let (config_file, script) = scripted(
+        &root,
+        "groups.js",
+        &config,
+        &serde_json::json!({"dir": marks, "forker": FORKER, "leaver": LEAVER, "fds": FDS}),
+    );
+    // The app starts with a descriptor of its launcher's (7, not
+    // close-on-exec), as any app may.
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", r#"exec 7</etc/hostname; exec "$0" "$@""#])
+        .arg(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, script.to_str().unwrap(), &root, 90);
+    cmd.args(["--harness-config", config_file.to_str().unwrap()]);
+    let (out, inherited) = run_crashing_once(cmd, "ready for crash", |app| {
+        std::fs::read_link(format!("/proc/{app}/fd/7")).is_ok()
+    });
+    assert_eq!(
+        inherited,
+        Some(true),
+        "the app did not hold descriptor 7, or never got ready:\n{}\n{}",
+        out.stdout,
+        out.tail()
+    );
+    out.assert_passed(&[
+        "groups: kill ends the program",
+        "groups: shell.execute of a program that leaves a child returns",
+        "groups: shell.spawn of a program that leaves a child ends",
+        "fds: a program has only 0, 1 and 2 open",
+        "push: output that is exactly __proto__ arrives as text",
+        "push: an own \"__proto__\" key arrives as a key, not a prototype",
+        "push: a string that looks like JSON stays a string",
+        "push: the string \"__proto__\" stays that string",
+        "push: a channel message is a value",
+        "stdin: writes to a program that reads nothing become busy",
+        "stdin: a program that reads gets every byte",
+        "groups: the page came back after the crash",
+        "groups: a program is running when the app exits",
+    ]);
+    // Memory stayed where it was while the page wrote to a program that
+    // reads nothing.
+    let rss = |name: &str| out.result(name).unwrap()["rss_now_kb"].as_f64().unwrap();
+    let grew = rss("stdin: after") - rss("stdin: before");
+    assert!(grew < 48.0 * 1024.0, "the app grew by {grew} kB");
+    // Every grandchild would have left its mark a second after it started.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let left: Vec<String> = std::fs::read_dir(&marks)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        left.is_empty(),
+        "grandchildren outlived their program: {left:?}"
+    );
+    out.assert_logged("busy");
+}
