@@ -728,6 +728,16 @@ fn a_debug_build_serves_the_frontend_from_disk_when_asked() {
     for name in ["index.html", "app.js", "style.css"] {
         std::fs::copy(root.join(name), dir.join(name)).unwrap();
     }
+    // Hidden files, and harmless-looking names for them and for a file
+    // outside the folder (each sets a global if it is ever run).
+    std::fs::write(dir.join(".env"), "window.leakedEnv = 1;").unwrap();
+    std::fs::create_dir(dir.join(".git")).unwrap();
+    std::fs::write(dir.join(".git/hook.js"), "window.leakedGit = 1;").unwrap();
+    let outside = xdg.path().join("outside.js");
+    std::fs::write(&outside, "window.leakedOutside = 1;").unwrap();
+    std::os::unix::fs::symlink(".env", dir.join("env.js")).unwrap();
+    std::os::unix::fs::symlink(".git", dir.join("git")).unwrap();
+    std::fs::hard_link(&outside, dir.join("linked.js")).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
     harness_args(&mut cmd, "devloop.js", xdg.path(), 60);
     let out = Outcome::from(
@@ -742,6 +752,9 @@ fn a_debug_build_serves_the_frontend_from_disk_when_asked() {
         "devloop: the edited page is prepared again (its inline script runs by hash)",
         "devloop: and gets the nonce meta",
         "devloop: calls still work",
+        "devloop: a symlink to a dotfile is not served",
+        "devloop: a symlink to a hidden folder is not served",
+        "devloop: a hard link to a file outside is not served",
     ]);
     assert!(
         out.stderr.contains("serving the frontend from disk"),

@@ -16,5 +16,22 @@ if (harness.load === 1) {
   check('devloop: the edited page is prepared again (its inline script runs by hash)', window.devInline === 'ran', window.devInline);
   check('devloop: and gets the nonce meta', !!document.querySelector('meta[property="csp-nonce"]'));
   check('devloop: calls still work', (await invoke('greet', { name: 'dev' })) === 'Hello, dev! (from Rust)');
+  // Hidden files and files outside, by names that look harmless: a
+  // symlink to .env, a symlink to the .git folder, a hard link to a file
+  // outside. Each would set a global if it ran.
+  for (const [what, src, global] of [
+    ['a symlink to a dotfile', '/env.js', 'leakedEnv'],
+    ['a symlink to a hidden folder', '/git/hook.js', 'leakedGit'],
+    ['a hard link to a file outside', '/linked.js', 'leakedOutside'],
+  ]) {
+    const loaded = await new Promise((resolve) => {
+      const el = document.createElement('script');
+      el.src = src;
+      el.onload = () => resolve('load');
+      el.onerror = () => resolve('error');
+      document.head.append(el);
+    });
+    check(`devloop: ${what} is not served`, loaded === 'error' && window[global] === undefined, { loaded, ran: window[global] });
+  }
   harness.done();
 }
