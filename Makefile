@@ -2,8 +2,10 @@
 # Both install what is missing first (Debian/Ubuntu; root or sudo).
 
 CARGO        ?= cargo
+# bubblewrap and xdg-dbus-proxy run the web content process in its sandbox
+# (src/engine/sandbox.rs): without them the app does not start.
 APT_PACKAGES := pkg-config build-essential libwebkit2gtk-4.1-dev libgtk-3-dev \
-                libsoup-3.0-dev xvfb xauth xdotool
+                libsoup-3.0-dev xvfb xauth xdotool bubblewrap xdg-dbus-proxy
 DEMO         := target/debug/moat-demo
 # The demo uses the built-in modules; each is a cargo feature (see Cargo.toml).
 FEATURES     := api-all
@@ -51,6 +53,9 @@ test: deps
 	# The demo as a package: built, unpacked, checked, and its window opened.
 	$(MAKE) --no-print-directory package
 	$(XVFB_RUN) tools/check-package.sh $$(ls -t dist/moat-demo_*.deb | head -1) moat-demo "Moat demo"
+	# The packaged binary ignores debug switches in its environment; the
+	# debug build, which keeps them, is the control.
+	$(XVFB_RUN) tools/check-switches.sh $$(ls -t dist/moat-demo_*.deb | head -1) moat-demo "Moat demo" $(DEMO)
 	# The scaffold: a new app builds, passes its own test, lint and audit, and packages.
 	tools/check-new-app.sh
 

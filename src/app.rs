@@ -63,6 +63,13 @@ pub(crate) struct App {
     pub(crate) size: (u32, u32),
     pub(crate) devtools: bool,
     pub(crate) permissions: Vec<Permission>,
+    /// `dangerous.disableWebProcessSandbox`.
+    pub(crate) sandbox_off: bool,
+    /// Where WebKit keeps the page's storage and caches (`$APPDATA/.webkit`):
+    /// the app's own, never another app's (WebKit's default is named after
+    /// the executable), and what the web process sandbox may write. Hidden,
+    /// so no `$APPDATA/**` scope reaches it.
+    pub(crate) webkit_dir: PathBuf,
     pub(crate) core: Arc<Core>,
     /// The origins the webview may load from over the network, for its
     /// content filter (`csp::network`).
@@ -110,6 +117,7 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         .get("APPDATA")
         .map(PathBuf::from)
         .ok_or_else(|| Error::Platform("no data directory: set $HOME or $XDG_DATA_HOME".into()))?;
+    let webkit_dir = data_dir.join(".webkit");
     let scopes = Scopes::compile(&config.scope, &dirs)?;
     let opener = parts
         .opener
@@ -149,6 +157,8 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         size: (config.window.width, config.window.height),
         devtools,
         permissions: config.permissions,
+        sandbox_off: config.dangerous.disable_web_process_sandbox,
+        webkit_dir,
         network,
         core,
         schemes,

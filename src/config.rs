@@ -90,6 +90,11 @@ pub(crate) struct Dangerous {
     /// defaults. For apps that manage their own policy.
     #[serde(default)]
     pub(crate) disable_csp_modification: bool,
+    /// Run the web content process without WebKitGTK's bubblewrap sandbox:
+    /// a page that exploits a WebKit bug then has every right of the user.
+    /// For a machine where user namespaces cannot be allowed.
+    #[serde(default)]
+    pub(crate) disable_web_process_sandbox: bool,
 }
 
 /// Initial window size in logical pixels.

@@ -60,6 +60,15 @@ pub enum Error {
     /// The webview's network content filter could not be built: the app
     /// does not start without it (`csp::network`).
     ContentFilter(String),
+    /// The web content process sandbox cannot start: the app does not run
+    /// a page without it (`dangerous.disableWebProcessSandbox` turns it
+    /// off).
+    Sandbox {
+        /// What is missing or refused.
+        cause: String,
+        /// How to fix it.
+        fix: String,
+    },
     /// Command-line arguments were not understood.
     Args(String),
     /// The window, webview or runtime could not be created.
@@ -106,6 +115,10 @@ impl std::fmt::Display for Error {
             Error::ContentFilter(m) => write!(
                 f,
                 "the webview's network filter cannot start ({m}); Moat does not run a page without it. Check that WebKitGTK is 2.24 or newer and that the temporary directory is writable"
+            ),
+            Error::Sandbox { cause, fix } => write!(
+                f,
+                "the web content process sandbox cannot start: {cause}. Fix: {fix}. Moat does not run a page without it (dangerous.disableWebProcessSandbox turns it off, and is audited)"
             ),
             Error::Args(m) => write!(f, "arguments: {m}"),
             Error::Platform(m) => write!(f, "platform: {m}"),

@@ -64,6 +64,7 @@ pub mod audit;
 mod cli;
 mod config;
 mod csp;
+mod engine;
 mod error;
 #[cfg(any(test, feature = "fuzz-targets"))]
 #[doc(hidden)]
@@ -221,8 +222,11 @@ impl Builder {
         if let cli::Action::Exit(code) = cli::handle(&self.about, &args)? {
             std::process::exit(code);
         }
+        // Before GTK, WebKit or any thread (`engine`).
+        let removed = engine::switches::remove_from_environment();
         window::prepare_process();
         log::init();
+        engine::switches::log_removed(&removed);
         let parts = app::Parts {
             frontend: Mounts::default().with(("", self.frontend)),
             hooks: Mounts::default().with(("", self.hooks)),
@@ -233,7 +237,10 @@ impl Builder {
         };
         let (parts, options) = for_run(parts)?;
         let dirs = scope::BaseDirs::for_app(&parts.config.identifier);
-        window::run(app::check(parts, dirs)?, options)
+        let app = app::check(parts, dirs)?;
+        // Still before any thread: the runtime starts in `window::run`.
+        engine::sandbox::prepare(app.sandbox_off, &app.webkit_dir.join("cache"))?;
+        window::run(app, options)
     }
 }
 

@@ -69,6 +69,11 @@ fn a_bad_app_gets_each_finding_at_its_place() {
         "csp-modification-off",
         "moat.json: dangerous.disableCspModification",
     );
+    has(
+        "high",
+        "sandbox-off",
+        "moat.json: dangerous.disableWebProcessSandbox",
+    );
     has("medium", "devtools", "moat.json: devtools");
     has("medium", "no-hooks", "moat.json: isolation.hooks");
     has("low", "allowlist-all", "moat.json: allowlist.commands");

@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 // One binary for every end-to-end test; each file is one area.
+#[path = "e2e/engine.rs"]
+mod engine;
+#[path = "e2e/frames.rs"]
+mod frames;
 #[path = "e2e/network.rs"]
 mod network;
 #[path = "e2e/page_loads.rs"]
@@ -306,11 +310,11 @@ fn demo_commands_round_trip_through_the_isolation_frame() {
         std::fs::read_to_string(report_path(xdg.path())).unwrap(),
         "final report"
     );
-    // Atomic writes leave no temp files behind.
+    // Atomic writes leave no temp files behind (`.webkit` is WebKit's).
     let leftovers: Vec<_> = std::fs::read_dir(xdg.path().join(APP_ID))
         .unwrap()
         .map(|e| e.unwrap().file_name())
-        .filter(|n| n != "report.txt")
+        .filter(|n| n != "report.txt" && n != ".webkit")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     out.assert_logged("unknown_command");
@@ -451,6 +455,7 @@ fn boundaries_hold_against_every_spelling_window_and_context() {
     let files: Vec<_> = std::fs::read_dir(xdg.path().join(APP_ID))
         .unwrap()
         .map(|e| e.unwrap().file_name())
+        .filter(|n| n != ".webkit")
         .collect();
     assert_eq!(files, ["report.txt"]);
     let summary = out
@@ -2056,16 +2061,90 @@ fn an_oversized_ipc_body_is_refused_before_it_is_buffered() {
     );
 }
 
-/// The pid of the WebKit web content process `app` started.
+/// Every process below `pid` (children, their children, …), each with its
+/// `comm`.
+fn descendants(pid: u32) -> Vec<(u32, String)> {
+    let all: Vec<(u32, u32, String)> = std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let p: u32 = e.file_name().to_str()?.parse().ok()?;
+                    let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+                    // "pid (comm) state ppid …"; comm may hold spaces.
+                    let (head, rest) = stat.split_once(") ")?;
+                    let comm = head.split_once(" (")?.1.to_owned();
+                    let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
+                    Some((p, ppid, comm))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut found = Vec::new();
+    let mut parents = vec![pid];
+    while let Some(parent) = parents.pop() {
+        for (p, ppid, comm) in &all {
+            if *ppid == parent {
+                found.push((*p, comm.clone()));
+                parents.push(*p);
+            }
+        }
+    }
+    found
+}
+
+/// The WebKit web content processes `app` started (directly, or inside
+/// the sandbox's bubblewrap).
+fn web_processes_of(app: u32) -> Vec<u32> {
+    descendants(app)
+        .into_iter()
+        .filter(|(_, comm)| comm == "WebKitWebProces")
+        .map(|(p, _)| p)
+        .collect()
+}
+
+/// The (first) web content process of `app`.
 fn web_process_of(app: u32) -> Option<u32> {
-    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // "pid (comm) state ppid …"; comm may hold spaces, so split after ')'.
-        let (comm, rest) = stat.split_once(") ")?;
-        let ppid: u32 = rest.split_whitespace().nth(1)?.parse().ok()?;
-        (ppid == app && comm.ends_with("WebKitWebProces")).then_some(pid)
-    })
+    web_processes_of(app).first().copied()
+}
+
+/// Kills `app`'s web content process (`SIGKILL`), as a WebKit crash would.
+fn kill_web_process(app: u32) {
+    let victim = web_process_of(app).expect("no web content process");
+    let killed = Command::new("kill")
+        .args(["-9", &victim.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
+/// Runs `cmd` (the demo with its harness arguments) and calls `on_result`
+/// with each result's name and the app's pid as the page reports it, while
+/// the app runs (to look at or act on its processes).
+fn run_watching(mut cmd: Command, mut on_result: impl FnMut(&str, u32)) -> Outcome {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn moat-demo");
+    let stderr = child.stderr.take().unwrap();
+    let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut stdout = String::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+            if let Some(name) = v["name"].as_str() {
+                on_result(name, child.id());
+            }
+        }
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = child.wait().unwrap();
+    Outcome {
+        code: status.code(),
+        stdout,
+        stderr: err.join().unwrap(),
+    }
 }
 
 /// Runs `script` in the demo and kills its web content process each time
@@ -2079,35 +2158,13 @@ fn run_killing_web_process(
 ) -> (Outcome, usize) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
     harness_args(&mut cmd, script, xdg, timeout_secs);
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn moat-demo");
-    let stderr = child.stderr.take().unwrap();
-    let err_reader =
-        std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let (mut stdout, mut kills) = (String::new(), 0);
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if line.contains(&format!("\"name\":\"{signal}\"")) {
-            let victim = web_process_of(child.id()).expect("no web content process");
-            let killed = Command::new("kill")
-                .args(["-9", &victim.to_string()])
-                .status()
-                .unwrap();
-            assert!(killed.success());
+    let mut kills = 0;
+    let out = run_watching(cmd, |name, app| {
+        if name == signal {
+            kill_web_process(app);
             kills += 1;
         }
-        stdout.push_str(&line);
-        stdout.push('\n');
-    }
-    let status = child.wait().unwrap();
-    let out = Outcome {
-        code: status.code(),
-        stdout,
-        stderr: err_reader.join().unwrap(),
-    };
+    });
     (out, kills)
 }
 

@@ -12,7 +12,7 @@ fail() { echo "check-package: $*" >&2; exit 1; }
 (cd "$(dirname "$deb")" && sha256sum --quiet -c SHA256SUMS) || fail "SHA256SUMS does not match"
 
 info=$(dpkg-deb -f "$deb")
-for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libc6; do
+for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libc6 bubblewrap xdg-dbus-proxy; do
   echo "$info" | grep -q "^Depends:.*\b$dep\b" || fail "Depends lacks $dep: $(echo "$info" | grep '^Depends:')"
 done
 echo "$info" | grep -q "^Package: " || fail "no Package field"

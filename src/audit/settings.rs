@@ -103,8 +103,17 @@ fn csp_source(f: &mut Findings, directive: &str, s: &str) {
     }
 }
 
-/// Devtools, the commands' allowlist, hooks, permissions, message size.
+/// Devtools, the sandbox, the commands' allowlist, hooks, permissions,
+/// message size.
 pub(crate) fn settings(f: &mut Findings, config: &Config) {
+    if config.dangerous.disable_web_process_sandbox {
+        f.at_key(
+            Severity::High,
+            "sandbox-off",
+            "dangerous.disableWebProcessSandbox",
+            "the web content process runs without its sandbox: a page that exploits a WebKit bug gets every right of the user; remove it and allow user namespaces instead",
+        );
+    }
     if config.devtools {
         f.at_key(
             Severity::Medium,

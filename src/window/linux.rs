@@ -47,6 +47,16 @@ pub(super) fn build(builder: WebViewBuilder<'_>, window: &Window) -> Result<wry:
         .map_err(|e| Error::Platform(format!("webview: {e}")))
 }
 
+/// Whether the webview's context runs its web processes in WebKit's
+/// sandbox (`engine::sandbox`).
+pub(super) fn sandbox_enabled(webview: &wry::WebView) -> bool {
+    use webkit2gtk::WebContextExt;
+    webview
+        .webview()
+        .context()
+        .is_some_and(|c| c.is_sandbox_enabled())
+}
+
 /// Calls `ended` (on the GTK thread) with WebKit's reason whenever the web
 /// content process ends.
 pub(super) fn on_web_process_ended(webview: &wry::WebView, ended: fn(&str)) {

@@ -212,8 +212,16 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
         .tempdir()
         .map_err(|e| Error::ContentFilter(format!("no directory for its compiled form: {e}")))?;
     let filter = content_filter_linux::compile(&app.network.rules(), filter_store.path())?;
-    let builder = webview_builder(&mut app, std::mem::take(&mut options.init_scripts), ipc);
+    // The page's storage in the app's own directory (`App::webkit_dir`).
+    let mut web_context = wry::WebContext::new(Some(app.webkit_dir.clone()));
+    let builder = webview_builder(
+        &mut app,
+        &mut web_context,
+        std::mem::take(&mut options.init_scripts),
+        ipc,
+    );
     let webview = Rc::new(linux::build(builder, &window)?);
+    crate::engine::sandbox::check_enabled(linux::sandbox_enabled(&webview), app.sandbox_off)?;
     content_filter_linux::apply(&webview, &filter)?;
     if options.console {
         linux::console_to_stderr(&webview);
@@ -245,7 +253,7 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
         *control_flow = ControlFlow::Wait;
         // The runtime and the filter's compiled form live as long as the
         // loop.
-        let _ = (&rt, &filter_store);
+        let _ = (&rt, &filter_store, &web_context);
         match event {
             Event::UserEvent(UserEvent::Exit(code)) => {
                 *control_flow = ControlFlow::ExitWithCode(code)
@@ -267,12 +275,13 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
 /// scripts, `window.ipc`, and the lockdown handlers.
 fn webview_builder<'a>(
     app: &mut App,
+    web_context: &'a mut wry::WebContext,
     init_scripts: Vec<String>,
     ipc: IpcHandler,
 ) -> WebViewBuilder<'a> {
     // No URL: the window loads the app page once the network filter and
     // the transports are in place.
-    let mut builder = WebViewBuilder::new()
+    let mut builder = WebViewBuilder::new_with_web_context(web_context)
         .with_initialization_script_for_main_only(std::mem::take(&mut app.bridge_script), true)
         .with_devtools(app.devtools);
     for script in init_scripts {

@@ -35,8 +35,9 @@ fn reply_bytes_are_bounded_and_go_with_their_page_load() {
         "isolation": {"hooks": ["validate.js"]},
         "allowlist": {"commands": ["echo"], "fs": {"readFile": true}},
         "scope": {"fs": {"allow": ["$APPDATA/**"]}},
-        // Reply bytes may wait 4 s, 4 x 34 MiB = 136 MiB of them at most.
-        "limits": {"maxMessageBytes": 35651584, "callTimeoutMs": 4000},
+        // Reply bytes may wait 4 s, 4 x 34 MiB = 136 MiB of them at most;
+        // 100 calls (or probes) a second.
+        "limits": {"maxMessageBytes": 35651584, "callTimeoutMs": 4000, "maxCallsPerSecond": 100},
     });
     let appdata = root.join("dev.moat.replybytes");
     std::fs::create_dir_all(&appdata).unwrap();

@@ -5,45 +5,6 @@
 
 use super::*;
 
-/// Runs `cmd` (the demo with its harness arguments) and kills its web
-/// content process when the page reports `signal`, once. Returns the
-/// outcome, and what `at_signal` (called with the app's pid then) found.
-fn run_crashing_once<T>(
-    mut cmd: Command,
-    signal: &str,
-    mut at_signal: impl FnMut(u32) -> T,
-) -> (Outcome, Option<T>) {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn moat-demo");
-    let stderr = child.stderr.take().unwrap();
-    let err = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
-    let (mut stdout, mut found) = (String::new(), None);
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if found.is_none() && line.contains(&format!("\"name\":\"{signal}\"")) {
-            found = Some(at_signal(child.id()));
-            let victim = web_process_of(child.id()).expect("no web content process");
-            assert!(Command::new("kill")
-                .args(["-9", &victim.to_string()])
-                .status()
-                .unwrap()
-                .success());
-        }
-        stdout.push_str(&line);
-        stdout.push('\n');
-    }
-    let status = child.wait().unwrap();
-    let out = Outcome {
-        code: status.code(),
-        stdout,
-        stderr: err.join().unwrap(),
-    };
-    (out, found)
-}
-
 /// A grandchild that leaves a mark (`$1`) a second later, and a program
 /// that waits for 30 s.
 const FORKER: &str = r#"(sleep 1; touch "$1") & echo started; sleep 30"#;
@@ -87,8 +48,12 @@ fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
         .arg(env!("CARGO_BIN_EXE_moat-demo"));
     harness_args(&mut cmd, script.to_str().unwrap(), &root, 90);
     cmd.args(["--harness-config", config_file.to_str().unwrap()]);
-    let (out, inherited) = run_crashing_once(cmd, "ready for crash", |app| {
-        std::fs::read_link(format!("/proc/{app}/fd/7")).is_ok()
+    let mut inherited = None;
+    let out = run_watching(cmd, |name, app| {
+        if name == "ready for crash" {
+            inherited = Some(std::fs::read_link(format!("/proc/{app}/fd/7")).is_ok());
+            kill_web_process(app);
+        }
     });
     assert_eq!(
         inherited,

@@ -71,6 +71,8 @@ check('demo: kill ends it', $id('spawn-status').textContent === 'killed', $id('s
 const second = logged.find((e) => e.text.startsWith('open a second isolation frame'));
 check('demo attack lab: a second isolation frame has no key', !!second && !second.ok && second.text.includes('error: no_key:'), second);
 const log = document.getElementById('log');
+// The log is fitted again when its box resizes, before the next frame.
+await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
 check('demo: the log keeps the newest entries that fit, and never overflows',
   logged.length > log.childElementCount && log.childElementCount > 1 && log.scrollHeight <= log.clientHeight &&
   log.firstElementChild.textContent === logged[logged.length - 1].text,
