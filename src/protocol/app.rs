@@ -156,6 +156,49 @@ mod tests {
         );
     }
 
+    /// No request path, however spelled, puts a CR, LF or NUL into a
+    /// response header or a second policy header.
+    #[test]
+    fn no_path_injects_a_header() {
+        let app = AppProtocol::new(
+            Mounts::default().with(("t/", &PAGES)),
+            &Csp::new(None, true, false),
+        )
+        .unwrap();
+        for p in [
+            "/t/csp.html%0D%0AX-Injected:%201",
+            "/t/csp.css%0d%0aContent-Security-Policy:%20script-src%20*",
+            "/t/csp.html?%0D%0AX-Injected:%201",
+            "/t/x.js%00.html",
+            "/settings%0D%0AX-Injected:%201",
+        ] {
+            let res = app.respond(
+                &Request::builder()
+                    .uri(format!("app://localhost{p}"))
+                    .body(Vec::new())
+                    .unwrap(),
+            );
+            for (name, value) in res.headers() {
+                assert!(
+                    !value
+                        .as_bytes()
+                        .iter()
+                        .any(|b| matches!(b, b'\r' | b'\n' | 0)),
+                    "{p}: {name}: {value:?}"
+                );
+                assert_ne!(name, "x-injected", "{p}");
+            }
+            assert!(
+                res.headers()
+                    .get_all("content-security-policy")
+                    .iter()
+                    .count()
+                    <= 1,
+                "{p}"
+            );
+        }
+    }
+
     #[test]
     fn html_gets_a_policy_and_no_store_other_files_get_nosniff() {
         let app = AppProtocol::new(

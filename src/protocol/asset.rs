@@ -181,3 +181,86 @@ fn error_response(status: StatusCode, text: &str) -> Response<Cow<'static, [u8]>
     );
     res
 }
+
+#[cfg(test)]
+// The test sets up the file system as the attacker would.
+#[allow(clippy::disallowed_methods)]
+mod tests {
+    use super::*;
+    use crate::config::PathScopeConfig;
+    use crate::scope::BaseDirs;
+
+    fn get(p: &AssetProtocol, path: &str, range: Option<&str>) -> Response<Cow<'static, [u8]>> {
+        let mut b = Request::builder().uri(format!("asset://localhost{path}"));
+        if let Some(r) = range {
+            b = b.header(http::header::RANGE, r);
+        }
+        p.respond(&b.body(Vec::new()).unwrap())
+    }
+
+    /// No served name, `Range` value or type can put a CR, LF or NUL into a
+    /// response header, or change the policy header.
+    #[test]
+    fn no_name_range_or_type_injects_a_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let names = [
+            "plain.txt",
+            "a\r\nX-Injected: 1.txt",
+            "b.txt\r\nContent-Security-Policy: script-src *",
+            "c\nd.html",
+        ];
+        for n in names {
+            std::fs::write(root.join(n), "0123456789").unwrap();
+        }
+        let scope = crate::scope::path::PathScope::compile(
+            "scope.asset",
+            &PathScopeConfig {
+                allow: vec![format!("{}/*", root.display())],
+                deny: vec![],
+            },
+            &BaseDirs::fixed(&root),
+        )
+        .unwrap();
+        let p = AssetProtocol::new(scope, 1 << 20);
+        for n in names {
+            let path = format!(
+                "{}/{}",
+                root.display(),
+                percent_encoding::utf8_percent_encode(n, percent_encoding::NON_ALPHANUMERIC)
+            );
+            for range in [
+                None,
+                Some("bytes=0-3"),
+                Some("bytes=2-"),
+                Some("bytes=0-1, 4-5"),
+                Some("bytes=99999999999999999999-"),
+                Some("bytes=-3"),
+                Some("pages=1-2"),
+            ] {
+                let res = get(&p, &path, range);
+                assert!(
+                    res.status().as_u16() < 500,
+                    "{n:?} {range:?}: {}",
+                    res.status()
+                );
+                for (name, value) in res.headers() {
+                    assert!(
+                        !value
+                            .as_bytes()
+                            .iter()
+                            .any(|b| matches!(b, b'\r' | b'\n' | 0)),
+                        "{n:?} {range:?}: {name}: {value:?}"
+                    );
+                    assert_ne!(name, "x-injected");
+                }
+                let policies: Vec<_> = res
+                    .headers()
+                    .get_all(http::header::CONTENT_SECURITY_POLICY)
+                    .iter()
+                    .collect();
+                assert_eq!(policies, [ASSET_CSP], "{n:?} {range:?}");
+            }
+        }
+    }
+}
