@@ -47,10 +47,17 @@ start() {
   env HOME="$x/home" XDG_DATA_HOME="$x/home/.local/share" XDG_CONFIG_HOME="$x/home/.config" \
     MOAT_PROBE_MARK="$x/mark" "$@" "$exe_" >"$x/log" 2>&1 &
   pid=$!
-  if ! timeout 60 xdotool search --sync --onlyvisible --name "^$title\$" >/dev/null; then
-    cat "$x/log" >&2
-    fail "no window titled \"$title\" within 60 s ($*)"
-  fi
+  # Polled, not --sync: xdotool gives up on an X error when a window it
+  # looks at goes away meanwhile (the GTK inspector's do).
+  tries=0
+  until xdotool search --onlyvisible --name "^$title\$" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 600 ]; then
+      cat "$x/log" >&2
+      fail "no window titled \"$title\" within 60 s ($*)"
+    fi
+    sleep 0.1
+  done
   sleep 2  # the page loads, the web process starts, modules load
 }
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }
@@ -85,7 +92,7 @@ PY
 # named after the program).
 other_windows() {
   for w in $(xdotool search --onlyvisible --name '.' 2>/dev/null); do
-    n=$(xdotool getwindowname "$w")
+    n=$(xdotool getwindowname "$w" 2>/dev/null) || continue
     [ "$n" = "$title" ] || printf '%s; ' "$n"
   done
 }

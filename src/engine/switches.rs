@@ -140,7 +140,7 @@ mod tests {
             let needle = format!("{name}\0");
             let read = libs
                 .iter()
-                .any(|lib| lib.windows(needle.len()).any(|w| w == needle.as_bytes()));
+                .any(|lib| memchr::memmem::find(lib, needle.as_bytes()).is_some());
             assert!(read, "{name} is in no installed library");
         }
     }
