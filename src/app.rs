@@ -50,6 +50,9 @@ pub(crate) struct Parts {
     pub(crate) opener: Option<PathBuf>,
     /// `Builder::setup`.
     pub(crate) setup: Option<Setup>,
+    /// The highest Landlock ABI to confine at: `u8::MAX` (whatever the
+    /// kernel offers), less in the test harness, which plays older kernels.
+    pub(crate) landlock_at_most: u8,
 }
 
 /// A handler for URLs a real click wants to open in a new window: the
@@ -65,6 +68,9 @@ pub(crate) struct App {
     pub(crate) permissions: Vec<Permission>,
     /// `dangerous.disableWebProcessSandbox`.
     pub(crate) sandbox_off: bool,
+    /// The kernel's confinement of command threads, started by the window
+    /// before its runtime.
+    pub(crate) confinement: crate::confine::Setup,
     /// Where WebKit keeps the page's storage and caches (`$APPDATA/.webkit`):
     /// the app's own, never another app's (WebKit's default is named after
     /// the executable), and what the web process sandbox may write. Hidden,
@@ -119,6 +125,12 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         .ok_or_else(|| Error::Platform("no data directory: set $HOME or $XDG_DATA_HOME".into()))?;
     let webkit_dir = data_dir.join(".webkit");
     let scopes = Scopes::compile(&config.scope, &dirs)?;
+    let confinement = crate::confine::Setup {
+        plan: crate::confine::plan(&config, &dirs, &scopes, &builtins),
+        minimum: config.confinement.minimum_landlock_abi,
+        disabled: config.dangerous.disable_kernel_confinement,
+        at_most: parts.landlock_at_most,
+    };
     let opener = parts
         .opener
         .or_else(|| find_opener(&dirs, builtins.contains(&Builtin::Open)));
@@ -158,6 +170,7 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         devtools,
         permissions: config.permissions,
         sandbox_off: config.dangerous.disable_web_process_sandbox,
+        confinement,
         webkit_dir,
         network,
         core,
@@ -474,6 +487,7 @@ mod tests {
             commands,
             opener: None,
             setup: None,
+            landlock_at_most: u8::MAX,
         }
     }
 

@@ -55,10 +55,33 @@ pub struct Config {
     /// What the built-in modules may touch. Empty: nothing.
     #[serde(default)]
     pub(crate) scope: ScopeConfig,
+    /// The kernel's confinement of the threads that run commands
+    /// (Landlock).
+    #[serde(default)]
+    pub(crate) confinement: ConfinementConfig,
     /// Protections turned off. Each one logs a warning at startup and is a
     /// finding of `moat-demo audit`.
     #[serde(default)]
     pub(crate) dangerous: Dangerous,
+}
+
+/// How the kernel confines the threads that run commands (the built-ins
+/// and the app's own) and every program they start: Landlock rules derived
+/// from the scopes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct ConfinementConfig {
+    /// The lowest Landlock ABI the app runs with; on a kernel below it the
+    /// app does not start. `0` (default): whatever the kernel offers, with
+    /// the level reached logged.
+    #[serde(default)]
+    pub(crate) minimum_landlock_abi: u8,
+    /// TCP ports the app's own commands connect to, beyond those the
+    /// `scope.http` patterns name (Landlock ABI 4 and up confines TCP
+    /// `connect` to these).
+    #[serde(default)]
+    pub(crate) tcp_connect_ports: Vec<u16>,
 }
 
 /// A web permission an app may grant its pages.
@@ -95,6 +118,11 @@ pub(crate) struct Dangerous {
     /// For a machine where user namespaces cannot be allowed.
     #[serde(default)]
     pub(crate) disable_web_process_sandbox: bool,
+    /// Run commands and their programs without the kernel's confinement
+    /// (Landlock): a bug in a scope check or in a command then reaches
+    /// everything the user can.
+    #[serde(default)]
+    pub(crate) disable_kernel_confinement: bool,
 }
 
 /// Initial window size in logical pixels.
@@ -308,6 +336,12 @@ pub(crate) struct ShellEntryConfig {
     /// `$APPDATA/…`) is expanded; any other is taken literally.
     #[serde(default)]
     pub(crate) env: std::collections::BTreeMap<String, String>,
+    /// Programs this entry's program runs in turn (a shell script's
+    /// `sleep`), as `cmd` names them. The kernel lets the command threads
+    /// and their programs execute only the entries' programs and these
+    /// (`confinement`); each is found once, at startup.
+    #[serde(default)]
+    pub(crate) runs: Vec<String>,
 }
 
 /// The arguments a shell entry takes.

@@ -69,6 +69,14 @@ pub enum Error {
         /// How to fix it.
         fix: String,
     },
+    /// The kernel's confinement of command threads cannot be applied, or
+    /// reaches less than `confinement.minimumLandlockAbi`.
+    Confinement {
+        /// What happened.
+        cause: String,
+        /// The minimum the app asks for.
+        minimum: u8,
+    },
     /// Command-line arguments were not understood.
     Args(String),
     /// The window, webview or runtime could not be created.
@@ -119,6 +127,10 @@ impl std::fmt::Display for Error {
             Error::Sandbox { cause, fix } => write!(
                 f,
                 "the web content process sandbox cannot start: {cause}. Fix: {fix}. Moat does not run a page without it (dangerous.disableWebProcessSandbox turns it off, and is audited)"
+            ),
+            Error::Confinement { cause, minimum } => write!(
+                f,
+                "the kernel's confinement of commands cannot start as the app requires (confinement.minimumLandlockAbi = {minimum}): {cause}. Fix: run on Linux 5.13 or newer with Landlock enabled (lsm= on the kernel command line includes landlock), or lower the minimum"
             ),
             Error::Args(m) => write!(f, "arguments: {m}"),
             Error::Platform(m) => write!(f, "platform: {m}"),

@@ -63,6 +63,7 @@ mod app;
 pub mod audit;
 mod cli;
 mod config;
+mod confine;
 mod csp;
 mod engine;
 mod error;
@@ -234,6 +235,7 @@ impl Builder {
             opener: None,
             setup: self.setup,
             config: self.config,
+            landlock_at_most: u8::MAX,
         };
         let (parts, options) = for_run(parts)?;
         let dirs = scope::BaseDirs::for_app(&parts.config.identifier);

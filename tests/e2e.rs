@@ -807,12 +807,34 @@ fn rust_pushes_events_and_channel_messages_to_the_page() {
 #[test]
 fn spawned_programs_stream_obey_the_scope_and_end_with_their_page() {
     let xdg = tempfile::tempdir().unwrap();
-    let out = run_with_config(
-        "spawn.js",
-        xdg.path(),
-        r##"{"identifier": "dev.moat.spawn", "title": "spawn", "isolation": {"hooks": ["validate.js"]}, "allowlist": {"commands": [], "shell": {"spawn": true}}, "scope": {"shell": [{"name": "seq", "cmd": "seq", "args": [{"validator": "[0-9]+"}]}, {"name": "both", "cmd": "sh", "args": ["-c", "echo to stdout; echo to stderr >&2; exit 3"]}, {"name": "cat", "cmd": "cat", "args": false}, {"name": "sleep", "cmd": "sleep", "args": [{"validator": "[0-9]+"}]}, {"name": "pgrep", "cmd": "pgrep", "args": ["-f", "sleep 3017$"]}]}, "limits": {"maxMessageBytes": 1048576, "callTimeoutMs": 10000}}"##,
-        &[],
-    );
+    let file = xdg.path().join("moat.json");
+    std::fs::write(&file, r##"{"identifier": "dev.moat.spawn", "title": "spawn", "isolation": {"hooks": ["validate.js"]}, "allowlist": {"commands": [], "shell": {"spawn": true}}, "scope": {"shell": [{"name": "seq", "cmd": "seq", "args": [{"validator": "[0-9]+"}]}, {"name": "both", "cmd": "sh", "args": ["-c", "echo to stdout; echo to stderr >&2; exit 3"]}, {"name": "cat", "cmd": "cat", "args": false}, {"name": "sleep", "cmd": "sleep", "args": [{"validator": "[0-9]+"}]}]}, "limits": {"maxMessageBytes": 1048576, "callTimeoutMs": 10000}}"##).unwrap();
+    let running = |pattern: &str| {
+        Command::new("pgrep")
+            .args(["-f", pattern])
+            .output()
+            .expect("pgrep")
+            .status
+            .success()
+    };
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, "spawn.js", xdg.path(), 60);
+    cmd.args(["--harness-config", file.to_str().unwrap()]);
+    let (mut before_reload, mut after_reload) = (None, None);
+    let out = run_watching(cmd, |name, _| match name {
+        "spawn: a program is running when the page reloads" => {
+            before_reload = Some(running("sleep 3017$"))
+        }
+        "spawn: the next page load started" => {
+            // Ended with its page load (checked every 50 ms, up to 3 s).
+            let gone = (0..60).any(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                !running("sleep 3017$")
+            });
+            after_reload = Some(gone);
+        }
+        _ => {}
+    });
     out.assert_passed(&[
         "spawn: stdout arrives complete and in order",
         "spawn: in several messages, as it comes",
@@ -832,9 +854,19 @@ fn spawned_programs_stream_obey_the_scope_and_end_with_their_page() {
         "spawn: arguments to an entry that takes none is scope_denied",
         "spawn: arguments to an entry that takes none never starts",
         "spawn: a program is running when the page reloads",
-        "spawn: a reload ended the program the page before started",
+        "spawn: the next page load started",
         "spawn: a program is running when the app exits",
     ]);
+    assert_eq!(
+        before_reload,
+        Some(true),
+        "sleep 3017 was not running before the reload"
+    );
+    assert_eq!(
+        after_reload,
+        Some(true),
+        "sleep 3017 outlived its page load"
+    );
     // The program started by the last page load ended with the app.
     let left = Command::new("pgrep")
         .args(["-f", "sleep 3018$"])
@@ -1926,6 +1958,9 @@ fn programs_run_with_no_more_than_their_entry_names() {
         "identifier": "dev.moat.programs",
         "title": "programs",
         "isolation": { "hooks": ["validate.js"] },
+        // The user-space layer alone: with the kernel's confinement on, the
+        // tool could not plant its impostor in the first place.
+        "dangerous": { "disableKernelConfinement": true },
         "allowlist": { "shell": { "execute": true, "spawn": true } },
         "scope": { "shell": [
             { "name": "tool", "cmd": "tool" },

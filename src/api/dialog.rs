@@ -12,7 +12,6 @@
 //! stack dialogs. The window (GTK) or the test harness supplies it
 //! ([`Chooser`]).
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -76,15 +75,16 @@ impl Dialogs {
         let _ = self.chooser.set(chooser);
     }
 
-    /// `scope` with the grants of the page load `epoch` added (and those of
-    /// other page loads forgotten).
-    pub(crate) fn scope_for<'a>(&self, scope: &'a PathScope, epoch: u64) -> Cow<'a, PathScope> {
+    /// The grants of the page load `epoch` as a scope of their own, with
+    /// `scope`'s deny patterns (deny still wins); `None` without grants.
+    /// Those of other page loads are forgotten.
+    pub(crate) fn granted(&self, scope: &PathScope, epoch: u64) -> Option<PathScope> {
         let mut grants = self.grants.lock().unwrap_or_else(|p| p.into_inner());
         grants.retain(|(e, _, _)| *e == epoch);
         if grants.is_empty() {
-            return Cow::Borrowed(scope);
+            return None;
         }
-        Cow::Owned(scope.with_allowed(grants.iter().map(|(_, p, _)| p.clone())))
+        Some(scope.allowing_only(grants.iter().map(|(_, p, _)| p.clone())))
     }
 
     fn grant(&self, epoch: u64, path: PathBuf, tree: bool) {
@@ -264,11 +264,15 @@ mod tests {
     #[test]
     fn a_grant_is_literal_for_its_page_load_only_and_deny_wins() {
         let d = Dialogs::default();
-        let base = scope(&[], &["/home/u/private/**"]);
         d.grant(1, "/home/u/a*.txt".into(), false);
         d.grant(1, "/home/u/docs".into(), true);
         d.grant(1, "/home/u/private/x.txt".into(), false);
-        let s = d.scope_for(&base, 1);
+        let base = scope(&["/home/u/configured/**"], &["/home/u/private/**"]);
+        let s = d.granted(&base, 1).unwrap();
+        assert!(
+            !s.allows(Path::new("/home/u/configured/a.txt")),
+            "the grants alone, not the configured scope"
+        );
         assert!(s.allows(Path::new("/home/u/a*.txt")));
         assert!(!s.allows(Path::new("/home/u/ab.txt")), "the * is literal");
         assert!(s.allows(Path::new("/home/u/docs/report.txt")));
@@ -278,12 +282,9 @@ mod tests {
         );
         assert!(!s.allows(Path::new("/home/u/secret.txt")), "not the parent");
         assert!(!s.allows(Path::new("/home/u/private/x.txt")), "deny wins");
-        // The next page load has none.
-        assert!(!d.scope_for(&base, 2).allows(Path::new("/home/u/a*.txt")));
-        assert!(
-            !d.scope_for(&base, 1).allows(Path::new("/home/u/a*.txt")),
-            "forgotten"
-        );
+        // The next page load has none, and the earlier one's are forgotten.
+        assert!(d.granted(&base, 2).is_none());
+        assert!(d.granted(&base, 1).is_none(), "forgotten");
     }
 
     #[test]

@@ -14,6 +14,7 @@ use super::{Api, Builtin};
 use crate::ipc::bytes::Bytes;
 use crate::ipc::command::Commands;
 use crate::scope::error::ScopeError;
+use crate::scope::path::PathScope;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -54,41 +55,48 @@ pub(super) fn commands(api: &Arc<Api>) -> Commands {
     let (e, f) = (Arc::clone(api), Arc::clone(api));
     Commands::new()
         .builtin(Builtin::ReadTextFile.name(), move |x: PathArg, ctx| {
-            read_text_file(&a, ctx.epoch(), &x.path)
+            a.in_fs_scope(ctx.epoch(), move |api, scope| {
+                read_text_file(api, scope, &x.path)
+            })
         })
         .builtin(Builtin::WriteTextFile.name(), move |x: WriteArgs, ctx| {
-            write_file(
-                &b,
-                ctx.epoch(),
-                &x.path,
-                x.contents.as_bytes(),
-                Builtin::WriteTextFile,
-            )
+            b.in_fs_scope(ctx.epoch(), move |_, scope| {
+                write_file(
+                    scope,
+                    &x.path,
+                    x.contents.as_bytes(),
+                    Builtin::WriteTextFile,
+                )
+            })
         })
         .builtin(Builtin::ReadFile.name(), move |x: PathArg, ctx| {
-            read_file(&e, ctx.epoch(), &x.path).map(Bytes)
+            e.in_fs_scope(ctx.epoch(), move |api, scope| {
+                read_file(api, scope, &x.path).map(Bytes)
+            })
         })
         .builtin(Builtin::WriteFile.name(), move |x: WriteBytesArgs, ctx| {
-            write_file(&f, ctx.epoch(), &x.path, &x.contents, Builtin::WriteFile)
+            f.in_fs_scope(ctx.epoch(), move |_, scope| {
+                write_file(scope, &x.path, &x.contents, Builtin::WriteFile)
+            })
         })
         .builtin(Builtin::ReadDir.name(), move |x: PathArg, ctx| {
-            read_dir(&c, ctx.epoch(), &x.path)
+            c.in_fs_scope(ctx.epoch(), move |_, scope| read_dir(scope, &x.path))
         })
         .builtin(Builtin::RemoveFile.name(), move |x: PathArg, ctx| {
-            remove_file(&d, ctx.epoch(), &x.path)
+            d.in_fs_scope(ctx.epoch(), move |_, scope| remove_file(scope, &x.path))
         })
 }
 
-fn read_text_file(api: &Api, epoch: u64, requested: &str) -> Result<String, ScopeError> {
-    String::from_utf8(read_file(api, epoch, requested)?).map_err(|_| ScopeError::PathInvalid {
+fn read_text_file(api: &Api, scope: &PathScope, requested: &str) -> Result<String, ScopeError> {
+    String::from_utf8(read_file(api, scope, requested)?).map_err(|_| ScopeError::PathInvalid {
         requested: requested.to_owned(),
         reason: "is not UTF-8 text (fs.readFile reads bytes)".into(),
     })
 }
 
 /// The file's bytes, up to `limits.maxMessageBytes`.
-fn read_file(api: &Api, epoch: u64, requested: &str) -> Result<Vec<u8>, ScopeError> {
-    let (file, real) = api.fs_scope(epoch).open_file(requested)?;
+fn read_file(api: &Api, scope: &PathScope, requested: &str) -> Result<Vec<u8>, ScopeError> {
+    let (file, real) = scope.open_file(requested)?;
     let mut buf = Vec::new();
     file.take(api.max_bytes as u64 + 1)
         .read_to_end(&mut buf)
@@ -108,13 +116,12 @@ fn read_file(api: &Api, epoch: u64, requested: &str) -> Result<Vec<u8>, ScopeErr
 
 /// Writes `contents` atomically; `function` names the call in the log.
 fn write_file(
-    api: &Api,
-    epoch: u64,
+    scope: &PathScope,
     requested: &str,
     contents: &[u8],
     function: Builtin,
 ) -> Result<usize, ScopeError> {
-    let entry = api.fs_scope(epoch).open_entry(requested)?;
+    let entry = scope.open_entry(requested)?;
     let io = |e: std::io::Error| ScopeError::io(requested, e);
     let mut tmp = tempfile::Builder::new()
         .prefix(".moat-write-")
@@ -127,8 +134,7 @@ fn write_file(
     Ok(contents.len())
 }
 
-fn read_dir(api: &Api, epoch: u64, requested: &str) -> Result<Vec<Entry>, ScopeError> {
-    let scope = api.fs_scope(epoch);
+fn read_dir(scope: &PathScope, requested: &str) -> Result<Vec<Entry>, ScopeError> {
     let dir = scope.open_dir(requested)?;
     let io = |e: std::io::Error| ScopeError::io(requested, e);
     let mut out = Vec::new();
@@ -159,8 +165,8 @@ fn read_dir(api: &Api, epoch: u64, requested: &str) -> Result<Vec<Entry>, ScopeE
     Ok(out)
 }
 
-fn remove_file(api: &Api, epoch: u64, requested: &str) -> Result<(), ScopeError> {
-    let entry = api.fs_scope(epoch).open_entry(requested)?;
+fn remove_file(scope: &PathScope, requested: &str) -> Result<(), ScopeError> {
+    let entry = scope.open_entry(requested)?;
     std::fs::remove_file(entry.via_fd()).map_err(|e| ScopeError::io(requested, e))?;
     tracing::info!(path = %entry.real.display(), "fs.remove_file");
     Ok(())
@@ -171,7 +177,12 @@ mod tests {
     use super::*;
 
     fn write_text_file(api: &Api, path: &str, contents: &str) -> Result<usize, ScopeError> {
-        write_file(api, 0, path, contents.as_bytes(), Builtin::WriteTextFile)
+        write_file(
+            &api.scopes.fs,
+            path,
+            contents.as_bytes(),
+            Builtin::WriteTextFile,
+        )
     }
     use crate::config::{PathScopeConfig, ScopeConfig};
     use crate::scope::{BaseDirs, Scopes};
@@ -195,6 +206,7 @@ mod tests {
             execute_rate: None,
             #[cfg(feature = "api-dialog")]
             dialogs: crate::api::dialog::Dialogs::default(),
+            broker: crate::confine::broker::Broker::start(),
         }
     }
 
@@ -224,7 +236,10 @@ mod tests {
             13
         );
         assert_eq!(write_text_file(&api, "$APPDATA/a.txt", "short").unwrap(), 5);
-        assert_eq!(read_text_file(&api, 0, "$APPDATA/a.txt").unwrap(), "short");
+        assert_eq!(
+            read_text_file(&api, &api.scopes.fs, "$APPDATA/a.txt").unwrap(),
+            "short"
+        );
         assert!(temp_files(&appdata).is_empty());
     }
 
@@ -311,7 +326,7 @@ mod tests {
             ("$APPDATA/big", "larger than limits.maxMessageBytes"),
             ("$APPDATA/bin", "is not UTF-8 text"),
         ] {
-            match read_text_file(&api, 0, p) {
+            match read_text_file(&api, &api.scopes.fs, p) {
                 Err(ScopeError::PathInvalid { reason, .. }) => {
                     assert!(reason.contains(want), "{reason}")
                 }
@@ -326,14 +341,14 @@ mod tests {
         std::fs::write(appdata.join("a.txt"), "").unwrap();
         std::fs::write(appdata.join(".env"), "").unwrap();
         std::fs::write(appdata.join("secret/k"), "").unwrap();
-        let names: Vec<String> = read_dir(&api, 0, "$APPDATA")
+        let names: Vec<String> = read_dir(&api.scopes.fs, "$APPDATA")
             .unwrap()
             .into_iter()
             .map(|e| e.name)
             .collect();
         assert_eq!(names, ["a.txt"]);
         assert!(matches!(
-            read_dir(&api, 0, "$APPDATA/secret"),
+            read_dir(&api.scopes.fs, "$APPDATA/secret"),
             Err(ScopeError::PathDenied { .. })
         ));
     }
@@ -344,11 +359,11 @@ mod tests {
         let outside = appdata.join("../outside.txt");
         std::fs::write(&outside, "keep").unwrap();
         std::os::unix::fs::symlink(&outside, appdata.join("link")).unwrap();
-        remove_file(&api, 0, "$APPDATA/link").unwrap();
+        remove_file(&api.scopes.fs, "$APPDATA/link").unwrap();
         assert!(!appdata.join("link").exists());
         assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
         assert!(matches!(
-            remove_file(&api, 0, "$APPDATA/secret/k"),
+            remove_file(&api.scopes.fs, "$APPDATA/secret/k"),
             Err(ScopeError::PathDenied { .. })
         ));
     }

@@ -51,6 +51,9 @@ pub(crate) struct Api {
     /// The file chooser and what it granted.
     #[cfg(feature = "api-dialog")]
     pub(crate) dialogs: dialog::Dialogs,
+    /// The unconfined thread for the grants and the opener
+    /// (`confine::broker`).
+    pub(crate) broker: crate::confine::broker::Broker,
 }
 
 impl Api {
@@ -67,20 +70,39 @@ impl Api {
             execute_rate: limits.max_executes_per_minute.map(per_minute),
             #[cfg(feature = "api-dialog")]
             dialogs: dialog::Dialogs::default(),
+            broker: crate::confine::broker::Broker::start(),
         }
     }
 
-    /// `scope.fs` as the page load `epoch` may use it: with what the user
-    /// picked in a file chooser for that page load.
+    /// Runs the fs operation `op` where the request belongs: under
+    /// `scope.fs` on this (confined) thread; when that refuses the path and
+    /// the page load `epoch` holds grants (what the user picked in a file
+    /// chooser), under the grants alone (and `scope.fs`'s deny patterns) on
+    /// the broker, which the kernel does not confine (`confine::broker`).
     #[cfg_attr(not(feature = "api-fs"), allow(dead_code))]
-    pub(crate) fn fs_scope(
-        &self,
+    pub(crate) fn in_fs_scope<R, F>(
+        self: &Arc<Self>,
         _epoch: u64,
-    ) -> std::borrow::Cow<'_, crate::scope::path::PathScope> {
+        op: F,
+    ) -> Result<R, crate::scope::error::ScopeError>
+    where
+        R: Send + 'static,
+        F: Fn(&Api, &crate::scope::path::PathScope) -> Result<R, crate::scope::error::ScopeError>
+            + Send
+            + 'static,
+    {
+        let configured = op(self, &self.scopes.fs);
         #[cfg(feature = "api-dialog")]
-        return self.dialogs.scope_for(&self.scopes.fs, _epoch);
-        #[cfg(not(feature = "api-dialog"))]
-        std::borrow::Cow::Borrowed(&self.scopes.fs)
+        if let Err(crate::scope::error::ScopeError::PathDenied { .. }) = &configured {
+            if let Some(granted) = self.dialogs.granted(&self.scopes.fs, _epoch) {
+                let api = Arc::clone(self);
+                return self
+                    .broker
+                    .run(move || op(&api, &granted))
+                    .unwrap_or(configured);
+            }
+        }
+        configured
     }
 
     /// Takes one of `function`'s tokens, or refuses with `rate_limited`.

@@ -162,19 +162,38 @@ pub(crate) fn open(api: &Api, raw: &str) -> Result<(), ScopeError> {
         });
     };
     let name = opener.display().to_string();
-    // The canonical URL, as one argv entry. It starts with its scheme, so
-    // the opener cannot take it for an option. The opener (found at
-    // startup) keeps the app's environment: it needs the session's display
-    // and bus to reach the user's browser or mail client.
-    let mut child = std::process::Command::new(opener)
-        .arg(url.as_str())
+    let (opener, arg) = (opener.clone(), url.as_str().to_owned());
+    // Started by the broker: the opener runs the user's browser or mail
+    // client, which must not inherit the confinement of command threads
+    // (`confine::broker`).
+    let started = api
+        .broker
+        .run(move || start_opener(&opener, &arg))
+        .unwrap_or_else(|_| Err(std::io::Error::other("the broker thread is gone")));
+    started.map_err(|error| ScopeError::Spawn { name, error })?;
+    tracing::info!(url = %url, "shell.open");
+    Ok(())
+}
+
+/// Starts `opener` with the canonical URL `url` as one argv entry (it
+/// starts with its scheme, so the opener cannot take it for an option),
+/// and reaps it without holding the call. The opener keeps the app's
+/// environment, as the user's session gave it (what Moat set for WebKit
+/// undone): it needs the session's display and bus.
+fn start_opener(opener: &std::path::Path, url: &str) -> std::io::Result<()> {
+    let mut command = std::process::Command::new(opener);
+    command
+        .arg(url)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|error| ScopeError::Spawn { name, error })?;
-    tracing::info!(url = %url, "shell.open");
-    // Reap it without holding the call.
+        .stderr(Stdio::null());
+    for (k, v) in crate::engine::sandbox::session_env() {
+        match v {
+            Some(v) => command.env(k, v),
+            None => command.env_remove(k),
+        };
+    }
+    let mut child = command.spawn()?;
     std::thread::spawn(move || child.wait());
     Ok(())
 }
@@ -207,6 +226,7 @@ mod tests {
             )),
             #[cfg(feature = "api-dialog")]
             dialogs: crate::api::dialog::Dialogs::default(),
+            broker: crate::confine::broker::Broker::start(),
         }
     }
 

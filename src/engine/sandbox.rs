@@ -83,9 +83,26 @@ pub(crate) fn prepare(disabled: bool, cache_dir: &Path) -> Result<(), Error> {
         cause: format!("{} cannot be created: {e}", cache_dir.display()),
         fix: "make the app's data directory writable".into(),
     })?;
+    let _ = SESSION_ENV.set(vec![
+        ("XDG_CACHE_HOME", std::env::var_os("XDG_CACHE_HOME")),
+        (FORCE, std::env::var_os(FORCE)),
+    ]);
     std::env::set_var("XDG_CACHE_HOME", cache_dir);
     std::env::set_var(FORCE, "1");
     Ok(())
+}
+
+/// The variables [`prepare`] set for WebKit, with the values the session
+/// gave them (`None`: unset).
+static SESSION_ENV: std::sync::OnceLock<Vec<(&'static str, Option<std::ffi::OsString>)>> =
+    std::sync::OnceLock::new();
+
+#[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
+/// What a program that is the user's, not WebKit's (the system's opener),
+/// gets back of the session's environment: each variable [`prepare`]
+/// changed, with its value before (`None`: remove it).
+pub(crate) fn session_env() -> &'static [(&'static str, Option<std::ffi::OsString>)] {
+    SESSION_ENV.get().map_or(&[], Vec::as_slice)
 }
 
 /// Whether bubblewrap and the D-Bus proxy are there and bubblewrap can

@@ -11,16 +11,14 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use tracing::{field::Empty, Instrument};
 
 use super::call::{error_body, Call};
-use super::command::{join_error, panic_message, CallContext, Commands};
+use super::command::{join_error, CallContext, Commands};
 use super::error::{Busy, CallError};
 use super::pending::Full;
 use crate::isolation::envelope::Envelope;
@@ -271,40 +269,6 @@ fn spawn_supervised(
     });
 }
 
-/// Like [`dispatch`], but polls the call once on the calling (GTK) thread
-/// first, inside the runtime's context: a call whose handler finishes without
-/// waiting (most small async commands) is answered with no thread hop at all.
-/// Each hop costs tens of microseconds here (see `docs/webkitgtk.md`).
-/// A call that is not finished after that poll — a sync handler on the
-/// blocking pool, an async one that awaits — moves to a tokio worker.
-///
-/// Only for small envelopes: opening one here costs microseconds. A panic in
-/// that first poll is caught and reported as `handler_failed`.
-pub(crate) fn dispatch_here_first(
-    core: &Arc<Core>,
-    rt: &tokio::runtime::Handle,
-    body: Vec<u8>,
-    routing_id: Option<u64>,
-    deliver: impl FnOnce(Vec<u8>) + Send + 'static,
-) {
-    let _in_runtime = rt.enter();
-    let (fut, span, started, meta) = start(core, body, routing_id);
-    let deliver = reply_to(core, deliver, meta);
-    let mut fut = Box::pin(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    match panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
-        Ok(Poll::Ready(result)) => deliver(finish(&span, started, result)),
-        // Polled again by tokio with a real waker; every future in `process`
-        // re-registers its waker on each poll, so the no-op one is dropped.
-        Ok(Poll::Pending) => spawn_supervised(rt, fut, span, started, deliver),
-        Err(payload) => {
-            let e =
-                CallError::HandlerFailed(format!("handler panicked: {}", panic_message(&*payload)));
-            deliver(finish(&span, started, Err(e)));
-        }
-    }
-}
-
 /// A call refused before it reached [`dispatch`] (by a transport's origin
 /// check): logged like any other call, and its error body returned.
 pub(crate) fn refuse(e: CallError) -> Vec<u8> {
@@ -428,8 +392,8 @@ pub(crate) mod tests {
             .worker_threads(1)
             .build()
             .unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        dispatch_here_first(core, rt.handle(), body, routing, move |b| {
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        dispatch(core, rt.handle(), body, routing, move |b| {
             tx.send(b).unwrap();
         });
         let body = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();

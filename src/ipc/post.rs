@@ -2,15 +2,18 @@
 //! straight to the core through a WebKit script message handler, as text
 //! `moat1:<call id>:<base64 envelope>`. Two handlers take the same text:
 //! - `window.webkit.messageHandlers.moat` (Linux, [`super::script_message_linux`]),
-//!   whose `postMessage` returns a promise: calls that finish while the
-//!   message is handled are answered in it as `[[<id>,<reply body>],…]`, and
-//!   the frame passes them to the bridge;
+//!   whose `postMessage` returns a promise, answered (later, on the GTK
+//!   thread) with the replies of the message's calls that have finished
+//!   by then, as `[[<id>,<reply body>],…]`; the frame passes them to the
+//!   bridge ([`Collector`]);
 //! - `window.webkit.messageHandlers.ipc` (wry's, `window.ipc` in the main
 //!   frame), with no reply of its own.
 //!
-//! Every other reply (a call still running, or replies over
-//! [`INLINE_REPLY_MAX`]) is evaluated in the main frame as
-//! `window.__moatReply(<call id>, <body>)`.
+//! Every other reply (a call that finished after the answer, or replies
+//! over [`INLINE_REPLY_MAX`]) is evaluated in the main frame as
+//! `window.__moatReply(<call id>, <body>)`. The calls themselves run on
+//! the runtime's threads, which the kernel confines (`confine`), never on
+//! the GTK thread.
 //!
 //! Why: in WebKitGTK a `MessagePort` hop costs ~125 µs and a custom-protocol
 //! `fetch` ~400 µs, while this path is the one plain wry apps use (see
@@ -31,7 +34,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 
-use super::core::{dispatch_here_first, refuse, Core};
+use super::core::{dispatch, refuse, Core};
 use super::error::CallError;
 use super::limits::INLINE_REPLY_MAX;
 use super::reply::ReplySink;
@@ -97,86 +100,160 @@ fn entry(rest: &str, max_envelope: usize) -> Posted {
     }
 }
 
-/// What one posted message came to.
-#[derive(Default)]
-pub(crate) struct Handled {
-    /// The page load the message came from.
+/// The replies to one posted message's calls, for the message's own
+/// answer (the promise a script message *with reply* returns).
+///
+/// Calls run on the runtime's (confined) threads, never on the GTK thread
+/// that received the message (`confine`). While the collector is open, a
+/// finished call's reply is kept for the answer, and the first one asks
+/// the GTK thread to answer ([`Collector::close`] there); once it is
+/// closed, replies go through the sink as scripts. Each call's reply goes
+/// exactly one of the two ways.
+pub(crate) struct Collector {
+    state: Mutex<Collecting>,
+    sink: Arc<ReplySink>,
+    /// The page load the message came from: its replies are for it only.
     pub(crate) epoch: u64,
-    /// Replies to calls that finished while the message was handled, in the
-    /// order they finished. Calls still running reply later through the sink.
-    pub(crate) finished: Vec<(u64, Vec<u8>)>,
+    /// Called (from any thread) when the first reply arrives while open.
+    ready: Box<dyn Fn() + Send + Sync>,
+}
+
+struct Collecting {
+    open: bool,
+    finished: Vec<(u64, Vec<u8>)>,
+    /// `ready` has been called.
+    told: bool,
+}
+
+impl Collector {
+    fn new(sink: &Arc<ReplySink>, epoch: u64, ready: Box<dyn Fn() + Send + Sync>) -> Self {
+        Self {
+            state: Mutex::new(Collecting {
+                open: true,
+                finished: Vec::new(),
+                told: false,
+            }),
+            sink: Arc::clone(sink),
+            epoch,
+            ready,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Collecting> {
+        // Plain field updates: a poisoned lock is consistent.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A call's reply: kept for the answer while open, else to the sink.
+    fn deliver(&self, id: u64, body: Vec<u8>) {
+        let mut s = self.lock();
+        if !s.open {
+            drop(s);
+            self.sink.reply(self.epoch, id, body);
+            return;
+        }
+        s.finished.push((id, body));
+        let tell = !std::mem::replace(&mut s.told, true);
+        drop(s);
+        if tell {
+            (self.ready)();
+        }
+    }
+
+    /// Closes the collector and returns what it kept, as the answer's text
+    /// `[[<id>,<body>],…]` (each body is JSON); replies over
+    /// [`INLINE_REPLY_MAX`] in all go to the sink instead and the answer is
+    /// `[]`. Later replies go to the sink.
+    pub(crate) fn close(&self) -> String {
+        let finished = {
+            let mut s = self.lock();
+            s.open = false;
+            std::mem::take(&mut s.finished)
+        };
+        match answer_text(&finished) {
+            Some(text) => text,
+            None => {
+                for (id, body) in finished {
+                    self.sink.reply(self.epoch, id, body);
+                }
+                "[]".to_owned()
+            }
+        }
+    }
+}
+
+impl Collector {
+    /// Closes the collector for a transport with no answer of its own:
+    /// what it kept, and everything later, goes through the sink.
+    pub(crate) fn close_to_sink(&self) {
+        let finished = {
+            let mut s = self.lock();
+            s.open = false;
+            std::mem::take(&mut s.finished)
+        };
+        for (id, body) in finished {
+            self.sink.reply(self.epoch, id, body);
+        }
+    }
+}
+
+/// `[[<id>,<body>],…]`, or `None` over [`INLINE_REPLY_MAX`].
+fn answer_text(finished: &[(u64, Vec<u8>)]) -> Option<String> {
+    let len: usize = finished.iter().map(|(_, b)| b.len() + 24).sum();
+    if len > INLINE_REPLY_MAX {
+        return None;
+    }
+    let mut out = Vec::with_capacity(len + 2);
+    out.push(b'[');
+    for (i, (id, body)) in finished.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        out.extend_from_slice(id.to_string().as_bytes());
+        out.push(b',');
+        out.extend_from_slice(body);
+        out.push(b']');
+    }
+    out.push(b']');
+    // Reply bodies are serde_json output, so UTF-8: no second copy.
+    Some(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
+}
+
+/// What one posted message came to.
+pub(crate) struct Handled {
+    /// Where its calls' replies go.
+    pub(crate) collector: Arc<Collector>,
+    /// Calls started (their replies come later).
+    pub(crate) started: usize,
     /// Some part was not in the transport format (and was logged).
     pub(crate) unrecognised: bool,
 }
 
-impl Handled {
-    /// The finished replies as `[[<id>,<body>],…]` (each body is JSON), or
-    /// `None` when they are over [`INLINE_REPLY_MAX`] in all.
-    pub(crate) fn reply_text(&self) -> Option<String> {
-        let len: usize = self.finished.iter().map(|(_, b)| b.len() + 24).sum();
-        if len > INLINE_REPLY_MAX {
-            return None;
-        }
-        let mut out = Vec::with_capacity(len + 2);
-        out.push(b'[');
-        for (i, (id, body)) in self.finished.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'[');
-            out.extend_from_slice(id.to_string().as_bytes());
-            out.push(b',');
-            out.extend_from_slice(body);
-            out.push(b']');
-        }
-        out.push(b']');
-        // Reply bodies are serde_json output, so UTF-8: no second copy.
-        Some(
-            String::from_utf8(out)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-        )
-    }
-
-    /// Sends every finished reply through `sink` instead.
-    pub(crate) fn send_to(self, sink: &ReplySink) {
-        for (id, body) in self.finished {
-            sink.reply(self.epoch, id, body);
-        }
-    }
-}
-
-/// Handles one posted message on the GTK thread, without blocking. Calls
-/// that finish before it returns are in [`Handled::finished`]; the rest reply
-/// through `sink` when they finish (exactly one of the two, per call).
+/// Handles one posted message on the GTK thread, without blocking: each
+/// envelope goes to the runtime (opened, checked and run there), each
+/// refused entry is answered at once. `ready` is called, from whichever
+/// thread, when the first reply is kept; the caller then answers with
+/// [`Collector::close`] on the GTK thread.
 pub(crate) fn handle(
     core: &Arc<Core>,
     rt: &tokio::runtime::Handle,
     sink: &Arc<ReplySink>,
     url: &str,
     text: &str,
+    ready: impl Fn() + Send + Sync + 'static,
 ) -> Handled {
-    // `Some` while this function runs; taken at the end, after which a call
-    // finishing on a tokio thread goes to the sink.
-    let collecting = Arc::new(Mutex::new(Some(Vec::new())));
     let mut unrecognised = false;
+    let mut started = 0;
     // Every entry of one message comes from the same page, the one shown
     // now: its replies are for this page load only.
     let from_app = crate::origin::is_app_page(url);
-    let epoch = core.session.epoch();
+    let collector = Arc::new(Collector::new(sink, core.session.epoch(), Box::new(ready)));
     for posted in parse(text, core.max_envelope_bytes) {
-        let deliver = {
-            let (collecting, sink) = (Arc::clone(&collecting), Arc::clone(sink));
-            move |id: u64, body: Vec<u8>| {
-                let mut c = collecting.lock().unwrap_or_else(|p| p.into_inner());
-                match c.as_mut() {
-                    Some(done) => done.push((id, body)),
-                    None => {
-                        drop(c);
-                        sink.reply(epoch, id, body);
-                    }
-                }
-            }
-        };
+        let c = Arc::clone(&collector);
         match posted {
             Posted::Unrecognised => {
                 super::refusals::refuse(
@@ -185,24 +262,22 @@ pub(crate) fn handle(
                 );
                 unrecognised = true;
             }
-            Posted::Malformed { id, why } => deliver(id, refuse(CallError::NotAnEnvelope(why))),
+            Posted::Malformed { id, why } => c.deliver(id, refuse(CallError::NotAnEnvelope(why))),
             Posted::Envelope { id, .. } if !from_app => {
                 let origin = Some(url.to_owned());
-                deliver(id, refuse(CallError::BadOrigin { origin }));
+                c.deliver(id, refuse(CallError::BadOrigin { origin }));
             }
             Posted::Envelope { id, envelope } => {
-                dispatch_here_first(core, rt, envelope, Some(id), move |body| deliver(id, body));
+                started += 1;
+                dispatch(core, rt, envelope, Some(id), move |body| {
+                    c.deliver(id, body)
+                });
             }
         }
     }
-    let finished = collecting
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take()
-        .unwrap_or_default();
     Handled {
-        epoch,
-        finished,
+        collector,
+        started,
         unrecognised,
     }
 }
@@ -229,8 +304,17 @@ mod tests {
         )
     }
 
+    /// Waits (up to 10 s) for `f` to hold.
+    fn eventually(f: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !f() {
+            assert!(std::time::Instant::now() < deadline, "never happened");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+
     #[test]
-    fn calls_that_finish_at_once_are_in_the_answer_the_rest_go_to_the_sink() {
+    fn replies_kept_before_the_answer_are_in_it_the_rest_go_to_the_sink() {
         let (core, c) = core_with_key();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -241,24 +325,51 @@ mod tests {
         let ping = seal(&c, 1, br#"{"id":1,"cmd":"ping","args":{}}"#);
         let slow = seal(&c, 2, br#"{"id":2,"cmd":"slow","args":{}}"#);
         let text = format!("moat1:{};{};7:***", posted(&ping, 1), posted(&slow, 2));
-        let handled = handle(&core, rt.handle(), &sink, "app://localhost/", &text);
+        let told = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let t = Arc::clone(&told);
+        let handled = handle(
+            &core,
+            rt.handle(),
+            &sink,
+            "app://localhost/",
+            &text,
+            move || {
+                t.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            },
+        );
         assert!(!handled.unrecognised);
-        let ids: Vec<u64> = handled.finished.iter().map(|(id, _)| *id).collect();
-        assert_eq!(ids, [1, 7], "ping and the malformed entry, not slow");
-        let answer: serde_json::Value =
-            serde_json::from_str(&handled.reply_text().unwrap()).unwrap();
-        assert_eq!(answer[0][0], 1);
-        assert_eq!(answer[0][1]["ok"], "pong");
-        assert_eq!(answer[1][1]["err"]["code"], "not_an_envelope");
+        assert_eq!(
+            handled.started, 2,
+            "ping and slow run; the malformed entry does not"
+        );
+        // The malformed entry is kept at once, and tells once.
+        assert_eq!(told.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Ping finishes on the runtime and is kept too; slow (100 ms) is not.
+        eventually(|| handled.collector.lock().finished.len() == 2);
+        let answer: serde_json::Value = serde_json::from_str(&handled.collector.close()).unwrap();
+        let ids: Vec<u64> = answer
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[0].as_u64().unwrap())
+            .collect();
+        assert_eq!(ids, [7, 1]);
+        assert_eq!(answer[0][1]["err"]["code"], "not_an_envelope");
+        assert_eq!(answer[1][1]["ok"], "pong");
+        assert_eq!(
+            told.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "told once"
+        );
         // `slow` replies through the sink, once.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        let script = loop {
+        let script = std::cell::RefCell::new(String::new());
+        eventually(|| {
             if let Some(js) = sink.drain(0) {
-                break js;
+                script.borrow_mut().push_str(&js);
             }
-            assert!(std::time::Instant::now() < deadline, "slow never replied");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        };
+            !script.borrow().is_empty()
+        });
+        let script = script.into_inner();
         assert!(
             script.contains(r#"__moatReply(2,{"ok":"late"})"#),
             "{script}"
@@ -275,41 +386,49 @@ mod tests {
         let sink = Arc::new(ReplySink::new(|| {}));
         let ping = seal(&c, 1, br#"{"id":1,"cmd":"ping","args":{}}"#);
         let text = format!("moat1:{}", posted(&ping, 1));
-        let handled = handle(&core, rt.handle(), &sink, "isolation://localhost/", &text);
-        let body: serde_json::Value = serde_json::from_slice(&handled.finished[0].1).unwrap();
-        assert_eq!(body["err"]["code"], "bad_origin");
+        let handled = handle(
+            &core,
+            rt.handle(),
+            &sink,
+            "isolation://localhost/",
+            &text,
+            || {},
+        );
+        assert_eq!(handled.started, 0, "nothing runs for another page");
+        let answer: serde_json::Value = serde_json::from_str(&handled.collector.close()).unwrap();
+        assert_eq!(answer[0][1]["err"]["code"], "bad_origin");
         let handled = handle(
             &core,
             rt.handle(),
             &sink,
             "app://localhost/",
             "{\"cmd\":\"ping\"}",
+            || {},
         );
-        assert!(handled.unrecognised && handled.finished.is_empty());
+        assert!(handled.unrecognised && handled.started == 0);
+        assert_eq!(handled.collector.close(), "[]");
         assert!(sink.drain(0).is_none(), "nothing is sent for junk");
     }
 
     #[test]
     fn answers_over_the_limit_are_left_for_the_script_path() {
-        let small = Handled {
-            epoch: 0,
-            finished: vec![(3, br#"{"ok":"x"}"#.to_vec())],
-            unrecognised: false,
-        };
-        assert_eq!(small.reply_text().unwrap(), r#"[[3,{"ok":"x"}]]"#);
-        assert_eq!(Handled::default().reply_text().unwrap(), "[]");
-        let big = Handled {
-            epoch: 0,
-            finished: vec![(4, vec![b'1'; INLINE_REPLY_MAX])],
-            unrecognised: false,
-        };
-        assert!(big.reply_text().is_none());
-        let sink = ReplySink::new(|| {});
-        big.send_to(&sink);
+        assert_eq!(
+            answer_text(&[(3, br#"{"ok":"x"}"#.to_vec())]).unwrap(),
+            r#"[[3,{"ok":"x"}]]"#
+        );
+        assert_eq!(answer_text(&[]).unwrap(), "[]");
+        assert!(answer_text(&[(4, vec![b'1'; INLINE_REPLY_MAX])]).is_none());
+        let sink = Arc::new(ReplySink::new(|| {}));
+        let c = Collector::new(&sink, 0, Box::new(|| {}));
+        c.deliver(4, vec![b'1'; INLINE_REPLY_MAX]);
+        assert_eq!(c.close(), "[]");
         assert!(sink
             .drain(0)
             .unwrap()
             .starts_with("window.__moatReply&&window.__moatReply(4,"));
+        // After the answer, replies go as scripts.
+        c.deliver(5, br#"{"ok":1}"#.to_vec());
+        assert!(sink.drain(0).unwrap().contains("__moatReply(5,"));
     }
 
     const MAX: usize = 1 << 20;

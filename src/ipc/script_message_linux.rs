@@ -11,9 +11,11 @@
 //! wants NULL for the default world; any name would make an isolated world
 //! the frame's scripts cannot see).
 //!
-//! Invariant: every message the handler accepts is answered exactly once,
-//! synchronously, inside the signal handler; a reply object never outlives
-//! it. A page's promise therefore never hangs on Moat.
+//! Invariant: every message the handler accepts is answered exactly once:
+//! at once for a message refused whole, or later, on the GTK thread, when
+//! its calls (which run on other threads) have replies or a short wait has
+//! passed ([`Pending`]). A `Pending` dropped unanswered is answered with an
+//! error by its `Drop`, so a page's promise never hangs on Moat.
 
 use std::ffi::CString;
 
@@ -63,19 +65,50 @@ impl ScriptMessageReply {
     }
 }
 
-/// What a handler answers: `Ok(text)` resolves the page's promise with the
-/// string, `Err(message)` rejects it.
-pub(crate) type Answer = Result<String, String>;
+/// A message's promise, to settle later on the GTK thread (WebKit lets a
+/// reply object be kept and answered after the signal handler returned).
+/// Not `Send`: it stays on the GTK thread.
+pub(crate) struct Pending {
+    reply: Option<ScriptMessageReply>,
+    ctx: Option<javascriptcore::Context>,
+}
+
+impl Pending {
+    /// Resolves the page's promise with the string `text`.
+    pub(crate) fn resolve(mut self, text: &str) {
+        if let Some(reply) = self.reply.take() {
+            match &self.ctx {
+                Some(ctx) => reply.resolve(ctx, text),
+                None => reply.reject("moat: no script context for the reply"),
+            }
+        }
+    }
+
+    /// Rejects the page's promise with an `Error` whose message is `message`.
+    pub(crate) fn reject(mut self, message: &str) {
+        if let Some(reply) = self.reply.take() {
+            reply.reject(message);
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(reply) = self.reply.take() {
+            reply.reject("moat: the message was dropped unanswered");
+        }
+    }
+}
 
 /// Registers `window.webkit.messageHandlers.<name>` with reply, in the page's
-/// own script world (every frame, like wry's `ipc`), and answers each string
-/// posted to it with `handler`. A posted value that is not a string is
-/// rejected without calling `handler`. Returns false when WebKit refused the
-/// name (already registered).
+/// own script world (every frame, like wry's `ipc`), and hands each string
+/// posted to it to `handler` with its [`Pending`] answer. A posted value
+/// that is not a string is rejected without calling `handler`. Returns
+/// false when WebKit refused the name (already registered).
 pub(crate) fn register(
     ucm: &webkit2gtk::UserContentManager,
     name: &str,
-    handler: impl Fn(&str) -> Answer + 'static,
+    handler: impl Fn(&str, Pending) + 'static,
 ) -> bool {
     let Ok(c_name) = CString::new(name) else {
         return false;
@@ -107,11 +140,13 @@ pub(crate) fn register(
             .get(1)
             .and_then(|v| v.get::<javascriptcore::Value>().ok());
         match value.filter(|v| v.is_string()) {
-            Some(value) => match (handler(&value.to_str()), value.context()) {
-                (Ok(text), Some(ctx)) => reply.resolve(&ctx, &text),
-                (Ok(_), None) => reply.reject("moat: no script context for the reply"),
-                (Err(message), _) => reply.reject(&message),
-            },
+            Some(value) => {
+                let pending = Pending {
+                    reply: Some(reply),
+                    ctx: value.context(),
+                };
+                handler(&value.to_str(), pending);
+            }
             None => reply.reject("not_an_envelope: post a string in the moat1: format"),
         }
         Some(true.to_value())

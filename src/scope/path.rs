@@ -105,17 +105,30 @@ impl PathScope {
         self.allows(Path::new(&s))
     }
 
-    /// This scope with more allow patterns (the grants of a file chooser).
+    /// This scope's deny patterns with `allow` in place of its allow
+    /// patterns (the grants of a file chooser).
     #[cfg_attr(not(feature = "api-dialog"), allow(dead_code))]
-    pub(crate) fn with_allowed(&self, more: impl IntoIterator<Item = Pattern>) -> PathScope {
+    pub(crate) fn allowing_only(&self, allow: impl IntoIterator<Item = Pattern>) -> PathScope {
         let mut s = self.clone();
-        s.allow.extend(more);
+        s.allow = allow.into_iter().collect();
         s
     }
 
     /// Whether the list allows anything at all (for warnings).
     pub(crate) fn is_empty(&self) -> bool {
         self.allow.is_empty()
+    }
+
+    /// The directories the allow patterns reach into: each pattern's
+    /// literal part, up to the last `/` before its first wildcard
+    /// (`/home/u/docs/**` → `/home/u/docs`, `/data/*.txt` → `/data`). What
+    /// the kernel's confinement opens for this scope (`confine`); the
+    /// patterns themselves stay the user-space check.
+    pub(crate) fn roots(&self) -> Vec<PathBuf> {
+        let mut roots: Vec<PathBuf> = self.allow.iter().map(|p| literal_dir(p.as_str())).collect();
+        roots.sort();
+        roots.dedup();
+        roots
     }
 
     /// Expands the page's `requested` path: absolute or `$VAR/…`, no `.`
@@ -164,7 +177,7 @@ impl PathScope {
             .read(true)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
             .open(&path)
-            .map_err(|e| ScopeError::io(requested, e))?;
+            .map_err(|e| self.open_error(requested, &path, e, false))?;
         let real = self.check_fd(requested, &file, false)?;
         let meta = file.metadata().map_err(|e| ScopeError::io(requested, e))?;
         if !meta.is_file() {
@@ -188,7 +201,7 @@ impl PathScope {
     pub(crate) fn open_dir(&self, requested: &str) -> Result<OpenDir, ScopeError> {
         let path = self.expand(requested)?;
         self.check_name(requested, &path, true)?;
-        let dir = open_directory(&path).map_err(|e| dir_error(requested, e))?;
+        let dir = open_directory(&path).map_err(|e| self.open_error(requested, &path, e, true))?;
         let real = self.check_fd(requested, &dir, true)?;
         Ok(OpenDir { dir, real })
     }
@@ -210,7 +223,8 @@ impl PathScope {
         };
         self.check_name(requested, &path, false)?;
         let parent = path.parent().unwrap_or(Path::new("/"));
-        let dir = open_directory(parent).map_err(|e| dir_error(requested, e))?;
+        let dir =
+            open_directory(parent).map_err(|e| self.open_error(requested, parent, e, true))?;
         let real_parent = fd_path(&dir).map_err(|e| ScopeError::io(requested, e))?;
         let real = real_parent.join(&name);
         if !self.allows(&real) {
@@ -237,6 +251,36 @@ impl PathScope {
             Ok(real)
         } else {
             Err(self.denied(requested, real))
+        }
+    }
+
+    /// What a failed open of `path` (allowed by name) means. The kernel's
+    /// confinement (`confine`) refuses, with `EACCES`, an open that a
+    /// symlink took outside the scope before user space could see where it
+    /// went: then, as for any other way outside, it is `scope_denied`, with
+    /// where the name leads (resolved without opening it, for the log).
+    /// Anything else is the failure itself.
+    fn open_error(&self, requested: &str, path: &Path, e: std::io::Error, dir: bool) -> ScopeError {
+        if e.kind() == std::io::ErrorKind::PermissionDenied {
+            // Not a check before an open: the open already failed, and this
+            // only names the refusal.
+            #[allow(clippy::disallowed_methods)]
+            let resolved = std::fs::canonicalize(path);
+            if let Ok(real) = resolved {
+                let inside = if dir {
+                    self.allows_dir(&real)
+                } else {
+                    self.allows(&real)
+                };
+                if !inside {
+                    return self.denied(requested, real);
+                }
+            }
+        }
+        if dir {
+            dir_error(requested, e)
+        } else {
+            ScopeError::io(requested, e)
         }
     }
 
@@ -297,6 +341,41 @@ fn dir_error(requested: &str, e: std::io::Error) -> ScopeError {
     }
 }
 
+/// The directory part of a glob pattern's literal prefix. Characters the
+/// pattern escapes as a one-character class (`[*]`, `[[]`, the way
+/// `Pattern::escape` writes them) are literal; anything else special ends
+/// the prefix.
+fn literal_dir(pattern: &str) -> PathBuf {
+    let mut literal = String::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '*' | '?' => break,
+            '[' => {
+                let mut class: Vec<char> = Vec::new();
+                while let Some(&n) = chars.peek() {
+                    chars.next();
+                    if n == ']' && !class.is_empty() {
+                        break;
+                    }
+                    class.push(n);
+                }
+                if class.len() == 1 {
+                    literal.push(class[0]);
+                } else {
+                    break;
+                }
+            }
+            c => literal.push(c),
+        }
+    }
+    match literal.rfind('/') {
+        Some(0) => PathBuf::from("/"),
+        Some(i) => PathBuf::from(&literal[..i]),
+        None => PathBuf::from("/"),
+    }
+}
+
 #[cfg(test)]
 // The tests set up and inspect the file system as the attacker would.
 #[allow(clippy::disallowed_methods)]
@@ -309,6 +388,30 @@ mod tests {
             deny: deny.iter().map(|s| s.to_string()).collect(),
         };
         PathScope::compile("scope.fs", &cfg, &BaseDirs::fixed(root)).unwrap()
+    }
+
+    #[test]
+    fn roots_are_the_literal_directories_of_the_patterns() {
+        let s = scope(
+            Path::new("/r"),
+            &[
+                "$HOME/docs/**",
+                "/data/*.txt",
+                "/data/exact.txt",
+                "$HOME/a[*]b/c?",
+            ],
+            &["$HOME/docs/secret/**"],
+        );
+        assert_eq!(
+            s.roots(),
+            [
+                PathBuf::from("/data"),
+                PathBuf::from("/r/home/a*b"),
+                PathBuf::from("/r/home/docs")
+            ]
+        );
+        assert_eq!(literal_dir("/**"), PathBuf::from("/"));
+        assert_eq!(literal_dir("/x/[ab]/y"), PathBuf::from("/x"));
     }
 
     #[test]

@@ -50,6 +50,9 @@ pub(crate) struct ShellEntry {
     pub(crate) args: Args,
     /// The entry's own variables, expanded, added to [`BASE_ENV`].
     pub(crate) env: BTreeMap<String, String>,
+    /// Programs the program runs in turn (`runs`), found at startup: with
+    /// the entries' programs, what the kernel lets command threads execute.
+    pub(crate) runs: Vec<PathBuf>,
 }
 
 impl ShellEntry {
@@ -212,24 +215,32 @@ impl ShellScope {
                     format!("{:?} must be unique and not empty", e.name),
                 ));
             }
-            let cmd_ok = !e.cmd.is_empty()
-                && !e.cmd.contains('\0')
-                && (e.cmd.starts_with('/') || !e.cmd.contains('/'))
-                && !e.cmd.split('/').any(|s| s == "..");
-            if !cmd_ok {
-                return Err(err(
-                    ".cmd",
-                    format!(
-                        "{:?} must be an absolute path or a program name looked up in PATH",
-                        e.cmd
-                    ),
-                ));
+            let named_ok = |cmd: &str| {
+                !cmd.is_empty()
+                    && !cmd.contains('\0')
+                    && (cmd.starts_with('/') || !cmd.contains('/'))
+                    && !cmd.split('/').any(|s| s == "..")
+            };
+            let must_name = |cmd: &str| {
+                format!("{cmd:?} must be an absolute path or a program name looked up in PATH")
+            };
+            if !named_ok(&e.cmd) {
+                return Err(err(".cmd", must_name(&e.cmd)));
+            }
+            let mut runs = Vec::new();
+            for (j, r) in e.runs.iter().enumerate() {
+                let field = format!(".runs[{j}]");
+                if !named_ok(r) {
+                    return Err(err(&field, must_name(r)));
+                }
+                runs.push(dirs.find_program(r).map_err(|m| err(&field, m))?);
             }
             entries.push(ShellEntry {
                 name: e.name.clone(),
                 program: dirs.find_program(&e.cmd).map_err(|m| err(".cmd", m))?,
                 args: compile_args(&at, &e.args)?,
                 env: compile_env(&at, &e.env, dirs)?,
+                runs,
             });
         }
         Ok(Self { entries })

@@ -3,7 +3,10 @@
 //! and the `ipc://` scheme with bounded body reads), and the GTK thread's
 //! main context. A port to another platform provides these five functions.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use glib::object::ObjectExt;
@@ -84,6 +87,30 @@ pub(super) fn console_to_stderr(webview: &wry::WebView) {
     }
 }
 
+/// How long a message's answer waits for its first reply: then it goes
+/// out with what has finished (maybe nothing), and later replies come as
+/// scripts. The frame keeps a few messages in flight, so a message whose
+/// calls are slow must not hold its place.
+const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
+
+static NEXT_ANSWER: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// Messages whose answer waits for their calls, on the GTK thread.
+    static WAITING: RefCell<HashMap<u64, (script_message_linux::Pending, Arc<post::Collector>)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Answers message `token` with the replies its collector kept, once (a
+/// second call, from the other of the reply and the timer, finds nothing).
+fn answer(token: u64) {
+    let Some((pending, collector)) = WAITING.with(|w| w.borrow_mut().remove(&token)) else {
+        return;
+    };
+    pending.resolve(&collector.close());
+    super::flush_replies();
+}
+
 /// `messageHandlers.moat` (small calls, answered in the promise the post
 /// returns) and `ipc://` (large calls). Call before the main loop first
 /// runs, so no page can use either before it exists.
@@ -103,7 +130,7 @@ pub(super) fn register_transports(
         .ok_or_else(|| Error::Platform("webview has no user content manager".into()))?;
     let page = view.downgrade();
     let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
-    let registered = script_message_linux::register(&ucm, "moat", move |text| {
+    let registered = script_message_linux::register(&ucm, "moat", move |text, pending| {
         // As for `window.ipc`, the page shown, not the sending frame (which
         // WebKitGTK does not say).
         let url = page
@@ -111,17 +138,23 @@ pub(super) fn register_transports(
             .and_then(|v| v.uri())
             .map(|u| u.to_string())
             .unwrap_or_default();
-        let handled = post::handle(&core, &rt, &sink, &url, text);
-        let answer = if handled.unrecognised && handled.finished.is_empty() {
-            Err(post::NOT_AN_ENVELOPE.to_owned())
-        } else if let Some(text) = handled.reply_text() {
-            Ok(text)
+        let token = NEXT_ANSWER.fetch_add(1, Ordering::Relaxed);
+        let handled = post::handle(&core, &rt, &sink, &url, text, move || {
+            glib::MainContext::default().invoke(move || answer(token));
+        });
+        if handled.started == 0 {
+            // Refused whole, or every entry answered already.
+            let text = handled.collector.close();
+            if handled.unrecognised && text == "[]" {
+                pending.reject(post::NOT_AN_ENVELOPE);
+            } else {
+                pending.resolve(&text);
+            }
         } else {
-            handled.send_to(&sink);
-            Ok("[]".to_owned())
-        };
+            WAITING.with(|w| w.borrow_mut().insert(token, (pending, handled.collector)));
+            glib::timeout_add_local_once(ANSWER_WAIT, move || answer(token));
+        }
         super::flush_replies();
-        answer
     });
     if registered {
         Ok(())

@@ -166,11 +166,16 @@ fn wire_reply_sink(sink: &ReplySink) {
     });
 }
 
-/// The runtime async commands and the transports' work run on.
-fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+/// The runtime async commands and the transports' work run on. Each of
+/// its threads (workers and blocking pool alike) confines itself as it
+/// starts (`confine`).
+fn runtime(
+    confiner: Option<Arc<crate::confine::Confiner>>,
+) -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKER_THREADS)
         .thread_name("moat-worker")
+        .on_thread_start(crate::confine::on_thread_start(confiner))
         .enable_time()
         // Child processes (`shell.execute`) need the I/O driver.
         .enable_io()
@@ -183,7 +188,9 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
     if app.devtools {
         tracing::warn!("devtools are on (debug build, config.devtools = true)");
     }
-    let rt = runtime()?;
+    // Before the runtime: its threads are the confined ones.
+    let confiner = app.confinement.start()?;
+    let rt = runtime(confiner)?;
     let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let exit = Exit(event_loop.create_proxy());
     let window = open_window(&app, &event_loop)?;
@@ -327,12 +334,13 @@ impl IpcHandler {
             {
                 return;
             }
-            let handled = post::handle(&self.core, &self.rt, &self.sink, &url, &body);
+            // No answer of its own: every reply goes as a script.
+            let handled = post::handle(&self.core, &self.rt, &self.sink, &url, &body, || {});
+            let collector = &handled.collector;
             if handled.unrecognised {
-                self.sink.script(handled.epoch, post::rejection_script());
+                self.sink.script(collector.epoch, post::rejection_script());
             }
-            // Calls answered while handling the message are sent at once.
-            handled.send_to(&self.sink);
+            collector.close_to_sink();
             flush_replies();
         })
     }

@@ -313,6 +313,18 @@ impl UrlPattern {
         host_ok && self.scheme_and_port(c) && self.path_matches(&c.path, deny)
     }
 
+    /// The TCP port a connection this pattern allows goes to: `Some(port)`,
+    /// or `None` when the pattern takes any port.
+    pub(crate) fn tcp_port(&self) -> Option<u16> {
+        let default = if self.scheme == "https" { 443 } else { 80 };
+        match &self.authority {
+            None => Some(default),
+            Some((_, Port::Any)) => None,
+            Some((_, Port::Exact(p))) => Some(*p),
+            Some((_, Port::SchemeDefault)) => Some(default),
+        }
+    }
+
     fn scheme_and_port(&self, c: &Canonical) -> bool {
         if c.url.scheme() != self.scheme {
             return false;
