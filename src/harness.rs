@@ -95,6 +95,11 @@ struct Args {
     frontend: Option<&'static include_dir::Dir<'static>>,
     /// Answers to file choosers, one line each.
     dialog_answers: Option<Vec<String>>,
+    /// Register `harness_unscoped`, a command that ignores every scope.
+    unscoped: bool,
+    /// The highest Landlock ABI to confine at (0: none), to play an older
+    /// kernel.
+    landlock_abi: Option<u8>,
 }
 
 /// Applies the command line to the app's parts and returns the window's
@@ -111,6 +116,13 @@ pub(crate) fn apply(mut parts: Parts) -> Result<(Parts, Options), Error> {
         parts.config.limits.call_timeout_ms = ms;
     }
     parts.opener = args.opener.or(parts.opener);
+    if args.unscoped {
+        tracing::warn!("--harness-unscoped: the command harness_unscoped ignores every scope (only the kernel's confinement stands)");
+        parts.commands = std::mem::take(&mut parts.commands).merge(unscoped());
+    }
+    if let Some(abi) = args.landlock_abi {
+        parts.landlock_at_most = abi;
+    }
     if let Some(dir) = args.frontend {
         parts.frontend = crate::protocol::Mounts::default().with(("", dir));
     }
@@ -168,6 +180,15 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
             }
             "--harness-opener" => out.opener = Some(value(&mut args, &a, "a program")?.into()),
             "--harness-console" => out.console = true,
+            "--harness-unscoped" => out.unscoped = true,
+            "--harness-landlock-abi" => {
+                let n = value(&mut args, &a, "a Landlock ABI number")?;
+                out.landlock_abi = Some(n.parse().map_err(|_| {
+                    Error::Args(format!(
+                        "{a} needs a Landlock ABI number (0 to 255), not {n:?}"
+                    ))
+                })?);
+            }
             "--harness-isolation-may-fail" => out.isolation_may_fail = true,
             "--harness-dialog" => {
                 let path = value(&mut args, &a, "a file")?;
@@ -203,6 +224,67 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
         }
     }
     Ok(out)
+}
+
+/// `harness_unscoped`'s arguments: `op` is `read`, `write`, `list` or
+/// `exec`; `data` is what `write` writes.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Unscoped {
+    op: String,
+    path: String,
+    #[serde(default)]
+    data: String,
+}
+
+/// What `harness_unscoped` did.
+#[derive(serde::Serialize)]
+struct UnscopedDone {
+    ok: bool,
+    /// The file's text (`read`), the names (`list`), the program's output
+    /// (`exec`).
+    data: Option<String>,
+}
+
+/// A command with no scope at all: a command with a bug, as the tests play
+/// it. Only the kernel's confinement of command threads stands between it
+/// and the disk. Registered only with `--harness-unscoped`, in this build.
+fn unscoped() -> crate::Commands {
+    crate::Commands::new().builtin("harness_unscoped", |a: Unscoped, _| {
+        let io = |error: std::io::Error| crate::scope::error::ScopeError::Io {
+            requested: a.path.clone(),
+            error,
+        };
+        let data = match a.op.as_str() {
+            "read" => Some(std::fs::read_to_string(&a.path).map_err(io)?),
+            "write" => {
+                std::fs::write(&a.path, a.data.as_bytes()).map_err(io)?;
+                None
+            }
+            "list" => {
+                let mut names: Vec<String> = std::fs::read_dir(&a.path)
+                    .map_err(io)?
+                    .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                    .collect();
+                names.sort();
+                Some(names.join("\n"))
+            }
+            "exec" => {
+                let out = std::process::Command::new(&a.path)
+                    .stdin(std::process::Stdio::null())
+                    .output()
+                    .map_err(io)?;
+                Some(String::from_utf8_lossy(&out.stdout).into_owned())
+            }
+            other => {
+                return Err(crate::scope::error::ScopeError::PathInvalid {
+                    requested: other.to_owned(),
+                    reason: "is not read, write, list or exec".into(),
+                })
+            }
+        };
+        Ok(UnscopedDone { ok: true, data })
+    })
 }
 
 /// A file chooser that answers each request with the next line of

@@ -74,6 +74,11 @@ fn a_bad_app_gets_each_finding_at_its_place() {
         "sandbox-off",
         "moat.json: dangerous.disableWebProcessSandbox",
     );
+    has(
+        "high",
+        "confinement-off",
+        "moat.json: dangerous.disableKernelConfinement",
+    );
     has("medium", "devtools", "moat.json: devtools");
     has("medium", "no-hooks", "moat.json: isolation.hooks");
     has("low", "allowlist-all", "moat.json: allowlist.commands");

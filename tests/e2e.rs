@@ -19,6 +19,8 @@ use std::process::{Command, Stdio};
 mod engine;
 #[path = "e2e/frames.rs"]
 mod frames;
+#[path = "e2e/kernel.rs"]
+mod kernel;
 #[path = "e2e/network.rs"]
 mod network;
 #[path = "e2e/page_loads.rs"]

@@ -114,6 +114,7 @@ pub(crate) fn settings(f: &mut Findings, config: &Config) {
             "the web content process runs without its sandbox: a page that exploits a WebKit bug gets every right of the user; remove it and allow user namespaces instead",
         );
     }
+    confinement(f, config);
     if config.devtools {
         f.at_key(
             Severity::Medium,
@@ -152,6 +153,57 @@ pub(crate) fn settings(f: &mut Findings, config: &Config) {
             "large-messages",
             "limits.maxMessageBytes",
             "over 256 MiB per call: a page can make the core hold that much memory per call",
+        );
+    }
+}
+
+/// The kernel's confinement of commands: off, a TCP scope it cannot
+/// confine, and what this machine's kernel gives against what the app
+/// requires.
+fn confinement(f: &mut Findings, config: &Config) {
+    if config.dangerous.disable_kernel_confinement {
+        f.at_key(
+            Severity::High,
+            "confinement-off",
+            "dangerous.disableKernelConfinement",
+            "commands and their programs run without the kernel's confinement: a bug in a scope check or a command reaches everything the user can; remove it and declare what commands need in the scopes",
+        );
+        return;
+    }
+    let any_port = config.scope.http.allow.iter().any(|p| {
+        p.split("://")
+            .nth(1)
+            .is_some_and(|rest| rest.split('/').next().is_some_and(|a| a.ends_with(":*")))
+    });
+    if any_port {
+        f.at_key(
+            Severity::Medium,
+            "confinement-tcp",
+            "scope.http.allow",
+            "a pattern takes any port (`:*`), so the kernel cannot confine TCP connect; name the ports",
+        );
+    }
+    let abi = crate::confine::kernel_abi();
+    let written = crate::confine::WRITTEN_FOR as u8;
+    let minimum = config.confinement.minimum_landlock_abi;
+    if abi < minimum {
+        f.at_key(
+            Severity::High,
+            "confinement-below-minimum",
+            "confinement.minimumLandlockAbi",
+            format!("this machine's kernel confines at Landlock ABI {abi}, below the {minimum} the app requires: the app will not start here"),
+        );
+    } else {
+        let (severity, how) = match abi {
+            0 => (Severity::Medium, "not at all: commands are held back by the scopes alone".to_owned()),
+            a if a < written => (Severity::Low, format!("at Landlock ABI {a}, with fewer rights than the {written} Moat's rules are written for")),
+            a => (Severity::Info, format!("at Landlock ABI {a}, with every right Moat's rules name")),
+        };
+        f.at_key(
+            severity,
+            "confinement-level",
+            "confinement",
+            format!("on this machine the kernel confines command threads and their programs {how}"),
         );
     }
 }

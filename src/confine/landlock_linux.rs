@@ -41,6 +41,22 @@ fn rights(grant: Grant, abi: ABI) -> BitFlags<AccessFs> {
     granted & all
 }
 
+/// The Landlock ABI this kernel offers (0: none), learned by confining a
+/// throwaway thread with a ruleset that denies nothing it does.
+pub(crate) fn kernel_abi() -> u8 {
+    let probe = std::thread::spawn(|| {
+        let status = Ruleset::default()
+            .handle_access(AccessFs::Execute)
+            .and_then(|r| r.create())
+            .and_then(|r| r.restrict_self());
+        match status.map(|s| s.landlock) {
+            Ok(landlock::LandlockStatus::Available { effective_abi, .. }) => effective_abi as u8,
+            _ => 0,
+        }
+    });
+    probe.join().unwrap_or(0)
+}
+
 /// What confining a thread came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Level {
@@ -92,12 +108,18 @@ impl Confiner {
             .create()
             .map_err(|e| fail(&e))?;
         for (path, grant) in &plan.paths {
-            let Ok(fd) = PathFd::new(path) else {
+            let (Ok(fd), Ok(meta)) = (PathFd::new(path), std::fs::metadata(path)) else {
                 tracing::debug!(path = %path.display(), "confinement: not on this machine; left out");
                 continue;
             };
+            // A file takes only the rights a file can have (Landlock refuses
+            // directory rights on one).
+            let mut access = rights(*grant, abi);
+            if !meta.is_dir() {
+                access &= AccessFs::from_file(abi);
+            }
             created = created
-                .add_rule(PathBeneath::new(fd, rights(*grant, abi)))
+                .add_rule(PathBeneath::new(fd, access))
                 .map_err(|e| fail(&e))?;
         }
         if !plan.tcp_any {
@@ -135,7 +157,13 @@ impl Confiner {
                 full: false,
             },
             RulesetStatus::PartiallyEnforced => Level { abi, full: false },
-            RulesetStatus::FullyEnforced => Level { abi, full: true },
+            // Full only at the ABI the rules are written for: an older one
+            // enforces fewer rights (no TCP rules before 4, no scoping
+            // before 6) even when it enforces all it knows.
+            RulesetStatus::FullyEnforced => Level {
+                abi,
+                full: abi >= WRITTEN_FOR as u8,
+            },
         })
     }
 }

@@ -37,6 +37,10 @@ impl AssetProtocol {
 }
 
 impl Scheme for AssetProtocol {
+    fn touches_scoped_files(&self) -> bool {
+        true
+    }
+
     fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         let mut res = self.response(req);
         // `fetch` from the app is cross-origin; only the app may read.

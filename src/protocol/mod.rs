@@ -30,6 +30,12 @@ use http::{HeaderValue, Request, Response, StatusCode};
 /// thread. The window registers each with the webview.
 pub(crate) trait Scheme: Send + Sync {
     fn respond(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>>;
+
+    /// Whether answering touches files of a scope, so it must run on a
+    /// (confined) runtime thread, not on the GTK thread (`confine`).
+    fn touches_scoped_files(&self) -> bool {
+        false
+    }
 }
 
 /// Embedded directories by path prefix (ending in `/`, or `""` for the

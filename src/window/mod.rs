@@ -226,6 +226,7 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
         &mut web_context,
         std::mem::take(&mut options.init_scripts),
         ipc,
+        rt.handle(),
     );
     let webview = Rc::new(linux::build(builder, &window)?);
     crate::engine::sandbox::check_enabled(linux::sandbox_enabled(&webview), app.sandbox_off)?;
@@ -285,6 +286,7 @@ fn webview_builder<'a>(
     web_context: &'a mut wry::WebContext,
     init_scripts: Vec<String>,
     ipc: IpcHandler,
+    rt: &tokio::runtime::Handle,
 ) -> WebViewBuilder<'a> {
     // No URL: the window loads the app page once the network filter and
     // the transports are in place.
@@ -295,7 +297,20 @@ fn webview_builder<'a>(
         builder = builder.with_initialization_script_for_main_only(script, true);
     }
     for (name, scheme) in std::mem::take(&mut app.schemes) {
-        builder = builder.with_custom_protocol(name.into(), move |_, req| scheme.respond(&req));
+        builder = if scheme.touches_scoped_files() {
+            // Read on the runtime's blocking pool, which the kernel
+            // confines; answered back on the GTK thread.
+            let (scheme, rt) = (Arc::<dyn crate::protocol::Scheme>::from(scheme), rt.clone());
+            builder.with_asynchronous_custom_protocol(name.into(), move |_, req, responder| {
+                let scheme = Arc::clone(&scheme);
+                rt.spawn_blocking(move || {
+                    let res = scheme.respond(&req);
+                    glib::MainContext::default().invoke(move || responder.respond(res));
+                });
+            })
+        } else {
+            builder.with_custom_protocol(name.into(), move |_, req| scheme.respond(&req))
+        };
     }
     with_new_windows(
         with_lockdown(ipc.attach(builder), app),
