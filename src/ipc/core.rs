@@ -18,7 +18,7 @@ use std::time::Instant;
 use tracing::{field::Empty, Instrument};
 
 use super::call::{error_body, Call};
-use super::command::{join_error, CallContext, Commands};
+use super::command::{CallContext, Commands};
 use super::error::{Busy, CallError};
 use super::pending::Full;
 use crate::isolation::envelope::Envelope;
@@ -259,14 +259,37 @@ fn spawn_supervised(
     started: Instant,
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
-    let task = rt.spawn(fut);
+    // One task: a panic in the call is caught where it is polled.
     rt.spawn(async move {
-        let result = match task.await {
+        let result = match (CatchPanic { fut: Box::pin(fut) }).await {
             Ok(r) => r,
-            Err(e) => Err(CallError::HandlerFailed(join_error(e))),
+            Err(message) => Err(CallError::HandlerFailed(format!(
+                "handler panicked: {message}"
+            ))),
         };
         deliver(finish(&span, started, result));
     });
+}
+
+/// A future that turns a panic while it is polled into `Err(message)`.
+struct CatchPanic<F> {
+    fut: std::pin::Pin<Box<F>>,
+}
+
+impl<F: Future> Future for CatchPanic<F> {
+    type Output = Result<F::Output, String>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let fut = self.fut.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(std::task::Poll::Ready(v)) => std::task::Poll::Ready(Ok(v)),
+            Ok(std::task::Poll::Pending) => std::task::Poll::Pending,
+            Err(payload) => std::task::Poll::Ready(Err(super::command::panic_message(&*payload))),
+        }
+    }
 }
 
 /// A call refused before it reached [`dispatch`] (by a transport's origin

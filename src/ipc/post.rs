@@ -105,12 +105,15 @@ fn entry(rest: &str, max_envelope: usize) -> Posted {
 ///
 /// Calls run on the runtime's (confined) threads, never on the GTK thread
 /// that received the message (`confine`). While the collector is open, a
-/// finished call's reply is kept for the answer, and the first one asks
-/// the GTK thread to answer ([`Collector::close`] there); once it is
-/// closed, replies go through the sink as scripts. Each call's reply goes
-/// exactly one of the two ways.
+/// finished call's reply is kept for the answer: the GTK thread either
+/// blocks briefly for it ([`Collector::wait`]) or goes back to its loop,
+/// and then the first reply asks it to answer ([`Collector::close`]
+/// there); once it is closed, replies go through the sink as scripts.
+/// Each call's reply goes exactly one of the two ways.
 pub(crate) struct Collector {
     state: Mutex<Collecting>,
+    /// Notified at each reply while a thread waits in [`Collector::wait`].
+    arrived: std::sync::Condvar,
     sink: Arc<ReplySink>,
     /// The page load the message came from: its replies are for it only.
     pub(crate) epoch: u64,
@@ -121,8 +124,10 @@ pub(crate) struct Collector {
 struct Collecting {
     open: bool,
     finished: Vec<(u64, Vec<u8>)>,
-    /// `ready` has been called.
+    /// `ready` has been called (or is not needed: a thread waits).
     told: bool,
+    /// A thread waits in [`Collector::wait`].
+    waiter: bool,
 }
 
 impl Collector {
@@ -132,7 +137,9 @@ impl Collector {
                 open: true,
                 finished: Vec::new(),
                 told: false,
+                waiter: false,
             }),
+            arrived: std::sync::Condvar::new(),
             sink: Arc::clone(sink),
             epoch,
             ready,
@@ -153,11 +160,31 @@ impl Collector {
             return;
         }
         s.finished.push((id, body));
+        if s.waiter {
+            s.told = true;
+            drop(s);
+            self.arrived.notify_one();
+            return;
+        }
         let tell = !std::mem::replace(&mut s.told, true);
         drop(s);
         if tell {
             (self.ready)();
         }
+    }
+
+    /// Blocks up to `limit` until `count` replies in all are kept; whether
+    /// any is. Replies that come while a thread waits here wake it instead
+    /// of calling `ready`.
+    pub(crate) fn wait(&self, count: usize, limit: std::time::Duration) -> bool {
+        let mut s = self.lock();
+        s.waiter = true;
+        let (mut s, _) = self
+            .arrived
+            .wait_timeout_while(s, limit, |s| s.finished.len() < count)
+            .unwrap_or_else(|p| p.into_inner());
+        s.waiter = false;
+        !s.finished.is_empty()
     }
 
     /// Closes the collector and returns what it kept, as the answer's text
@@ -229,6 +256,8 @@ pub(crate) struct Handled {
     pub(crate) collector: Arc<Collector>,
     /// Calls started (their replies come later).
     pub(crate) started: usize,
+    /// Replies the message gets in all: its calls and its refused entries.
+    pub(crate) replies: usize,
     /// Some part was not in the transport format (and was logged).
     pub(crate) unrecognised: bool,
 }
@@ -248,6 +277,7 @@ pub(crate) fn handle(
 ) -> Handled {
     let mut unrecognised = false;
     let mut started = 0;
+    let mut refused = 0;
     // Every entry of one message comes from the same page, the one shown
     // now: its replies are for this page load only.
     let from_app = crate::origin::is_app_page(url);
@@ -262,8 +292,12 @@ pub(crate) fn handle(
                 );
                 unrecognised = true;
             }
-            Posted::Malformed { id, why } => c.deliver(id, refuse(CallError::NotAnEnvelope(why))),
+            Posted::Malformed { id, why } => {
+                refused += 1;
+                c.deliver(id, refuse(CallError::NotAnEnvelope(why)))
+            }
             Posted::Envelope { id, .. } if !from_app => {
+                refused += 1;
                 let origin = Some(url.to_owned());
                 c.deliver(id, refuse(CallError::BadOrigin { origin }));
             }
@@ -278,6 +312,7 @@ pub(crate) fn handle(
     Handled {
         collector,
         started,
+        replies: started + refused,
         unrecognised,
     }
 }
@@ -429,6 +464,48 @@ mod tests {
         // After the answer, replies go as scripts.
         c.deliver(5, br#"{"ok":1}"#.to_vec());
         assert!(sink.drain(0).unwrap().contains("__moatReply(5,"));
+    }
+
+    #[test]
+    fn a_waiting_thread_is_woken_by_replies_not_told() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::time::Duration;
+        let sink = Arc::new(ReplySink::new(|| {}));
+        let told = Arc::new(AtomicUsize::new(0));
+        let t = Arc::clone(&told);
+        let c = Arc::new(Collector::new(
+            &sink,
+            0,
+            Box::new(move || {
+                t.fetch_add(1, Ordering::SeqCst);
+            }),
+        ));
+        // Nothing comes: the wait gives up at its limit.
+        assert!(!c.wait(1, Duration::from_millis(5)));
+        let c2 = Arc::clone(&c);
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            c2.deliver(1, br#"{"ok":1}"#.to_vec());
+            c2.deliver(2, br#"{"ok":2}"#.to_vec());
+        });
+        assert!(c.wait(2, Duration::from_secs(10)));
+        assert_eq!(c.close(), r#"[[1,{"ok":1}],[2,{"ok":2}]]"#);
+        assert!(late.join().is_ok());
+        assert_eq!(
+            told.load(Ordering::SeqCst),
+            0,
+            "a waiter needs no call back"
+        );
+        // With nobody waiting, the first reply calls back.
+        let c = Collector::new(&sink, 0, {
+            let t = Arc::clone(&told);
+            Box::new(move || {
+                t.fetch_add(1, Ordering::SeqCst);
+            })
+        });
+        c.deliver(3, b"1".to_vec());
+        c.deliver(4, b"1".to_vec());
+        assert_eq!(told.load(Ordering::SeqCst), 1);
     }
 
     const MAX: usize = 1 << 20;

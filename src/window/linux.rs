@@ -93,21 +93,59 @@ pub(super) fn console_to_stderr(webview: &wry::WebView) {
 /// calls are slow must not hold its place.
 const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 
+/// How long the GTK thread blocks for a message's calls before it goes
+/// back to its loop. A call that finishes within it is answered with one
+/// wake-up of this thread instead of a turn of the main loop (the hop to
+/// the confined threads costs that much per call). After a message whose
+/// calls took longer, the next [`BLOCK_SKIP`] do not block: slow calls
+/// cost the UI at most one block in that many messages.
+const BLOCK: std::time::Duration = std::time::Duration::from_micros(300);
+const BLOCK_SKIP: u32 = 16;
+
 static NEXT_ANSWER: AtomicU64 = AtomicU64::new(1);
 
 thread_local! {
     /// Messages whose answer waits for their calls, on the GTK thread.
-    static WAITING: RefCell<HashMap<u64, (script_message_linux::Pending, Arc<post::Collector>)>> =
-        RefCell::new(HashMap::new());
+    static WAITING: RefCell<HashMap<u64, Waiting>> = RefCell::new(HashMap::new());
+    /// Messages left before the GTK thread blocks for calls again.
+    static SKIP: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether `collector` got a reply within [`BLOCK`] (not tried while
+/// [`SKIP`] counts down after a miss).
+fn blocked_for(collector: &post::Collector, replies: usize) -> bool {
+    let skip = SKIP.with(|s| s.get());
+    if skip > 0 {
+        SKIP.with(|s| s.set(skip - 1));
+        return false;
+    }
+    let got = collector.wait(replies, BLOCK);
+    if !got {
+        SKIP.with(|s| s.set(BLOCK_SKIP));
+    }
+    got
+}
+
+/// A message waiting for its first reply, and its [`ANSWER_WAIT`] timer.
+struct Waiting {
+    pending: script_message_linux::Pending,
+    collector: Arc<post::Collector>,
+    timer: glib::SourceId,
 }
 
 /// Answers message `token` with the replies its collector kept, once (a
 /// second call, from the other of the reply and the timer, finds nothing).
-fn answer(token: u64) {
-    let Some((pending, collector)) = WAITING.with(|w| w.borrow_mut().remove(&token)) else {
+/// Answered by its reply, the timer is removed: a main loop with a timer
+/// per message in flight pays for each of them at every turn.
+fn answer(token: u64, by_timer: bool) {
+    let Some(waiting) = WAITING.with(|w| w.borrow_mut().remove(&token)) else {
         return;
     };
-    pending.resolve(&collector.close());
+    if !by_timer {
+        // Still attached: its own firing would have removed `token` first.
+        waiting.timer.remove();
+    }
+    waiting.pending.resolve(&waiting.collector.close());
     super::flush_replies();
 }
 
@@ -140,7 +178,7 @@ pub(super) fn register_transports(
             .unwrap_or_default();
         let token = NEXT_ANSWER.fetch_add(1, Ordering::Relaxed);
         let handled = post::handle(&core, &rt, &sink, &url, text, move || {
-            glib::MainContext::default().invoke(move || answer(token));
+            glib::MainContext::default().invoke(move || answer(token, false));
         });
         if handled.started == 0 {
             // Refused whole, or every entry answered already.
@@ -150,9 +188,16 @@ pub(super) fn register_transports(
             } else {
                 pending.resolve(&text);
             }
+        } else if blocked_for(&handled.collector, handled.replies) {
+            pending.resolve(&handled.collector.close());
         } else {
-            WAITING.with(|w| w.borrow_mut().insert(token, (pending, handled.collector)));
-            glib::timeout_add_local_once(ANSWER_WAIT, move || answer(token));
+            let timer = glib::timeout_add_local_once(ANSWER_WAIT, move || answer(token, true));
+            let waiting = Waiting {
+                pending,
+                collector: handled.collector,
+                timer,
+            };
+            WAITING.with(|w| w.borrow_mut().insert(token, waiting));
         }
         super::flush_replies();
     });
