@@ -5,7 +5,7 @@ CARGO        ?= cargo
 # bubblewrap and xdg-dbus-proxy run the web content process in its sandbox
 # (src/engine/sandbox.rs): without them the app does not start.
 APT_PACKAGES := pkg-config build-essential libwebkit2gtk-4.1-dev libgtk-3-dev \
-                libsoup-3.0-dev xvfb xauth xdotool bubblewrap xdg-dbus-proxy
+                libsoup-3.0-dev xvfb xauth xdotool bubblewrap xdg-dbus-proxy openssl
 DEMO         := target/debug/moat-demo
 # The demo uses the built-in modules; each is a cargo feature (see Cargo.toml).
 FEATURES     := api-all

@@ -165,6 +165,13 @@ $('notes-read').addEventListener('click', () => run('fs.readTextFile', fs.readTe
 $('notes-list').addEventListener('click', () => run('fs.readDir', fs.readDir('$APPDATA').then((l) => l.map((e) => e.name + (e.isDir ? '/' : '')))));
 $('uname').addEventListener('click', () => run('shell.execute uname -s', shell.execute('uname', ['-s']).then((o) => o.stdout.trim())));
 $('open-gh').addEventListener('click', () => run('shell.open', shell.open('https://github.com/')));
+// Other windows, each with only what moat.json declares for it: settings
+// (its own key and a smaller allowlist) and an untrusted view with no
+// bridge at all, whose end (or closing) comes back here as an event.
+$('open-settings').addEventListener('click', () => run('window.open settings', invoke('window.open', { label: 'settings' })));
+$('open-docs').addEventListener('click', () => run('window.open docs', invoke('window.open', { label: 'docs' })));
+window.moat.listen('moat:view-finished', (v) => log(`view ${v.label} finished at`, true, v.url));
+window.moat.listen('moat:view-closed', (v) => log(`view ${v.label} closed by the user`, true, v.label));
 lab('ssh', 'scope_denied', () => run('read ~/.ssh/id_rsa', fs.readTextFile('$HOME/.ssh/id_rsa')));
 lab('dotdot', 'path_invalid', () => run('read with ..', fs.readTextFile('$APPDATA/../../.bashrc')));
 lab('sh', 'scope_denied', () => run('shell.execute sh', shell.execute('sh', ['-c', 'id'])));

@@ -10,13 +10,13 @@
 //! (no display, WebKit refused), and `window::run` only wires what it is
 //! given.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{self, Api, Builtin};
-use crate::config::{Config, Permission};
+use crate::config::{Config, Permission, Policy, MAIN_WINDOW};
 use crate::csp::network::Network;
 use crate::csp::Csp;
 use crate::error::Error;
@@ -28,14 +28,13 @@ use crate::ipc::push::{AppHandle, Pusher};
 use crate::ipc::rate::RateLimit;
 use crate::ipc::reply::ReplySink;
 use crate::isolation::session::Session;
-use crate::origin::{IPC_URL, ISOLATION_URL};
+use crate::origin::{APP_URL, IPC_URL, ISOLATION_URL};
 use crate::protocol::app::AppProtocol;
 use crate::protocol::isolation::{IsolationProtocol, ISOLATION_JS};
 use crate::protocol::{Mounts, Scheme};
+use crate::scope::url::{Kind as UrlKind, UrlScope};
 use crate::scope::{BaseDirs, Scopes};
-
-/// The label of the app's one window, as hooks see it (`ctx.window`).
-const WINDOW_LABEL: &str = "main";
+use crate::windows::{Kind, Windows};
 
 /// What the app author gave the builder, before any check.
 pub(crate) struct Parts {
@@ -56,129 +55,315 @@ pub(crate) struct Parts {
 }
 
 /// A handler for URLs a real click wants to open in a new window: the
-/// system's opener, inside `scope.open`.
-pub(crate) type OpenExternally = Box<dyn Fn(&str) -> Result<(), String>>;
+/// system's opener, inside the window's `scope.open`.
+pub(crate) type OpenExternally = Arc<dyn Fn(&str) -> Result<(), String>>;
 
 /// Everything `window::run` wires. Nothing in it can fail to build.
 pub(crate) struct App {
     pub(crate) identifier: String,
-    pub(crate) title: String,
-    pub(crate) size: (u32, u32),
     pub(crate) devtools: bool,
     pub(crate) permissions: Vec<Permission>,
     /// `dangerous.disableWebProcessSandbox`.
     pub(crate) sandbox_off: bool,
     /// The kernel's confinement of command threads, started by the window
-    /// before its runtime.
+    /// before its runtime: the union of every app window's scopes (the
+    /// threads are shared; each window's own checks stay its own).
     pub(crate) confinement: crate::confine::Setup,
-    /// Where WebKit keeps the page's storage and caches (`$APPDATA/.webkit`):
-    /// the app's own, never another app's (WebKit's default is named after
-    /// the executable), and what the web process sandbox may write. Hidden,
-    /// so no `$APPDATA/**` scope reaches it.
+    /// Where WebKit keeps the main window's storage and caches
+    /// (`$APPDATA/.webkit`): the app's own, never another app's (WebKit's
+    /// default is named after the executable), and what the web process
+    /// sandbox may write. Hidden, so no `$APPDATA/**` scope reaches it.
+    /// Other app windows keep theirs beneath it, in `windows/<label>`.
     pub(crate) webkit_dir: PathBuf,
-    pub(crate) core: Arc<Core>,
     /// The origins the webview may load from over the network, for its
     /// content filter (`csp::network`).
     pub(crate) network: Network,
-    /// Custom schemes by name: `app`, `isolation`, and `asset` when allowed.
-    pub(crate) schemes: Vec<(&'static str, Box<dyn Scheme>)>,
-    /// `window.moat`, injected into the main frame before page script.
-    pub(crate) bridge_script: String,
-    /// With `shell.open` allowed: where `target=_blank` links go.
-    pub(crate) open_externally: Option<OpenExternally>,
-    /// Replies and pushes for the main frame.
-    pub(crate) sink: Arc<ReplySink>,
-    /// The built-ins' shared state (the window wires the file chooser).
-    #[cfg_attr(not(feature = "api-dialog"), allow(dead_code))]
-    pub(crate) api: Arc<Api>,
+    /// `app://`: the frontend, the same for every app window.
+    pub(crate) frontend: Arc<dyn Scheme>,
+    /// Every app window, by label, the main one included.
+    pub(crate) app_windows: BTreeMap<String, AppWindow>,
+    /// Every untrusted view, by label.
+    pub(crate) views: BTreeMap<String, View>,
+    /// Which windows are declared and open.
+    pub(crate) windows: Arc<Windows>,
     /// The app's start-up code (`Builder::setup`), with its handle.
     pub(crate) setup: Option<(Setup, AppHandle)>,
 }
+
+/// One app window, checked: its own key (in its core's session), core,
+/// built-ins, schemes and bridge.
+pub(crate) struct AppWindow {
+    pub(crate) label: String,
+    pub(crate) title: String,
+    pub(crate) size: (u32, u32),
+    /// Its page, `app://localhost/<page>`.
+    pub(crate) url: String,
+    pub(crate) core: Arc<Core>,
+    /// Replies and pushes for its main frame.
+    pub(crate) sink: Arc<ReplySink>,
+    /// Its built-ins' state (the window wires the file chooser).
+    #[cfg_attr(not(feature = "api-dialog"), allow(dead_code))]
+    pub(crate) api: Arc<Api>,
+    /// `isolation`, and `asset` when allowed.
+    pub(crate) schemes: Vec<(&'static str, Arc<dyn Scheme>)>,
+    /// `window.moat`, injected into its main frame before page script.
+    pub(crate) bridge_script: String,
+    /// With `shell.open` allowed: where `target=_blank` links go.
+    pub(crate) open_externally: Option<OpenExternally>,
+}
+
+/// An untrusted view, checked.
+pub(crate) struct View {
+    pub(crate) label: String,
+    pub(crate) title: String,
+    pub(crate) size: (u32, u32),
+    pub(crate) url: String,
+    /// Where its navigations may go.
+    pub(crate) navigate: UrlScope,
+    /// What ends it (the URL goes to the window that opened it).
+    pub(crate) finish_on: UrlScope,
+}
+
+/// An app window's key holder, reply queue and pusher.
+type Delivery = (Arc<Session>, Arc<ReplySink>, Arc<Pusher>);
 
 /// The app's code run once at start-up, given a handle for pushing.
 pub(crate) type Setup = Box<dyn FnOnce(AppHandle)>;
 
 /// Checks `parts` on the machine `dirs` describes and builds the app.
 pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
-    check_commands(&parts.config, &parts.commands)?;
-    check_files(&parts.config, &parts.frontend, &parts.hooks)?;
-    let config = parts.config;
+    let config = &parts.config;
+    let policies = config.policies();
+    for policy in &policies {
+        in_window(policy, check_commands(policy, &parts.commands))?;
+        in_window(policy, check_files(policy, &parts.frontend, &parts.hooks))?;
+    }
     let devtools = devtools_allowed(
         config.devtools,
         cfg!(debug_assertions),
         cfg!(feature = "devtools"),
     )?;
-    let builtins = api::builtin::allowed(&config.allowlist)?;
-    let asset = builtins.contains(&Builtin::Asset);
+    let mut builtins = BTreeMap::new();
+    for policy in &policies {
+        let on = in_window(policy, api::builtin::allowed(policy.allowlist))?;
+        builtins.insert(policy.label.to_owned(), on);
+    }
+    let every: BTreeSet<Builtin> = builtins.values().flatten().copied().collect();
+    let every: Vec<Builtin> = every.into_iter().collect();
     let csp = Csp::new(
         config.csp.as_deref(),
         !config.dangerous.disable_csp_modification,
-        asset,
+        every.contains(&Builtin::Asset),
     );
-    let app_protocol = AppProtocol::new(parts.frontend, &csp)?;
+    let app_protocol = AppProtocol::new(parts.frontend.clone(), &csp)?;
     let network = network(&csp, &app_protocol);
     let app_protocol = dev_frontend(app_protocol, &csp)?;
-    let dirs = prepare_app_data(dirs, &builtins);
+    let dirs = prepare_app_data(dirs, &every);
     let data_dir = dirs
         .get("APPDATA")
         .map(PathBuf::from)
         .ok_or_else(|| Error::Platform("no data directory: set $HOME or $XDG_DATA_HOME".into()))?;
     let webkit_dir = data_dir.join(".webkit");
-    let scopes = Scopes::compile(&config.scope, &dirs)?;
+    let opener = parts
+        .opener
+        .clone()
+        .or_else(|| find_opener(&dirs, every.contains(&Builtin::Open)));
+    warn_about_app(config);
+    // Each app window's session, sink and pusher first: the registry (and
+    // so every handle) knows where each window's events go.
+    let sessions: BTreeMap<String, Delivery> = policies
+        .iter()
+        .map(|p| {
+            let session = Arc::new(Session::new());
+            let sink = Arc::new(ReplySink::unwired());
+            let pusher = Arc::new(Pusher::new(Arc::clone(&sink), Arc::clone(&session)));
+            (p.label.to_owned(), (session, sink, pusher))
+        })
+        .collect();
+    let windows = Arc::new(Windows::new(
+        declared(config),
+        config.limits.max_open_windows as usize,
+        sessions
+            .iter()
+            .map(|(l, (_, _, p))| (l.clone(), Arc::clone(p)))
+            .collect(),
+    ));
+    let handle = AppHandle {
+        windows: Arc::clone(&windows),
+    };
+    let mut plan = crate::confine::plan::Plan::default();
+    let mut app_windows = BTreeMap::new();
+    for policy in &policies {
+        let label = policy.label;
+        let on = &builtins[label];
+        let scopes = Scopes::compile(policy.scope, &dirs).map_err(|mut e| {
+            e.path = format!("{}{}", policy.at, e.path);
+            Error::Config(e)
+        })?;
+        plan.merge(crate::confine::plan(config, &dirs, &scopes, on));
+        let api = Arc::new(Api::new(scopes, policy.limits, opener.clone()));
+        warn_about(policy, on, &api);
+        let (session, sink, pusher) = &sessions[label];
+        let allowed = allowed_set(policy, &parts.commands, on);
+        let commands =
+            parts
+                .commands
+                .clone()
+                .merge(api::commands(&api))
+                .merge(crate::windows::commands(
+                    &windows,
+                    &policy.allowlist.windows,
+                ));
+        let core = Arc::new(core(
+            policy,
+            Arc::clone(session),
+            commands,
+            allowed,
+            data_dir.clone(),
+            (Arc::clone(pusher), handle.clone()),
+        ));
+        let isolation = IsolationProtocol::new(
+            Arc::clone(session),
+            core.rate.clone(),
+            parts.hooks.clone(),
+            &policy.isolation.hooks,
+            label,
+        );
+        let mut schemes: Vec<(&'static str, Arc<dyn Scheme>)> =
+            vec![("isolation", Arc::new(isolation))];
+        schemes
+            .extend(asset_scheme(on.contains(&Builtin::Asset), &api, label).map(|a| ("asset", a)));
+        app_windows.insert(
+            label.to_owned(),
+            AppWindow {
+                label: label.to_owned(),
+                title: policy.title.to_owned(),
+                size: (policy.window.width, policy.window.height),
+                url: page_url(policy.page),
+                open_externally: open_externally(on, &api),
+                bridge_script: bridge_script(policy.limits.call_timeout_ms),
+                core,
+                sink: Arc::clone(sink),
+                api,
+                schemes,
+            },
+        );
+    }
     let confinement = crate::confine::Setup {
-        plan: crate::confine::plan(&config, &dirs, &scopes, &builtins),
+        plan,
         minimum: config.confinement.minimum_landlock_abi,
         disabled: config.dangerous.disable_kernel_confinement,
         at_most: parts.landlock_at_most,
     };
-    let opener = parts
-        .opener
-        .or_else(|| find_opener(&dirs, builtins.contains(&Builtin::Open)));
-    let api = Arc::new(Api::new(scopes, &config.limits, opener));
-    warn_about(&config, &builtins, &api);
-    let session = Arc::new(Session::new());
-    let sink = Arc::new(ReplySink::unwired());
-    let pusher = Arc::new(Pusher::new(Arc::clone(&sink), Arc::clone(&session)));
-    let allowed = allowed_set(&config, &parts.commands, &builtins);
-    let commands = parts.commands.merge(api::commands(&api));
-    let core = Arc::new(core(
-        &config,
-        Arc::clone(&session),
-        commands,
-        allowed,
-        data_dir,
-        Arc::clone(&pusher),
-    ));
-    let isolation = IsolationProtocol::new(
-        Arc::clone(&session),
-        core.rate.clone(),
-        parts.hooks,
-        &config.isolation.hooks,
-        WINDOW_LABEL,
-    );
-    let mut schemes: Vec<(&'static str, Box<dyn Scheme>)> = vec![
-        ("app", Box::new(app_protocol)),
-        ("isolation", Box::new(isolation)),
-    ];
-    schemes.extend(asset_scheme(asset, &api).map(|a| ("asset", a)));
+    let views = views(config)?;
     Ok(App {
-        open_externally: open_externally(&builtins, &api),
-        bridge_script: bridge_script(config.limits.call_timeout_ms),
-        identifier: config.identifier,
-        title: config.title,
-        size: (config.window.width, config.window.height),
+        identifier: config.identifier.clone(),
         devtools,
-        permissions: config.permissions,
+        permissions: config.permissions.clone(),
         sandbox_off: config.dangerous.disable_web_process_sandbox,
         confinement,
         webkit_dir,
         network,
-        core,
-        schemes,
-        sink,
-        api: Arc::clone(&api),
-        setup: parts.setup.map(|f| (f, AppHandle { pusher })),
+        frontend: Arc::new(app_protocol),
+        app_windows,
+        views,
+        windows,
+        setup: parts.setup.map(|f| (f, handle)),
     })
+}
+
+/// A window's error, named with its window unless it is the main one's.
+fn in_window<T>(policy: &Policy<'_>, r: Result<T, Error>) -> Result<T, Error> {
+    r.map_err(|error| {
+        if policy.is_main() {
+            error
+        } else {
+            Error::Window {
+                label: policy.label.to_owned(),
+                error: Box::new(error),
+            }
+        }
+    })
+}
+
+/// Every declared window's kind, the main one included.
+fn declared(config: &Config) -> BTreeMap<String, Kind> {
+    let mut out = BTreeMap::from([(MAIN_WINDOW.to_owned(), Kind::App)]);
+    for (label, decl) in &config.windows {
+        let kind = match decl {
+            crate::config::WindowDecl::App(_) => Kind::App,
+            crate::config::WindowDecl::Untrusted(_) => Kind::Untrusted,
+        };
+        out.insert(label.clone(), kind);
+    }
+    out
+}
+
+/// `app://localhost/<page>` (the main window's page is the root).
+fn page_url(page: &str) -> String {
+    if page == "index.html" {
+        APP_URL.to_owned()
+    } else {
+        format!("{APP_URL}{page}")
+    }
+}
+
+/// The untrusted views, their URL patterns compiled.
+fn views(config: &Config) -> Result<BTreeMap<String, View>, Error> {
+    let mut out = BTreeMap::new();
+    for (label, decl) in config.views() {
+        let at = format!("windows.{label}");
+        let navigate = if decl.navigate.is_empty() {
+            vec![origin_pattern(&decl.url)]
+        } else {
+            decl.navigate.clone()
+        };
+        let compile = |key: &str, allow: Vec<String>| {
+            let cfg = crate::config::UrlScopeConfig {
+                allow,
+                ..Default::default()
+            };
+            UrlScope::compile(&format!("{at}.{key}"), &cfg, UrlKind::View).map_err(Error::Config)
+        };
+        // `navigate` and `finishOn` name their own list as `allow`: the
+        // key in errors is the config's.
+        let fix = |e: Error, key: &str| match e {
+            Error::Config(mut c) => {
+                c.path = c.path.replace(&format!("{key}.allow"), key);
+                Error::Config(c)
+            }
+            other => other,
+        };
+        let view = View {
+            label: label.to_owned(),
+            title: decl.title.clone(),
+            size: (decl.window.width, decl.window.height),
+            url: decl.url.clone(),
+            navigate: compile("navigate", navigate).map_err(|e| fix(e, "navigate"))?,
+            finish_on: compile("finishOn", decl.finish_on.clone())
+                .map_err(|e| fix(e, "finishOn"))?,
+        };
+        if view.navigate.check(&view.url).is_err() {
+            return Err(Error::Config(crate::config::ConfigError {
+                path: format!("{at}.navigate"),
+                message: format!("does not allow the view's own url {:?}", view.url),
+            }));
+        }
+        out.insert(label.to_owned(), view);
+    }
+    Ok(out)
+}
+
+/// `https://host[:port]/**` for an `https:` URL (checked by the config).
+fn origin_pattern(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(u) => match (u.host_str(), u.port()) {
+            (Some(h), Some(p)) => format!("https://{h}:{p}/**"),
+            (Some(h), None) => format!("https://{h}/**"),
+            _ => String::new(),
+        },
+        Err(_) => String::new(),
+    }
 }
 
 /// What the webview may load over the network: the hosts the app's policy
@@ -229,40 +414,40 @@ fn dev_frontend(app: AppProtocol, _: &Csp) -> Result<AppProtocol, Error> {
     Ok(app)
 }
 
-/// The one path every call takes, with this app's commands, allowlist and
-/// limits.
+/// The one path every call takes, with one window's commands, allowlist
+/// and limits.
 fn core(
-    config: &Config,
+    policy: &Policy<'_>,
     session: Arc<Session>,
     commands: Commands,
     allowed: BTreeSet<String>,
     data_dir: PathBuf,
-    pusher: Arc<Pusher>,
+    (pusher, handle): (Arc<Pusher>, AppHandle),
 ) -> Core {
+    let limits = policy.limits;
     Core {
         session,
         pusher: Arc::clone(&pusher),
         // Fetched by the page right after the reply; kept no longer than a
         // call may take, and bounded together.
         blobs: Arc::new(BlobStore::new(
-            Duration::from_millis(config.limits.call_timeout_ms),
-            crate::ipc::bytes::store_bound(config.limits.max_message_bytes),
+            Duration::from_millis(limits.call_timeout_ms),
+            crate::ipc::bytes::store_bound(limits.max_message_bytes),
         )),
         commands,
         allowed: Some(allowed),
-        max_envelope_bytes: config.limits.max_message_bytes,
-        rate: config
-            .limits
+        max_envelope_bytes: limits.max_message_bytes,
+        rate: limits
             .max_calls_per_second
             .map(|n| Arc::new(RateLimit::new(n, Duration::from_secs(1)))),
-        pending: config
-            .limits
+        pending: limits
             .max_pending_calls
             .map(|n| PendingLimit::new(n as usize)),
         ctx: CallContext {
             app: Arc::new(AppPaths { data_dir }),
-            window: Arc::from(WINDOW_LABEL),
-            handle: AppHandle { pusher },
+            window: Arc::from(policy.label),
+            handle,
+            pusher,
             epoch: 0,
         },
     }
@@ -270,7 +455,7 @@ fn core(
 
 /// Names registered twice, names that look like a built-in's, and an
 /// allowlist that names an unregistered command stop startup.
-fn check_commands(config: &Config, commands: &Commands) -> Result<(), Error> {
+fn check_commands(policy: &Policy<'_>, commands: &Commands) -> Result<(), Error> {
     if let Some(dup) = commands.duplicates.first() {
         return Err(Error::DuplicateCommand(dup.clone()));
     }
@@ -287,7 +472,7 @@ fn check_commands(config: &Config, commands: &Commands) -> Result<(), Error> {
     {
         return Err(Error::BadCommandName(name.clone()));
     }
-    if let Some(allowed) = &config.allowlist.commands {
+    if let Some(allowed) = &policy.allowlist.commands {
         if let Some(unknown) = allowed.iter().find(|c| commands.get(c).is_none()) {
             return Err(Error::AllowlistUnknownCommand(unknown.clone()));
         }
@@ -295,26 +480,27 @@ fn check_commands(config: &Config, commands: &Commands) -> Result<(), Error> {
     Ok(())
 }
 
-/// Every hook the config names is embedded, loads (`isolation::hooks`),
-/// and so is `index.html`.
-fn check_files(config: &Config, frontend: &Mounts, hooks: &Mounts) -> Result<(), Error> {
-    if let Some(missing) = config
-        .isolation
-        .hooks
-        .iter()
-        .find(|h| hooks.file(h.as_str()).is_none())
-    {
+/// Every hook the window's policy names is embedded and loads
+/// (`isolation::hooks`), and so is its page (`index.html` for the main
+/// window).
+fn check_files(policy: &Policy<'_>, frontend: &Mounts, hooks: &Mounts) -> Result<(), Error> {
+    let names = &policy.isolation.hooks;
+    if let Some(missing) = names.iter().find(|h| hooks.file(h.as_str()).is_none()) {
         return Err(Error::MissingHook(missing.clone()));
     }
-    crate::isolation::hooks::check(&config.isolation.hooks, &|path| {
+    crate::isolation::hooks::check(names, &|path| {
         hooks.file(path).map(|f| f.contents().to_vec())
     })
     .map_err(|e| Error::Hook {
         place: e.place(),
         message: e.to_string(),
     })?;
-    if frontend.file("index.html").is_none() {
-        return Err(Error::MissingIndex);
+    if frontend.file(policy.page).is_none() {
+        return Err(if policy.is_main() {
+            Error::MissingIndex
+        } else {
+            Error::MissingPage(policy.page.to_owned())
+        });
     }
     Ok(())
 }
@@ -362,32 +548,39 @@ fn find_opener(dirs: &BaseDirs, open_allowed: bool) -> Option<PathBuf> {
     }
 }
 
-/// The commands the page may call: the app's (all, or those listed) and
-/// the built-in functions the allowlist turns on. A compiled-in built-in it
-/// does not turn on answers `not_allowed`.
-fn allowed_set(config: &Config, commands: &Commands, builtins: &[Builtin]) -> BTreeSet<String> {
-    let mut allowed: BTreeSet<String> = match &config.allowlist.commands {
+/// The commands a window's page may call: the app's (for the main window
+/// all unless listed; for another window only those listed), the built-in
+/// functions its allowlist turns on, `window.open` when it may open
+/// windows, and `window.close`.
+fn allowed_set(policy: &Policy<'_>, commands: &Commands, builtins: &[Builtin]) -> BTreeSet<String> {
+    let mut allowed: BTreeSet<String> = match &policy.allowlist.commands {
         Some(list) => list.iter().cloned().collect(),
-        None => commands.handlers.keys().cloned().collect(),
+        None if policy.is_main() => commands.handlers.keys().cloned().collect(),
+        None => BTreeSet::new(),
     };
     allowed.extend(builtins.iter().map(|b| b.name().to_owned()));
+    if !policy.allowlist.windows.is_empty() {
+        allowed.insert("window.open".to_owned());
+    }
+    allowed.insert("window.close".to_owned());
     allowed
 }
 
 #[cfg(feature = "api-asset")]
-fn asset_scheme(on: bool, api: &Api) -> Option<Box<dyn Scheme>> {
+fn asset_scheme(on: bool, api: &Api, window: &str) -> Option<Arc<dyn Scheme>> {
     on.then(|| {
-        Box::new(crate::protocol::asset::AssetProtocol::new(
+        Arc::new(crate::protocol::asset::AssetProtocol::new(
             api.scopes.asset.clone(),
             api.max_bytes,
-        )) as Box<dyn Scheme>
+            window,
+        )) as Arc<dyn Scheme>
     })
 }
 
 /// Without the `api-asset` feature the protocol cannot be allowed (the
 /// allowlist check above stops startup first).
 #[cfg(not(feature = "api-asset"))]
-fn asset_scheme(_on: bool, _api: &Api) -> Option<Box<dyn Scheme>> {
+fn asset_scheme(_on: bool, _api: &Api, _window: &str) -> Option<Arc<dyn Scheme>> {
     None
 }
 
@@ -395,7 +588,7 @@ fn asset_scheme(_on: bool, _api: &Api) -> Option<Box<dyn Scheme>> {
 fn open_externally(builtins: &[Builtin], api: &Arc<Api>) -> Option<OpenExternally> {
     let api = Arc::clone(api);
     builtins.contains(&Builtin::Open).then(|| {
-        Box::new(move |url: &str| api::shell::open(&api, url).map_err(|e| e.detail()))
+        Arc::new(move |url: &str| api::shell::open(&api, url).map_err(|e| e.detail()))
             as OpenExternally
     })
 }
@@ -421,9 +614,8 @@ fn bridge_script(call_timeout_ms: u64) -> String {
     format!("(function (MOAT_CONFIG) {{\n{bridge}\n}})({settings});")
 }
 
-/// Every protection the config turns off or loosens is said at startup,
-/// and so is every built-in that is on, with its scope.
-fn warn_about(config: &Config, builtins: &[Builtin], api: &Api) {
+/// Every protection the config turns off or loosens is said at startup.
+fn warn_about_app(config: &Config) {
     if config.dangerous.disable_csp_modification {
         tracing::warn!("dangerous.disableCspModification: HTML and the app's CSP are served as given; inline scripts get no hashes, styles no nonces, and object-src/base-uri/form-action no defaults");
     }
@@ -433,28 +625,40 @@ fn warn_about(config: &Config, builtins: &[Builtin], api: &Api) {
     for p in &config.permissions {
         tracing::warn!(permission = ?p, "the app grants a web permission to its pages");
     }
-    // The audit's module and limit findings, at startup too: a scope that
-    // reaches $HOME or a limit turned off should not need an audit run to
-    // be noticed.
     let mut findings = crate::audit::Findings::new("moat.json");
-    crate::audit::modules(&mut findings, config);
-    crate::audit::limits(&mut findings, config);
+    crate::audit::views(&mut findings, config);
+    log_findings(findings);
+}
+
+/// A window's built-ins that are on, with their scopes, and the audit's
+/// findings on its modules and limits: a scope that reaches $HOME or a
+/// limit turned off should not need an audit run to be noticed.
+fn warn_about(policy: &Policy<'_>, builtins: &[Builtin], api: &Api) {
+    let mut findings = crate::audit::Findings::new("moat.json");
+    crate::audit::modules(&mut findings, policy);
+    crate::audit::limits(&mut findings, policy);
+    log_findings(findings);
+    let window = policy.label;
+    for b in builtins {
+        let (name, key) = (b.name(), b.scope_key());
+        if api::scope_is_empty(*b, &api.scopes) {
+            tracing::warn!(
+                window,
+                "{name} is allowed but {key} allows nothing: every call will be refused"
+            );
+        } else {
+            tracing::info!(window, "built-in {name} is on, limited to {key}");
+        }
+    }
+}
+
+fn log_findings(findings: crate::audit::Findings) {
     for f in findings
         .into_sorted()
         .iter()
         .filter(|f| f.severity >= crate::audit::Severity::Medium)
     {
         tracing::warn!(code = f.code, place = %f.place, "{}", f.message);
-    }
-    for b in builtins {
-        let (name, key) = (b.name(), b.scope_key());
-        if api::scope_is_empty(*b, &api.scopes) {
-            tracing::warn!(
-                "{name} is allowed but {key} allows nothing: every call will be refused"
-            );
-        } else {
-            tracing::info!("built-in {name} is on, limited to {key}");
-        }
     }
 }
 
@@ -532,22 +736,106 @@ mod tests {
             ping(),
         ));
         let app = app.unwrap();
+        let main = &app.app_windows["main"];
         assert_eq!(
-            app.core
+            main.core
                 .allowed
                 .as_ref()
                 .unwrap()
                 .iter()
                 .collect::<Vec<_>>(),
-            ["ping"]
+            ["ping", "window.close"]
         );
-        let names: Vec<&str> = app.schemes.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, ["app", "isolation"]);
-        assert!(app.open_externally.is_none());
+        let names: Vec<&str> = main.schemes.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["isolation"]);
+        assert_eq!(main.url, "app://localhost/");
+        assert!(main.open_externally.is_none());
         assert!(
-            app.core.rate.is_some(),
+            main.core.rate.is_some(),
             "the call rate limit is on by default"
         );
+        assert!(app.views.is_empty());
+    }
+
+    #[test]
+    fn each_window_gets_its_own_key_allowlist_and_limits() {
+        let (_root, app) = checked(parts(
+            config(
+                r#","windows":{"second":{"kind":"app","title":"2","page":"index.html",
+                    "allowlist":{"commands":["ping"]},"limits":{"maxMessageBytes":4096,"callTimeoutMs":5,"maxCallsPerSecond":3}},
+                  "view":{"kind":"untrusted","title":"V","url":"https://auth.example.com/login"}},
+                  "allowlist":{"windows":["second","view"]}"#,
+            ),
+            &FRONTEND,
+            ping().sync("other", |_: NoArgs, _| Ok::<_, ()>(())),
+        ));
+        let app = app.unwrap();
+        let (main, second) = (&app.app_windows["main"], &app.app_windows["second"]);
+        let allowed = |w: &AppWindow| {
+            w.core
+                .allowed
+                .clone()
+                .unwrap()
+                .into_iter()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            allowed(main),
+            ["other", "ping", "window.close", "window.open"]
+        );
+        assert_eq!(allowed(second), ["ping", "window.close"]);
+        assert_eq!(&*second.core.ctx.window, "second");
+        assert_eq!(second.core.max_envelope_bytes, 4096);
+        assert_eq!(second.core.rate.as_ref().unwrap().limit(), 3);
+        assert_eq!(second.url, "app://localhost/");
+        // Separate keys: a key handed to one window's frame opens nothing
+        // in the other's.
+        assert!(!Arc::ptr_eq(&main.core.session, &second.core.session));
+        assert_ne!(main.core.session.epoch(), second.core.session.epoch());
+        let view = &app.views["view"];
+        assert!(view.navigate.check("https://auth.example.com/next").is_ok());
+        assert!(view.navigate.check("https://evil.example.com/").is_err());
+        assert!(view
+            .finish_on
+            .check("https://auth.example.com/next")
+            .is_err());
+    }
+
+    #[test]
+    fn a_windows_mistakes_are_named_with_its_key() {
+        let p = parts(
+            config(
+                r#","windows":{"second":{"kind":"app","title":"2","page":"index.html","allowlist":{"commands":["pnig"]}}}"#,
+            ),
+            &FRONTEND,
+            ping(),
+        );
+        assert_eq!(
+            err(p),
+            "window `second` (windows.second): moat config: allowlist.commands: `pnig` is not a registered command; register it or remove it"
+        );
+        let p = parts(
+            config(r#","windows":{"second":{"kind":"app","title":"2","page":"nope.html"}}"#),
+            &FRONTEND,
+            ping(),
+        );
+        assert!(err(p).contains("has no nope.html"));
+        let p = parts(
+            config(
+                r#","windows":{"second":{"kind":"app","title":"2","page":"index.html","scope":{"fs":{"allow":["$NOPE/*"]}}}}"#,
+            ),
+            &FRONTEND,
+            ping(),
+        );
+        assert!(err(p).contains("windows.second.scope.fs.allow[0]"));
+        let p = parts(
+            config(
+                r#","windows":{"v":{"kind":"untrusted","title":"V","url":"https://a.example.com/","navigate":["https://b.example.com/**"]}}"#,
+            ),
+            &FRONTEND,
+            ping(),
+        );
+        assert!(err(p).contains("windows.v.navigate: does not allow the view's own url"));
     }
 
     #[test]
@@ -631,7 +919,7 @@ mod tests {
         if cfg!(feature = "api-fs") {
             let (root, app) = checked(p);
             let app = app.unwrap();
-            assert!(app
+            assert!(app.app_windows["main"]
                 .core
                 .allowed
                 .as_ref()

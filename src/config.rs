@@ -63,6 +63,105 @@ pub struct Config {
     /// finding of `moat-demo audit`.
     #[serde(default)]
     pub(crate) dangerous: Dangerous,
+    /// The app's other windows, by label: each with its own page, key,
+    /// hooks, allowlist, scopes and limits (`"kind": "app"`), or a view of
+    /// a remote page with no bridge at all (`"kind": "untrusted"`). The
+    /// main window, labelled `main`, is the one the top-level keys
+    /// (`title`, `window`, `isolation`, `allowlist`, `scope`, `limits`)
+    /// declare. What is not declared for a window is refused in it.
+    #[serde(default)]
+    pub(crate) windows: std::collections::BTreeMap<String, WindowDecl>,
+}
+
+/// The label of the main window, which the top-level keys declare.
+pub(crate) const MAIN_WINDOW: &str = "main";
+
+/// A window besides the main one.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub(crate) enum WindowDecl {
+    /// A page of the app's own frontend, with the isolation frame and a
+    /// key of its own.
+    App(Box<AppWindowDecl>),
+    /// A remote `https:` page the app does not trust (a sign-in, a
+    /// documentation site): no `window.moat`, no isolation frame, none of
+    /// Moat's schemes, storage that ends with it.
+    Untrusted(UntrustedDecl),
+}
+
+/// A window of the app's own pages.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct AppWindowDecl {
+    /// Window title.
+    pub(crate) title: String,
+    /// Initial size.
+    #[serde(default)]
+    pub(crate) window: WindowConfig,
+    /// The page it opens, a path in the frontend (`settings.html`).
+    pub(crate) page: String,
+    /// Its isolation frame's hooks.
+    #[serde(default)]
+    pub(crate) isolation: IsolationConfig,
+    /// What its page may call. Unlike the main window's, an absent
+    /// `commands` allows none: list each command it needs.
+    #[serde(default)]
+    pub(crate) allowlist: Allowlist,
+    /// What its built-ins may touch.
+    #[serde(default)]
+    pub(crate) scope: ScopeConfig,
+    /// Its limits on calls (rates and pending calls are its own).
+    #[serde(default)]
+    pub(crate) limits: Limits,
+}
+
+/// A view of a page the app does not trust.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct UntrustedDecl {
+    /// Window title.
+    pub(crate) title: String,
+    /// Initial size.
+    #[serde(default)]
+    pub(crate) window: WindowConfig,
+    /// The `https:` page it opens.
+    pub(crate) url: String,
+    /// URL patterns (`https://host[:port]/path-glob`, as in `scope.http`)
+    /// its navigations may reach. Empty: the origin of `url` only.
+    #[serde(default)]
+    pub(crate) navigate: Vec<String>,
+    /// URL patterns that end it: a navigation to one is not made, the view
+    /// closes, and the window that opened it gets the event
+    /// `moat:view-finished` with `{ label, url }` (a sign-in's redirect).
+    #[serde(default)]
+    pub(crate) finish_on: Vec<String>,
+}
+
+/// One app window's policy, wherever it is declared: its label, where its
+/// keys are (`""` for the main window, `windows.<label>.` for the others),
+/// and the keys themselves.
+#[derive(Debug, Clone)]
+pub(crate) struct Policy<'a> {
+    pub(crate) label: &'a str,
+    pub(crate) at: String,
+    pub(crate) page: &'a str,
+    pub(crate) title: &'a str,
+    pub(crate) window: &'a WindowConfig,
+    pub(crate) isolation: &'a IsolationConfig,
+    pub(crate) allowlist: &'a Allowlist,
+    pub(crate) scope: &'a ScopeConfig,
+    pub(crate) limits: &'a Limits,
+}
+
+impl Policy<'_> {
+    /// Whether this is the main window (whose absent
+    /// `allowlist.commands` allows every registered command).
+    pub(crate) fn is_main(&self) -> bool {
+        self.label == MAIN_WINDOW
+    }
 }
 
 /// How the kernel confines the threads that run commands (the built-ins
@@ -186,6 +285,10 @@ pub(crate) struct Allowlist {
     /// for the page load.
     #[serde(default)]
     pub(crate) dialog: DialogAllow,
+    /// The windows this page may open, by label (`window.open`). Any page
+    /// may close its own window (`window.close`).
+    #[serde(default)]
+    pub(crate) windows: Vec<String>,
 }
 
 /// The `dialog` module's functions.
@@ -409,6 +512,10 @@ pub(crate) struct Limits {
     /// turns it off (warned and audited).
     #[serde(default = "default_pending_calls")]
     pub(crate) max_pending_calls: Option<u32>,
+    /// The main window's limits only: windows open at once, of every kind,
+    /// the main one included; opening another is `busy`. Default 8.
+    #[serde(default = "default_open_windows")]
+    pub(crate) max_open_windows: u32,
 }
 
 /// The default of `limits.maxMessageBytes`: a 10 MiB file with room for
@@ -431,6 +538,9 @@ pub(crate) const DEFAULT_OPENS_PER_MINUTE: u32 = 10;
 pub(crate) const DEFAULT_PENDING_CALLS: u32 = 256;
 /// The default of `limits.maxExecutesPerMinute`.
 pub(crate) const DEFAULT_EXECUTES_PER_MINUTE: u32 = 60;
+/// The default of `limits.maxOpenWindows`: an app's few windows, not a
+/// page opening them in a loop (each is a web process).
+pub(crate) const DEFAULT_OPEN_WINDOWS: u32 = 8;
 
 fn default_calls_per_second() -> Option<u32> {
     Some(DEFAULT_CALLS_PER_SECOND)
@@ -438,6 +548,10 @@ fn default_calls_per_second() -> Option<u32> {
 
 fn default_opens_per_minute() -> Option<u32> {
     Some(DEFAULT_OPENS_PER_MINUTE)
+}
+
+fn default_open_windows() -> u32 {
+    DEFAULT_OPEN_WINDOWS
 }
 
 fn default_pending_calls() -> Option<u32> {
@@ -457,6 +571,7 @@ impl Default for Limits {
             max_opens_per_minute: default_opens_per_minute(),
             max_executes_per_minute: default_executes_per_minute(),
             max_pending_calls: default_pending_calls(),
+            max_open_windows: DEFAULT_OPEN_WINDOWS,
         }
     }
 }
@@ -511,41 +626,167 @@ impl Config {
                 ),
             );
         }
+        for (label, decl) in &self.windows {
+            if label == MAIN_WINDOW {
+                return err(
+                    format!("windows.{label}"),
+                    "the main window is declared by the top-level keys (title, window, isolation, allowlist, scope, limits); remove this entry".into(),
+                );
+            }
+            if !label_ok(label) {
+                return err(
+                    format!("windows.{label}"),
+                    format!("{label:?}: a window label is 1 to 32 lowercase ASCII letters, digits, '-' or '_', starting with a letter"),
+                );
+            }
+            if let WindowDecl::Untrusted(view) = decl {
+                let https = url::Url::parse(&view.url)
+                    .is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some());
+                if !https {
+                    return err(
+                        format!("windows.{label}.url"),
+                        format!("{:?} must be an https: URL with a host", view.url),
+                    );
+                }
+            }
+        }
+        for policy in self.policies() {
+            policy.validate(self)?;
+        }
+        if self.limits.max_open_windows == 0 {
+            return err(
+                "limits.maxOpenWindows".into(),
+                "must be at least 1 (the main window)".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Every app window's policy, the main window's first.
+    pub(crate) fn policies(&self) -> Vec<Policy<'_>> {
+        let main = Policy {
+            label: MAIN_WINDOW,
+            at: String::new(),
+            page: "index.html",
+            title: &self.title,
+            window: &self.window,
+            isolation: &self.isolation,
+            allowlist: &self.allowlist,
+            scope: &self.scope,
+            limits: &self.limits,
+        };
+        let others = self.windows.iter().filter_map(|(label, decl)| match decl {
+            WindowDecl::App(w) => Some(Policy {
+                label,
+                at: format!("windows.{label}."),
+                page: &w.page,
+                title: &w.title,
+                window: &w.window,
+                isolation: &w.isolation,
+                allowlist: &w.allowlist,
+                scope: &w.scope,
+                limits: &w.limits,
+            }),
+            WindowDecl::Untrusted(_) => None,
+        });
+        std::iter::once(main).chain(others).collect()
+    }
+
+    /// The untrusted views, by label.
+    pub(crate) fn views(&self) -> impl Iterator<Item = (&str, &UntrustedDecl)> {
+        self.windows.iter().filter_map(|(label, decl)| match decl {
+            WindowDecl::Untrusted(v) => Some((label.as_str(), v)),
+            WindowDecl::App(_) => None,
+        })
+    }
+}
+
+impl Policy<'_> {
+    fn validate(&self, config: &Config) -> Result<(), ConfigError> {
+        let at = &self.at;
+        let err = |path: String, message: String| Err(ConfigError { path, message });
+        if !self.is_main() && !page_ok(self.page) {
+            return err(
+                format!("{at}page"),
+                format!("{:?} must be a relative .html path in the frontend, without '..' or hidden segments", self.page),
+            );
+        }
         for (i, hook) in self.isolation.hooks.iter().enumerate() {
             if !hook_path_ok(hook) {
                 return err(
-                    format!("isolation.hooks[{i}]"),
+                    format!("{at}isolation.hooks[{i}]"),
                     format!("{hook:?} must be a relative .js/.mjs path inside the hooks directory, without '..' or hidden segments"),
                 );
             }
         }
+        for (i, label) in self.allowlist.windows.iter().enumerate() {
+            if !config.windows.contains_key(label) {
+                return err(
+                    format!("{at}allowlist.windows[{i}]"),
+                    format!("{label:?} is not a window declared under `windows` (the main window is never opened by a page)"),
+                );
+            }
+        }
+        let limits = self.limits;
+        if !self.is_main() && limits.max_open_windows != DEFAULT_OPEN_WINDOWS {
+            return err(
+                format!("{at}limits.maxOpenWindows"),
+                "only the main window's (top-level) limits.maxOpenWindows counts; remove it here"
+                    .into(),
+            );
+        }
         // Scope patterns (globs, regexes, URL patterns, variables) are
         // compiled against this machine's directories when the app starts
         // (`Builder::run`), and their errors carry the key's path too.
-        if self.limits.max_message_bytes < MIN_MESSAGE_BYTES {
+        if limits.max_message_bytes < MIN_MESSAGE_BYTES {
             return err(
-                "limits.maxMessageBytes".into(),
+                format!("{at}limits.maxMessageBytes"),
                 format!("must be at least {MIN_MESSAGE_BYTES} bytes"),
             );
         }
         for (key, value) in [
-            ("maxCallsPerSecond", self.limits.max_calls_per_second),
-            ("maxOpensPerMinute", self.limits.max_opens_per_minute),
-            ("maxExecutesPerMinute", self.limits.max_executes_per_minute),
-            ("maxPendingCalls", self.limits.max_pending_calls),
+            ("maxCallsPerSecond", limits.max_calls_per_second),
+            ("maxOpensPerMinute", limits.max_opens_per_minute),
+            ("maxExecutesPerMinute", limits.max_executes_per_minute),
+            ("maxPendingCalls", limits.max_pending_calls),
         ] {
             if value == Some(0) {
                 return err(
-                    format!("limits.{key}"),
+                    format!("{at}limits.{key}"),
                     "must be at least 1 (null turns the limit off)".into(),
                 );
             }
         }
-        if self.limits.call_timeout_ms == 0 {
-            return err("limits.callTimeoutMs".into(), "must be more than 0".into());
+        if limits.call_timeout_ms == 0 {
+            return err(
+                format!("{at}limits.callTimeoutMs"),
+                "must be more than 0".into(),
+            );
         }
         Ok(())
     }
+}
+
+/// A window label: 1 to 32 of `a-z0-9-_`, starting with a letter.
+pub(crate) fn label_ok(label: &str) -> bool {
+    let b = label.as_bytes();
+    (1..=32).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'-' | b'_'))
+}
+
+/// A window's page: a relative `.html` path, no empty, `.`-led segments.
+fn page_ok(page: &str) -> bool {
+    page.ends_with(".html")
+        && page
+            .split('/')
+            .all(|seg| !seg.is_empty() && !seg.starts_with('.'))
+        && page
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
 }
 
 /// A hook file name: relative, `.js` or `.mjs`, letters, digits, `.-_/`,
@@ -713,6 +954,94 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.path, "limits.maxExecutesPerMinute");
+    }
+
+    fn with_windows(windows: &str) -> Result<Config, ConfigError> {
+        Config::from_json(&format!(
+            r#"{{"identifier":"a.b","title":"T","windows":{windows}}}"#
+        ))
+    }
+
+    #[test]
+    fn windows_are_declared_by_label_each_with_its_own_policy() {
+        let c = with_windows(
+            r#"{"settings":{"kind":"app","title":"Settings","page":"settings.html","allowlist":{"commands":["greet"]}},
+                "signin":{"kind":"untrusted","title":"Sign in","url":"https://auth.example.com/login","finishOn":["https://app.example.com/done*"]}}"#,
+        )
+        .unwrap();
+        let policies = c.policies();
+        let labels: Vec<&str> = policies.iter().map(|p| p.label).collect();
+        assert_eq!(labels, ["main", "settings"], "views have no policy");
+        assert!(policies[0].is_main() && policies[0].at.is_empty());
+        assert_eq!(policies[1].at, "windows.settings.");
+        assert_eq!(policies[1].page, "settings.html");
+        assert_eq!(
+            policies[1].allowlist.commands.as_deref(),
+            Some(&["greet".to_owned()][..])
+        );
+        let views: Vec<&str> = c.views().map(|(l, _)| l).collect();
+        assert_eq!(views, ["signin"]);
+    }
+
+    #[test]
+    fn bad_window_declarations_name_their_key() {
+        for (windows, path, says) in [
+            (
+                r#"{"main":{"kind":"app","title":"M","page":"m.html"}}"#,
+                "windows.main",
+                "declared by the top-level keys",
+            ),
+            (
+                r#"{"Bad Label":{"kind":"app","title":"M","page":"m.html"}}"#,
+                "windows.Bad Label",
+                "a window label is",
+            ),
+            (
+                r#"{"s":{"kind":"app","title":"S","page":"../x.html"}}"#,
+                "windows.s.page",
+                "relative .html path",
+            ),
+            (
+                r#"{"v":{"kind":"untrusted","title":"V","url":"http://example.com/"}}"#,
+                "windows.v.url",
+                "https: URL",
+            ),
+            (
+                r#"{"s":{"kind":"app","title":"S","page":"s.html","allowlist":{"windows":["nope"]}}}"#,
+                "windows.s.allowlist.windows[0]",
+                "not a window declared",
+            ),
+            (
+                r#"{"s":{"kind":"app","title":"S","page":"s.html","limits":{"maxMessageBytes":2048,"callTimeoutMs":1,"maxOpenWindows":2}}}"#,
+                "windows.s.limits.maxOpenWindows",
+                "only the main window",
+            ),
+            (
+                r#"{"s":{"kind":"app","title":"S","page":"s.html","limits":{"maxMessageBytes":2048,"callTimeoutMs":1,"maxPendingCalls":0}}}"#,
+                "windows.s.limits.maxPendingCalls",
+                "at least 1",
+            ),
+        ] {
+            let e = with_windows(windows).unwrap_err();
+            assert_eq!(e.path, path, "{windows}");
+            assert!(e.message.contains(says), "{}", e.message);
+        }
+        // Unknown keys and kinds are refused with their path too.
+        let e = with_windows(r#"{"s":{"kind":"app","title":"S","page":"s.html","csp":"x"}}"#)
+            .unwrap_err();
+        assert_eq!(e.path, "windows.s");
+        assert!(e.message.contains("unknown field `csp`"), "{}", e.message);
+        let e = with_windows(r#"{"s":{"kind":"remote","title":"S"}}"#).unwrap_err();
+        assert!(
+            e.message.contains("unknown variant `remote`"),
+            "{}",
+            e.message
+        );
+        let e = Config::from_json(
+            r#"{"identifier":"a.b","title":"T","allowlist":{"windows":["main"]}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.path, "allowlist.windows[0]");
     }
 
     #[test]

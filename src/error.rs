@@ -29,6 +29,16 @@ pub enum Error {
     },
     /// The frontend directory has no `index.html`.
     MissingIndex,
+    /// A window's `page` is not in the frontend directory.
+    MissingPage(String),
+    /// A window other than the main one cannot start as declared under
+    /// `windows.<label>`.
+    Window {
+        /// The window's label.
+        label: String,
+        /// What is wrong with it.
+        error: Box<Error>,
+    },
     /// `MOAT_FRONTEND_DIR` (debug builds) names a directory that cannot be
     /// served.
     DevFrontend {
@@ -106,6 +116,11 @@ impl std::fmt::Display for Error {
             ),
             Error::Hook { message, .. } => f.write_str(message),
             Error::MissingIndex => f.write_str("the frontend directory has no index.html"),
+            Error::MissingPage(page) => write!(
+                f,
+                "the frontend directory has no {page}; add it or change the window's page"
+            ),
+            Error::Window { label, error } => write!(f, "window `{label}` (windows.{label}): {error}"),
             Error::DevFrontend { dir, message } => {
                 write!(f, "MOAT_FRONTEND_DIR={dir}: {message}")
             }

@@ -104,11 +104,15 @@ pub fn config(data: &[u8]) {
         return;
     };
     let dirs = crate::scope::BaseDirs::fixed(std::path::Path::new("/"));
-    if crate::scope::Scopes::compile(&c.scope, &dirs).is_ok() {
-        let mut f = crate::audit::Findings::new("moat.json");
-        crate::audit::modules(&mut f, &c);
-        crate::audit::limits(&mut f, &c);
+    for policy in c.policies() {
+        if crate::scope::Scopes::compile(policy.scope, &dirs).is_ok() {
+            let mut f = crate::audit::Findings::new("moat.json");
+            crate::audit::modules(&mut f, &policy);
+            crate::audit::limits(&mut f, &policy);
+        }
     }
+    let mut f = crate::audit::Findings::new("moat.json");
+    crate::audit::views(&mut f, &c);
 }
 
 /// An HTML document prepared as the app protocol prepares its pages: the

@@ -8,13 +8,16 @@
 //! command line; nothing else in the crate knows it exists.
 //!
 //! `--harness-script FILE` runs FILE's JS in the main frame on every page
-//! load of the app, once the document is parsed and `window.moat.ready`
-//! settles, as ordinary page script (an initialization script in the page's
-//! own world): it has exactly an attacker's power plus `harness`, whose
-//! `result(name, ok, detail)` and `done()` report over `window.ipc`, a
-//! channel that carries nothing else in this build. `harness.load` is the
-//! 1-based count of page loads in this tab (kept in `sessionStorage`), for
-//! scripts that reload.
+//! load of every app window, once the document is parsed and
+//! `window.moat.ready` settles, as ordinary page script (an initialization
+//! script in the page's own world): it has exactly an attacker's power plus
+//! `harness`, whose `result(name, ok, detail)` and `done()` report over
+//! `window.ipc`, a channel that carries nothing else in this build.
+//! `harness.load` is the 1-based count of page loads in this tab (kept in
+//! `sessionStorage`), for scripts that reload; `harness.window` is the
+//! window's label, for scripts that run in several windows.
+//! `--harness-view-cert HOST=FILE` has untrusted views accept the PEM
+//! certificate in FILE for HOST (a test's local https server).
 //!
 //! `--harness-call-timeout-ms MS` replaces `limits.callTimeoutMs`, so a
 //! test can watch a call time out. `--harness-config FILE` replaces the
@@ -22,7 +25,8 @@
 //! `--harness-opener PROGRAM` is what `shell.open` runs instead of
 //! `xdg-open`. `--harness-console` has WebKit write the pages' console to
 //! stderr. `--harness-frontend react|vue|svelte` serves a default Vite
-//! build of that framework's app (`tests/frontends/`) as the app's frontend.
+//! build of that framework's app (`tests/frontends/`) as the app's frontend
+//! (one window: the config's other windows are dropped).
 //! `--harness-dialog FILE` answers file choosers (`dialog.*`) instead of
 //! showing GTK's: each line answers the next one, `cancel` or paths
 //! separated by tabs.
@@ -100,6 +104,8 @@ struct Args {
     /// The highest Landlock ABI to confine at (0: none), to play an older
     /// kernel.
     landlock_abi: Option<u8>,
+    /// Certificates untrusted views accept: `(host, PEM)`.
+    view_certificates: Vec<(String, String)>,
 }
 
 /// Applies the command line to the app's parts and returns the window's
@@ -125,11 +131,16 @@ pub(crate) fn apply(mut parts: Parts) -> Result<(Parts, Options), Error> {
     }
     if let Some(dir) = args.frontend {
         parts.frontend = crate::protocol::Mounts::default().with(("", dir));
+        // A framework's app is one page: the config's other windows name
+        // pages it does not have.
+        parts.config.windows.clear();
+        parts.config.allowlist.windows.clear();
     }
     parts.frontend = parts.frontend.with(("__test__/", &TEST_PAGES));
     parts.hooks = parts.hooks.with(("__test__/", &TEST_HOOKS));
     let mut options = Options {
         console: args.console,
+        view_certificates: args.view_certificates,
         ..Options::default()
     };
     #[cfg(feature = "api-dialog")]
@@ -146,14 +157,17 @@ pub(crate) fn apply(mut parts: Parts) -> Result<(Parts, Options), Error> {
         } else {
             "false"
         };
-        options.init_scripts.push(
-            INIT.replace("{may_fail}", may_fail)
-                .replace("{script}", &script),
-        );
-        let on_message = Arc::clone(&report);
-        options.intercept = Some(Box::new(move |url: &str, body: &str, exit: &Exit| {
-            on_message.handle(url, body, exit)
+        let init = INIT
+            .replace("{may_fail}", may_fail)
+            .replace("{script}", &script);
+        options.init_scripts.push(Box::new(move |window: &str| {
+            let label = serde_json::to_string(window).unwrap_or_default();
+            init.replace("{window}", &label)
         }));
+        let on_message = Arc::clone(&report);
+        options.intercept = Some(std::rc::Rc::new(
+            move |url: &str, body: &str, exit: &Exit| on_message.handle(url, body, exit),
+        ));
         let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
         options.on_start = Some(Box::new(move |exit: Exit| {
             report.start_timeout(timeout, exit)
@@ -180,6 +194,14 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
             }
             "--harness-opener" => out.opener = Some(value(&mut args, &a, "a program")?.into()),
             "--harness-console" => out.console = true,
+            "--harness-view-cert" => {
+                let spec = value(&mut args, &a, "HOST=FILE (a PEM certificate)")?;
+                let (host, file) = spec
+                    .split_once('=')
+                    .ok_or_else(|| Error::Args(format!("{a} needs HOST=FILE, not {spec:?}")))?;
+                out.view_certificates
+                    .push((host.to_owned(), read(&a, file)?));
+            }
             "--harness-unscoped" => out.unscoped = true,
             "--harness-landlock-abi" => {
                 let n = value(&mut args, &a, "a Landlock ABI number")?;
@@ -293,7 +315,7 @@ fn unscoped() -> crate::Commands {
 #[cfg(feature = "api-dialog")]
 fn answering_chooser(lines: Vec<String>) -> crate::api::dialog::Chooser {
     let lines = Mutex::new(std::collections::VecDeque::from(lines));
-    Box::new(move |request, answer| {
+    Arc::new(move |request, answer| {
         let line = lines.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
         tracing::info!(?request, answer = ?line, "harness: file chooser answered");
         answer(match line.as_deref() {
@@ -348,7 +370,7 @@ const INIT: &str = r#"(() => {
       readyError = e;
       if (!{may_fail}) { report.result('bridge ready', false, String(e && e.message || e)); report.done(); return; }
     }
-    const harness = Object.freeze({ result: report.result, done: report.done, load, readyError });
+    const harness = Object.freeze({ result: report.result, done: report.done, load, readyError, window: {window} });
     try {
 {script}
     } catch (e) { harness.result('harness script threw', false, String(e && e.stack || e)); harness.done(); }

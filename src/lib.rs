@@ -88,6 +88,7 @@ mod protocol;
 )]
 mod scope;
 mod window;
+mod windows;
 
 pub use config::{Config, ConfigError};
 pub use error::Error;
@@ -122,6 +123,7 @@ macro_rules! include_dir {
 pub use ipc::bytes::Bytes;
 pub use ipc::command::{CallContext, Commands, NoArgs};
 pub use ipc::push::{AppHandle, Channel, PushError};
+pub use windows::WindowError;
 
 use protocol::Mounts;
 

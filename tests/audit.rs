@@ -174,6 +174,49 @@ fn a_bad_app_gets_each_finding_at_its_place() {
         "fs-scope-with-dialog",
         "moat.json: scope.fs.allow[1]",
     );
+    // Each window's keys are audited at their place.
+    has(
+        "high",
+        "allowlist-module-all",
+        "moat.json: windows.twin.allowlist.fs.all",
+    );
+    has(
+        "medium",
+        "no-rate-limit",
+        "moat.json: windows.twin.limits.maxPendingCalls",
+    );
+    has(
+        "medium",
+        "no-hooks",
+        "moat.json: windows.twin.isolation.hooks",
+    );
+    has(
+        "low",
+        "window-allowlist-repeats-main",
+        "moat.json: windows.twin.allowlist",
+    );
+    // An untrusted view that may go anywhere.
+    has(
+        "high",
+        "view-navigate-wide",
+        "moat.json: windows.signin.navigate[0]",
+    );
+    has(
+        "medium",
+        "view-navigate-wide",
+        "moat.json: windows.signin.navigate[1]",
+    );
+    has(
+        "low",
+        "view-navigate-wide",
+        "moat.json: windows.signin.navigate[2]",
+    );
+    assert!(
+        !findings.iter().any(|f| f["place"]
+            .as_str()
+            .is_some_and(|p| p.contains("windows.docs"))),
+        "a view held to its own origin is not a finding:\n{report:#}"
+    );
 }
 
 #[test]

@@ -27,6 +27,8 @@ mod network;
 mod page_loads;
 #[path = "e2e/programs.rs"]
 mod programs;
+#[path = "e2e/windows.rs"]
+mod windows;
 
 const APP_ID: &str = "dev.moat.demo";
 
@@ -2220,7 +2222,7 @@ fn a_crashed_web_process_is_replaced_and_the_old_page_load_is_gone() {
         "no reply of the old page load settles a call of the new one",
     ]);
     assert!(
-        out.stderr.contains("the web content process ended; loading the app page again with a new key reason=crashed"),
+        out.stderr.contains("the web content process ended; loading the window's page again with a new key window=main reason=crashed"),
         "{}",
         out.tail()
     );
@@ -2239,7 +2241,7 @@ fn a_crash_loop_stops_reloading_and_shows_the_error_page() {
     assert!(out.result("harness timeout").is_some(), "{}", out.stdout);
     let reloads = out
         .stderr
-        .matches("loading the app page again with a new key")
+        .matches("loading the window's page again with a new key")
         .count();
     assert_eq!(reloads, 2, "{}", out.tail());
     assert!(

@@ -10,7 +10,11 @@
 const MAX_REPORT_BYTES = 64 * 1024;
 
 export default function validate({ cmd, args }, ctx) {
-  if (ctx.window !== 'main') throw new Error('calls are only accepted from the main window');
+  // ctx.window is the label of the window whose frame runs this hook (the
+  // core decides it too, from the webview the call arrived on).
+  if (ctx.window !== 'main' && ctx.window !== 'settings') {
+    throw new Error(`calls are only accepted from the demo's windows, not ${ctx.window}`);
+  }
 
   if (cmd === 'write_report') {
     const contents = args && args.contents;

@@ -8,8 +8,8 @@
 //! patterns still win. Grants end with their page load (a reload, crash
 //! recovery), and each is logged.
 //!
-//! The chooser is modal to the app's window, one at a time: a page cannot
-//! stack dialogs. The window (GTK) or the test harness supplies it
+//! The chooser is modal to the window whose page asked, one at a time per
+//! window: a page cannot stack dialogs. The window (GTK) or the test harness supplies it
 //! ([`Chooser`]).
 
 use std::path::{Path, PathBuf};
@@ -51,7 +51,7 @@ pub(crate) struct Filter {
 /// Shows the chooser for a request (on the UI thread) and calls `answer`
 /// once: the chosen paths, or `None` when the user cancelled.
 pub(crate) type Answer = Box<dyn FnOnce(Option<Vec<PathBuf>>) + Send>;
-pub(crate) type Chooser = Box<dyn Fn(DialogRequest, Answer) + Send + Sync>;
+pub(crate) type Chooser = Arc<dyn Fn(DialogRequest, Answer) + Send + Sync>;
 
 /// The chooser and the grants it made.
 #[derive(Default)]

@@ -32,6 +32,9 @@ pub struct Finding {
 /// Findings about one config (named in every place) and its frontend.
 pub(crate) struct Findings {
     config_name: String,
+    /// Put before every key: `windows.<label>.` while a window's keys are
+    /// audited ([`Findings::in_window`]).
+    key_prefix: String,
     list: Vec<Finding>,
 }
 
@@ -39,8 +42,17 @@ impl Findings {
     pub(crate) fn new(config_name: &str) -> Self {
         Self {
             config_name: config_name.to_owned(),
+            key_prefix: String::new(),
             list: Vec::new(),
         }
+    }
+
+    /// Runs `audit` with every key placed under `at` (`windows.<label>.`;
+    /// empty for the main window, whose keys are the top-level ones).
+    pub(crate) fn in_window(&mut self, at: &str, audit: impl FnOnce(&mut Self)) {
+        let outer = std::mem::replace(&mut self.key_prefix, at.to_owned());
+        audit(self);
+        self.key_prefix = outer;
     }
 
     /// A finding at `key` of the config (`csp (script-src)`,
@@ -52,7 +64,7 @@ impl Findings {
         key: &str,
         message: impl Into<String>,
     ) {
-        let place = format!("{}: {key}", self.config_name);
+        let place = format!("{}: {}{key}", self.config_name, self.key_prefix);
         self.at(severity, code, place, message);
     }
 

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use super::{Findings, Severity};
-use crate::config::Config;
+use crate::config::Policy;
 
-pub(crate) fn hooks(f: &mut Findings, config: &Config, dir: &Path) {
+pub(crate) fn hooks(f: &mut Findings, policy: &Policy<'_>, dir: &Path) {
     let read = |path: &str| -> Option<Vec<u8>> {
         // Paths come from the config and from resolved imports, which
         // never climb out of the folder; refuse anything that would.
@@ -16,7 +16,7 @@ pub(crate) fn hooks(f: &mut Findings, config: &Config, dir: &Path) {
         std::fs::read(dir.join(path)).ok()
     };
     let mut all_present = true;
-    for (i, hook) in config.isolation.hooks.iter().enumerate() {
+    for (i, hook) in policy.isolation.hooks.iter().enumerate() {
         if read(hook).is_none() {
             all_present = false;
             f.at_key(
@@ -33,7 +33,7 @@ pub(crate) fn hooks(f: &mut Findings, config: &Config, dir: &Path) {
     if !all_present {
         return;
     }
-    if let Err(e) = crate::isolation::hooks::check(&config.isolation.hooks, &read) {
+    if let Err(e) = crate::isolation::hooks::check(&policy.isolation.hooks, &read) {
         f.at(
             Severity::High,
             "hook-invalid",

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) use self::findings::Findings;
 pub use self::findings::{Finding, Severity};
-pub(crate) use self::modules::modules;
+pub(crate) use self::modules::{modules, views};
 pub(crate) use self::settings::limits;
 use crate::config::Config;
 use crate::scope::{BaseDirs, Scopes};
@@ -25,17 +25,29 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path, hooks: &Path
     // As at startup: parsed, then every scope compiled (against a fixed
     // layout, so the findings do not depend on this machine).
     let config = Config::from_json(config_text).and_then(|c| {
-        Scopes::compile(&c.scope, &BaseDirs::fixed(Path::new("/")))?;
+        for policy in c.policies() {
+            Scopes::compile(policy.scope, &BaseDirs::fixed(Path::new("/"))).map_err(|mut e| {
+                e.path = format!("{}{}", policy.at, e.path);
+                e
+            })?;
+        }
         Ok(c)
     });
     match config {
         Ok(config) => {
             settings::csp(&mut f, &config);
             settings::settings(&mut f, &config);
-            settings::limits(&mut f, &config);
-            modules::modules(&mut f, &config);
+            for policy in config.policies() {
+                f.in_window(&policy.at, |f| {
+                    settings::window(f, &policy);
+                    settings::limits(f, &policy);
+                    modules::modules(f, &policy);
+                    hooks::hooks(f, &policy, hooks);
+                });
+            }
+            modules::views(&mut f, &config);
+            modules::repeated_allowlists(&mut f, &config);
             html::frontend(&mut f, frontend);
-            hooks::hooks(&mut f, &config, hooks);
         }
         Err(e) => f.at_key(Severity::High, "config-invalid", &e.path, e.message),
     }

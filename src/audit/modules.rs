@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::findings::{Findings, Severity};
 use crate::config::{
-    Config, PathScopeConfig, ShellArg, ShellArgs, ShellEntryConfig, UrlScopeConfig,
+    Config, PathScopeConfig, Policy, ShellArg, ShellArgs, ShellEntryConfig, UrlScopeConfig,
 };
 use crate::scope::path::PathScope;
 use crate::scope::url::address::Reach;
@@ -59,27 +59,26 @@ const INTERPRETERS: &[&str] = &[
     "cmd",
 ];
 
-/// Every module finding.
-pub(crate) fn modules(f: &mut Findings, config: &Config) {
-    allowlist(f, config);
-    for (key, cfg) in [
-        ("scope.fs", &config.scope.fs),
-        ("scope.asset", &config.scope.asset),
-    ] {
+/// Every module finding of one window (its keys placed by the caller,
+/// [`Findings::in_window`]).
+pub(crate) fn modules(f: &mut Findings, policy: &Policy<'_>) {
+    allowlist(f, policy);
+    let scope = policy.scope;
+    for (key, cfg) in [("scope.fs", &scope.fs), ("scope.asset", &scope.asset)] {
         path_scope(f, key, cfg);
     }
-    for (i, entry) in config.scope.shell.iter().enumerate() {
+    for (i, entry) in scope.shell.iter().enumerate() {
         shell_entry(f, &format!("scope.shell[{i}]"), entry);
     }
-    url_scope(f, "scope.open", Kind::Open, &config.scope.open.allow);
-    url_scope(f, "scope.http", Kind::Http, &config.scope.http.allow);
-    if config.scope.http.private_network {
+    url_scope(f, "scope.open", Kind::Open, &scope.open.allow);
+    url_scope(f, "scope.http", Kind::Http, &scope.http.allow);
+    if scope.http.private_network {
         f.at_key(Severity::Medium, "http-private-network", "scope.http.privateNetwork", "host names may resolve to private network addresses: an allowed name whose DNS the page can influence reaches the user's network; name the private addresses in allow patterns instead");
     }
 }
 
-fn allowlist(f: &mut Findings, config: &Config) {
-    let a = &config.allowlist;
+fn allowlist(f: &mut Findings, policy: &Policy<'_>) {
+    let a = policy.allowlist;
     if a.fs.all {
         f.at_key(Severity::High, "allowlist-module-all", "allowlist.fs.all", "every fs function, including ones added later, is callable; turn on only the functions the app uses");
     }
@@ -99,13 +98,13 @@ fn allowlist(f: &mut Findings, config: &Config) {
             "every http function is callable; turn on only what the app uses",
         );
     }
-    dialog(f, config);
+    dialog(f, policy);
 }
 
 /// A file chooser grants what the user picks to `fs`: useless without an
 /// `fs` function, and it makes a wide `scope.fs` needless.
-fn dialog(f: &mut Findings, config: &Config) {
-    let a = &config.allowlist;
+fn dialog(f: &mut Findings, policy: &Policy<'_>) {
+    let a = policy.allowlist;
     if !(a.dialog.all || a.dialog.open || a.dialog.save) {
         return;
     }
@@ -114,10 +113,10 @@ fn dialog(f: &mut Findings, config: &Config) {
         f.at_key(Severity::Low, "dialog-without-fs", "allowlist.dialog", "a file chooser is allowed but no fs function is: what the user picks cannot be read or written; allow the fs functions the app needs, or drop the dialog");
     }
     let dirs = BaseDirs::fixed(Path::new("/"));
-    for (i, pattern) in config.scope.fs.allow.iter().enumerate() {
+    for (i, pattern) in policy.scope.fs.allow.iter().enumerate() {
         let one = PathScopeConfig {
             allow: vec![pattern.clone()],
-            deny: config.scope.fs.deny.clone(),
+            deny: policy.scope.fs.deny.clone(),
         };
         let Ok(scope) = PathScope::compile("scope.fs", &one, &dirs) else {
             continue;
@@ -225,6 +224,7 @@ fn url_pattern(f: &mut Findings, place: &str, kind: Kind, pattern: &str, p: &Url
     let (insecure, any_host) = match kind {
         Kind::Open => ("open-insecure-scheme", "open-any-host"),
         Kind::Http => ("http-insecure-scheme", "http-any-host"),
+        Kind::View => ("view-insecure-scheme", "view-any-host"),
     };
     if p.scheme == "http" {
         // Plain http to this machine (a local service) cannot be read on
@@ -256,5 +256,76 @@ fn url_pattern(f: &mut Findings, place: &str, kind: Kind, pattern: &str, p: &Url
             (Severity::Low, "")
         };
         f.at_key(severity, "url-local-address", place, format!("{pattern:?} lets the page reach {what}{}: name one port and the paths the app needs", reach.describe()));
+    }
+}
+
+/// Untrusted views whose navigations reach wide: every host, every
+/// subdomain of a host, every port. A view is a page the app does not
+/// trust; what it may navigate to is where it can take the user.
+pub(crate) fn views(f: &mut Findings, config: &Config) {
+    for (label, view) in config.views() {
+        for (i, pattern) in view.navigate.iter().enumerate() {
+            let place = format!("windows.{label}.navigate[{i}]");
+            let one = UrlScopeConfig {
+                allow: vec![pattern.clone()],
+                ..UrlScopeConfig::default()
+            };
+            let Some(p) = UrlScope::compile(&place, &one, Kind::View)
+                .ok()
+                .and_then(|s| s.allow.into_iter().next())
+            else {
+                continue;
+            };
+            if p.host_is_wildcard() {
+                f.at_key(Severity::High, "view-navigate-wide", &place, format!("{pattern:?} lets the untrusted view go to every host: a page it shows can take the user anywhere under the app's window title; list the hosts it needs"));
+            } else if pattern.contains("://*.") {
+                f.at_key(Severity::Medium, "view-navigate-wide", &place, format!("{pattern:?} lets the untrusted view go to every subdomain; list the hosts it needs"));
+            }
+            if p.port_is_any() {
+                f.at_key(
+                    Severity::Low,
+                    "view-navigate-wide",
+                    &place,
+                    format!("{pattern:?} takes every port; name the one the page uses"),
+                );
+            }
+        }
+    }
+}
+
+/// A window's commands (if listed) and built-ins.
+type Grants<'a> = (
+    Option<std::collections::BTreeSet<&'a String>>,
+    Vec<crate::api::Builtin>,
+);
+
+fn grants<'a>(p: &Policy<'a>) -> Grants<'a> {
+    let commands = p.allowlist.commands.as_ref().map(|c| c.iter().collect());
+    let builtins = crate::api::Builtin::ALL
+        .into_iter()
+        .filter(|b| b.allowed_by(p.allowlist))
+        .collect();
+    (commands, builtins)
+}
+
+/// An app window whose allowlist is the main window's in full (its
+/// commands, built-ins and windows): windows exist to hold less.
+pub(crate) fn repeated_allowlists(f: &mut Findings, config: &Config) {
+    let policies = config.policies();
+    let Some((main, others)) = policies.split_first() else {
+        return;
+    };
+    let main_grants = grants(main);
+    for p in others {
+        let theirs = grants(p);
+        let same_builtins = theirs.1 == main_grants.1;
+        // The main window's absent `commands` is every registered command,
+        // which the config does not name: explicit lists compare.
+        let same_commands =
+            matches!((&main_grants.0, &theirs.0), (Some(a), Some(b)) if a == b && !a.is_empty());
+        let repeats = same_builtins && (!main_grants.1.is_empty() || same_commands);
+        if repeats {
+            f.at_key(Severity::Low, "window-allowlist-repeats-main", &format!("{}allowlist", p.at), format!("window `{}` is allowed everything the main window is: give it only what its page needs", p.label));
+        }
     }
 }

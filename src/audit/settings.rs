@@ -123,22 +123,6 @@ pub(crate) fn settings(f: &mut Findings, config: &Config) {
             "the web inspector is on in debug builds (a release build refuses to start with it)",
         );
     }
-    if config.allowlist.commands.is_none() {
-        f.at_key(
-            Severity::Low,
-            "allowlist-all",
-            "allowlist.commands",
-            "every registered command is callable; list them to make the grant explicit",
-        );
-    }
-    if config.isolation.hooks.is_empty() {
-        f.at_key(
-            Severity::Medium,
-            "no-hooks",
-            "isolation.hooks",
-            "no isolation hook: calls are sealed but nothing on the page side validates them",
-        );
-    }
     for p in &config.permissions {
         f.at_key(
             Severity::Low,
@@ -147,7 +131,28 @@ pub(crate) fn settings(f: &mut Findings, config: &Config) {
             format!("pages may use {p:?}; keep it only if the app needs it"),
         );
     }
-    if config.limits.max_message_bytes > LARGE_MESSAGE_BYTES {
+}
+
+/// One app window's commands, hooks and message size (its keys placed by
+/// the caller, [`Findings::in_window`]).
+pub(crate) fn window(f: &mut Findings, policy: &crate::config::Policy<'_>) {
+    if policy.is_main() && policy.allowlist.commands.is_none() {
+        f.at_key(
+            Severity::Low,
+            "allowlist-all",
+            "allowlist.commands",
+            "every registered command is callable; list them to make the grant explicit",
+        );
+    }
+    if policy.isolation.hooks.is_empty() {
+        f.at_key(
+            Severity::Medium,
+            "no-hooks",
+            "isolation.hooks",
+            "no isolation hook: calls are sealed but nothing on the page side validates them",
+        );
+    }
+    if policy.limits.max_message_bytes > LARGE_MESSAGE_BYTES {
         f.at_key(
             Severity::Low,
             "large-messages",
@@ -170,18 +175,20 @@ fn confinement(f: &mut Findings, config: &Config) {
         );
         return;
     }
-    let any_port = config.scope.http.allow.iter().any(|p| {
-        p.split("://")
-            .nth(1)
-            .is_some_and(|rest| rest.split('/').next().is_some_and(|a| a.ends_with(":*")))
-    });
-    if any_port {
-        f.at_key(
-            Severity::Medium,
-            "confinement-tcp",
-            "scope.http.allow",
-            "a pattern takes any port (`:*`), so the kernel cannot confine TCP connect; name the ports",
-        );
+    for policy in config.policies() {
+        let any_port = policy.scope.http.allow.iter().any(|p| {
+            p.split("://")
+                .nth(1)
+                .is_some_and(|rest| rest.split('/').next().is_some_and(|a| a.ends_with(":*")))
+        });
+        if any_port {
+            f.at_key(
+                Severity::Medium,
+                "confinement-tcp",
+                &format!("{}scope.http.allow", policy.at),
+                "a pattern takes any port (`:*`), so the kernel cannot confine TCP connect; name the ports",
+            );
+        }
     }
     let abi = crate::confine::kernel_abi();
     let written = crate::confine::WRITTEN_FOR as u8;
@@ -209,9 +216,9 @@ fn confinement(f: &mut Findings, config: &Config) {
 }
 
 /// Rate limits that are off, or raised above their defaults.
-pub(crate) fn limits(f: &mut Findings, config: &Config) {
-    let a = &config.allowlist;
-    let l = &config.limits;
+pub(crate) fn limits(f: &mut Findings, policy: &crate::config::Policy<'_>) {
+    let a = policy.allowlist;
+    let l = policy.limits;
     let rows = [
         (
             "maxCallsPerSecond",

@@ -99,6 +99,16 @@ pub(crate) const DEVICES: &[(&str, Grant)] = &[
 const DNS: u16 = 53;
 
 impl Plan {
+    /// Adds everything `other` allows (another window's scopes: command
+    /// threads are shared, so the kernel holds the union).
+    pub(crate) fn merge(&mut self, other: Plan) {
+        for (path, grant) in other.paths {
+            self.allow(path, grant);
+        }
+        self.tcp_connect.extend(other.tcp_connect);
+        self.tcp_any |= other.tcp_any;
+    }
+
     /// Adds `path` with `grant`; when it is already listed, the wider
     /// grant stays.
     pub(crate) fn allow(&mut self, path: impl Into<PathBuf>, grant: Grant) {

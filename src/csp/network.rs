@@ -185,6 +185,26 @@ impl Network {
     }
 }
 
+/// The rule list of an untrusted view: no plain `http:` or `ws:` load, and
+/// none of Moat's schemes (which its web context does not register
+/// either). Its `https:` loads are the remote page's own business; where
+/// it may navigate is the view's `navigate` list.
+pub(crate) fn view_rules() -> String {
+    let rules: Vec<String> = [
+        r"^http:",
+        r"^ws:",
+        r"^app:",
+        r"^asset:",
+        r"^isolation:",
+        r"^ipc:",
+        r"^file:",
+    ]
+    .iter()
+    .map(|f| rule(f, "block"))
+    .collect();
+    format!("[{}]", rules.join(","))
+}
+
 fn rule(url_filter: &str, action: &str) -> String {
     serde_json::json!({
         "trigger": { "url-filter": url_filter },

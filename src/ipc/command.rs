@@ -30,6 +30,8 @@ pub struct CallContext {
     pub(crate) app: Arc<AppPaths>,
     pub(crate) window: Arc<str>,
     pub(crate) handle: super::push::AppHandle,
+    /// The call's window's pusher.
+    pub(crate) pusher: Arc<super::push::Pusher>,
     /// The page load the call came from (set per call by the core).
     pub(crate) epoch: u64,
 }
@@ -54,14 +56,14 @@ impl CallContext {
     /// Sends `payload` to every listener of the event `name` in the page
     /// load this call came from (`moat.listen(name, handler)`). Once that
     /// page is gone (a reload, a crash) it is `Err(PushError::PageGone)`,
-    /// never an event in the page loaded since; [`Self::app_handle`] emits
-    /// to whatever page is loaded.
+    /// never an event in the page loaded since, nor in another window;
+    /// [`Self::app_handle`] emits to whatever pages are loaded.
     pub fn emit<T: Serialize>(
         &self,
         name: &str,
         payload: &T,
     ) -> Result<(), super::push::PushError> {
-        self.handle.emit_to(self.epoch, name, payload)
+        self.pusher.emit(Some(self.epoch), name, payload)
     }
 
     /// The page load the call came from.
@@ -70,17 +72,18 @@ impl CallContext {
         self.epoch
     }
 
-    /// A handle for pushing to the page after this call, from any thread.
+    /// A handle for pushing to the app's windows after this call, from any
+    /// thread.
     pub fn app_handle(&self) -> super::push::AppHandle {
         self.handle.clone()
     }
 
-    /// How many requests the app has refused so far, by code
+    /// How many requests the call's window has refused so far, by code
     /// (`decrypt_failed`, `scope_denied`, `navigation_refused`, …), for the
     /// life of the process. Each refusal is also a `tracing` event under the
-    /// target `moat::refusal`.
+    /// target `moat::refusal`, with its window.
     pub fn refusal_counts(&self) -> std::collections::BTreeMap<String, u64> {
-        super::refusals::counts()
+        super::refusals::counts(&self.window)
     }
 }
 
@@ -105,7 +108,7 @@ pub(crate) trait Handler: Send + Sync {
 ///     .sync("greet", |a: Greet, _ctx| Ok::<_, String>(format!("Hello, {}!", a.name)))
 ///     .asynchronous("ping", |_: NoArgs, _ctx| async { Ok::<_, String>("pong") });
 /// ```
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Commands {
     pub(crate) handlers: BTreeMap<String, Arc<dyn Handler>>,
     /// Names registered twice; the builder refuses to start with any.
@@ -138,11 +141,10 @@ impl Commands {
         self.insert(name, Arc::new(SyncHandler(Arc::new(f), PhantomData)))
     }
 
-    /// Registers an asynchronous command. Its future is polled first on the
-    /// UI thread (a command that finishes without waiting is answered with
-    /// no thread hop) and, once it waits, on the tokio runtime. Like any
-    /// async code it must not block: put blocking work in [`Commands::sync`]
-    /// or `tokio::task::spawn_blocking`.
+    /// Registers an asynchronous command. Its future runs on the tokio
+    /// runtime's workers (confined by the kernel, never the UI thread).
+    /// Like any async code it must not block: put blocking work in
+    /// [`Commands::sync`] or `tokio::task::spawn_blocking`.
     pub fn asynchronous<A, R, E, F, Fut>(self, name: &str, f: F) -> Self
     where
         A: DeserializeOwned + Send + 'static,

@@ -159,7 +159,14 @@ pub(crate) fn dispatch(
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
     let (fut, span, started, meta) = start(core, body, routing_id);
-    spawn_supervised(rt, fut, span, started, reply_to(core, deliver, meta));
+    let window = Arc::clone(&core.ctx.window);
+    spawn_supervised(
+        rt,
+        fut,
+        (window, span),
+        started,
+        reply_to(core, deliver, meta),
+    );
 }
 
 /// What a call's reply needs to know once its envelope is open.
@@ -199,7 +206,7 @@ fn reply_to(
                     match stored {
                         Ok(()) => reply,
                         Err(super::bytes::StoreFull::Full { max_bytes }) => {
-                            refuse(CallError::Busy {
+                            core.refuse(CallError::Busy {
                                 max: max_bytes,
                                 with: Busy::ReplyBytes,
                             })
@@ -243,7 +250,7 @@ fn start(
     Instant,
     Arc<CallMeta>,
 ) {
-    let span = new_span();
+    let span = new_span(&core.ctx.window);
     let meta = Arc::new(CallMeta::default());
     let fut = Arc::clone(core)
         .process(body, routing_id, span.clone(), Arc::clone(&meta))
@@ -255,7 +262,7 @@ fn start(
 fn spawn_supervised(
     rt: &tokio::runtime::Handle,
     fut: impl Future<Output = Result<Vec<u8>, CallError>> + Send + 'static,
-    span: tracing::Span,
+    (window, span): (Arc<str>, tracing::Span),
     started: Instant,
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
@@ -267,7 +274,7 @@ fn spawn_supervised(
                 "handler panicked: {message}"
             ))),
         };
-        deliver(finish(&span, started, result));
+        deliver(finish(&window, &span, started, result));
     });
 }
 
@@ -292,15 +299,20 @@ impl<F: Future> Future for CatchPanic<F> {
     }
 }
 
-/// A call refused before it reached [`dispatch`] (by a transport's origin
-/// check): logged like any other call, and its error body returned.
-pub(crate) fn refuse(e: CallError) -> Vec<u8> {
-    finish(&new_span(), Instant::now(), Err(e))
+impl Core {
+    /// A call refused before it reached [`dispatch`] (by a transport's
+    /// origin check): logged like any other call, and its error body
+    /// returned.
+    pub(crate) fn refuse(&self, e: CallError) -> Vec<u8> {
+        let window = &*self.ctx.window;
+        finish(window, &new_span(window), Instant::now(), Err(e))
+    }
 }
 
-fn new_span() -> tracing::Span {
+fn new_span(window: &str) -> tracing::Span {
     tracing::info_span!(
         "ipc.call",
+        window,
         cmd = Empty,
         id = Empty,
         outcome = Empty,
@@ -310,7 +322,12 @@ fn new_span() -> tracing::Span {
 
 /// Records the outcome on the call's span, logs a refusal with its reason,
 /// and returns the reply body.
-fn finish(span: &tracing::Span, started: Instant, result: Result<Vec<u8>, CallError>) -> Vec<u8> {
+fn finish(
+    window: &str,
+    span: &tracing::Span,
+    started: Instant,
+    result: Result<Vec<u8>, CallError>,
+) -> Vec<u8> {
     let duration_us = started.elapsed().as_micros() as u64;
     span.record("duration_us", duration_us);
     match result {
@@ -326,7 +343,7 @@ fn finish(span: &tracing::Span, started: Instant, result: Result<Vec<u8>, CallEr
                 }
                 _ if e.is_refusal() => {
                     // The span carries the command and the call id.
-                    if super::refusals::count(e.code()) {
+                    if super::refusals::count(window, e.code()) {
                         tracing::warn!(target: super::refusals::TARGET, parent: span, code = e.code(), reason = %e.detail(), "call rejected")
                     }
                 }
@@ -403,7 +420,14 @@ pub(crate) mod tests {
                     data_dir: "/nonexistent".into(),
                 }),
                 window: Arc::from("main"),
-                handle: crate::ipc::push::AppHandle { pusher },
+                handle: crate::ipc::push::AppHandle {
+                    windows: Arc::new(crate::windows::Windows::new(
+                        Default::default(),
+                        8,
+                        Default::default(),
+                    )),
+                },
+                pusher,
                 epoch: 0,
             },
         };

@@ -59,13 +59,14 @@ pub(crate) fn blob_response(core: &super::core::Core, id: u64) -> Result<Vec<u8>
             let e = CallError::RateLimited {
                 per_sec: rate.limit(),
             };
-            return Err((429, super::core::refuse(e)));
+            return Err((429, core.refuse(e)));
         }
     }
     match core.blobs.take(core.session.epoch(), id) {
         Some(framed) => Ok(framed),
         None => {
             super::refusals::refuse(
+                &core.ctx.window,
                 "not_found",
                 &format!("reply bytes asked for that are not waiting (another page load's, taken, expired or none) id={id}"),
             );

@@ -25,7 +25,7 @@ use webkit2gtk::{
     URISchemeResponseExt, WebContextExt,
 };
 
-use super::core::{dispatch, refuse, Core};
+use super::core::{dispatch, Core};
 use super::error::CallError;
 use super::fetch::{
     blob_request, blob_response, check_origin, response_body, routing_id, too_large,
@@ -93,7 +93,7 @@ fn handle(
     }
     let origin = headers.as_ref().and_then(|h| h.one("Origin"));
     if let Err(e) = check_origin(origin.as_deref()) {
-        respond.send(refuse(e));
+        respond.send(core.refuse(e));
         return;
     }
     let path = request
@@ -111,7 +111,7 @@ fn handle(
     let max = core.max_envelope_bytes;
     let declared = headers.as_ref().map_or(0, |h| h.content_length());
     if usize::try_from(declared).is_ok_and(|len| len > max) {
-        respond.send(refuse(too_large(declared as usize, max)));
+        respond.send(core.refuse(too_large(declared as usize, max)));
         return;
     }
     let id = request
@@ -121,7 +121,7 @@ fn handle(
     let epoch = core.session.epoch();
     let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
     let done = move |body: Result<Vec<u8>, CallError>| match body {
-        Err(e) => respond.send(refuse(e)),
+        Err(e) => respond.send(core.refuse(e)),
         Ok(body) => dispatch(&core, &rt, body, id, move |reply| {
             respond.send(response_body(epoch, id, reply, &sink))
         }),

@@ -34,7 +34,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 
-use super::core::{dispatch, refuse, Core};
+use super::core::{dispatch, Core};
 use super::error::CallError;
 use super::limits::INLINE_REPLY_MAX;
 use super::reply::ReplySink;
@@ -287,6 +287,7 @@ pub(crate) fn handle(
         match posted {
             Posted::Unrecognised => {
                 super::refusals::refuse(
+                    &core.ctx.window,
                     "not_an_envelope",
                     &format!("raw script message from {url}, not in the moat1: envelope format"),
                 );
@@ -294,12 +295,12 @@ pub(crate) fn handle(
             }
             Posted::Malformed { id, why } => {
                 refused += 1;
-                c.deliver(id, refuse(CallError::NotAnEnvelope(why)))
+                c.deliver(id, core.refuse(CallError::NotAnEnvelope(why)))
             }
             Posted::Envelope { id, .. } if !from_app => {
                 refused += 1;
                 let origin = Some(url.to_owned());
-                c.deliver(id, refuse(CallError::BadOrigin { origin }));
+                c.deliver(id, core.refuse(CallError::BadOrigin { origin }));
             }
             Posted::Envelope { id, envelope } => {
                 started += 1;
@@ -399,7 +400,7 @@ mod tests {
         // `slow` replies through the sink, once.
         let script = std::cell::RefCell::new(String::new());
         eventually(|| {
-            if let Some(js) = sink.drain(0) {
+            if let Some(js) = sink.drain(core.session.epoch()) {
                 script.borrow_mut().push_str(&js);
             }
             !script.borrow().is_empty()

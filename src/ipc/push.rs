@@ -42,6 +42,8 @@ pub enum PushError {
     PageGone,
     /// The payload could not be serialised to JSON.
     Unserializable(String),
+    /// No app window with this label is open.
+    NoWindow(String),
 }
 
 impl std::fmt::Display for PushError {
@@ -58,6 +60,7 @@ impl std::fmt::Display for PushError {
                 "the page that made the call is gone; its events are not sent to the page loaded since",
             ),
             PushError::Unserializable(e) => write!(f, "the payload cannot be serialised: {e}"),
+            PushError::NoWindow(label) => write!(f, "no app window `{label}` is open"),
         }
     }
 }
@@ -81,6 +84,12 @@ pub(crate) struct Pusher {
     session: Arc<Session>,
 }
 
+impl std::fmt::Debug for Pusher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pusher")
+    }
+}
+
 impl Pusher {
     pub(crate) fn new(sink: Arc<ReplySink>, session: Arc<Session>) -> Self {
         Self { sink, session }
@@ -89,7 +98,7 @@ impl Pusher {
     /// An event for the page load `epoch`, or, with `None`, for whatever
     /// page is loaded now. For a gone page load it is `PageGone` (and
     /// would be dropped by the sink anyway).
-    fn emit(
+    pub(crate) fn emit(
         &self,
         epoch: Option<u64>,
         name: &str,
@@ -118,11 +127,11 @@ impl Pusher {
 }
 
 /// A handle on the running app for code outside any command (a background
-/// task started at launch): it can push events to the page. Cheap to clone,
-/// usable from any thread.
+/// task started at launch): it pushes events to the app's windows and opens
+/// and closes them. Cheap to clone, usable from any thread.
 #[derive(Clone)]
 pub struct AppHandle {
-    pub(crate) pusher: Arc<Pusher>,
+    pub(crate) windows: Arc<crate::windows::Windows>,
 }
 
 impl std::fmt::Debug for AppHandle {
@@ -132,21 +141,46 @@ impl std::fmt::Debug for AppHandle {
 }
 
 impl AppHandle {
-    /// Sends `payload` (any `Serialize` value) to every listener of `name` in
-    /// the page loaded now (`moat.listen(name, handler)`). With no page or
-    /// no listener, it is dropped.
+    /// Sends `payload` (any `Serialize` value) to every listener of `name`
+    /// in the page each open app window shows now
+    /// (`moat.listen(name, handler)`). Untrusted views get nothing. With
+    /// no page or no listener, it is dropped.
     pub fn emit<T: Serialize>(&self, name: &str, payload: &T) -> Result<(), PushError> {
-        self.pusher.emit(None, name, payload)
+        if !valid_name(name) {
+            return Err(PushError::BadName(name.to_owned()));
+        }
+        for pusher in self.windows.open_pushers() {
+            pusher.emit(None, name, payload)?;
+        }
+        Ok(())
     }
 
-    /// [`AppHandle::emit`] for the page load `epoch` only (a call's).
-    pub(crate) fn emit_to(
+    /// [`AppHandle::emit`] to the app window `label` only: never to
+    /// another window. `Err(PushError::NoWindow)` when no app window of
+    /// that label is open.
+    pub fn emit_to<T: Serialize>(
         &self,
-        epoch: u64,
+        label: &str,
         name: &str,
-        payload: &impl Serialize,
+        payload: &T,
     ) -> Result<(), PushError> {
-        self.pusher.emit(Some(epoch), name, payload)
+        match self.windows.pusher(label) {
+            Some(pusher) => pusher.emit(None, name, payload),
+            None => Err(PushError::NoWindow(label.to_owned())),
+        }
+    }
+
+    /// Opens the declared window `label` (or brings it forward when it is
+    /// open), as the app: no page's allowlist is asked.
+    pub fn open_window(&self, label: &str) -> Result<(), crate::WindowError> {
+        self.windows.open(label, None)
+    }
+
+    /// Closes the window `label` if it is open: its page load ends (its
+    /// calls' replies, channels, grants and programs with it). Closing
+    /// the main window ends the app.
+    pub fn close_window(&self, label: &str) {
+        self.windows.close(label);
     }
 }
 
@@ -403,12 +437,11 @@ mod tests {
     #[test]
     fn events_are_named_and_for_the_page_loaded_now() {
         let (p, sink, session) = pusher();
-        let handle = AppHandle { pusher: p };
         assert!(matches!(
-            handle.emit("bad name", &1),
+            p.emit(None, "bad name", &1),
             Err(PushError::BadName(_))
         ));
-        handle.emit("clock", &"12:00").unwrap();
+        p.emit(None, "clock", &"12:00").unwrap();
         let js = sink.drain(session.epoch()).unwrap();
         assert!(js.contains(r#"("e","clock","12:00")"#), "{js}");
     }
@@ -416,15 +449,52 @@ mod tests {
     #[test]
     fn a_calls_event_goes_to_its_own_page_load_only() {
         let (p, sink, session) = pusher();
-        let handle = AppHandle { pusher: p };
         let call_epoch = session.epoch();
-        handle.emit_to(call_epoch, "done", &1).unwrap();
+        p.emit(Some(call_epoch), "done", &1).unwrap();
         session.rotate();
         assert_eq!(
-            handle.emit_to(call_epoch, "done", &2),
+            p.emit(Some(call_epoch), "done", &2),
             Err(PushError::PageGone)
         );
         let js = sink.drain(session.epoch());
         assert!(js.is_none(), "the new page load got {js:?}");
+    }
+
+    #[test]
+    fn events_go_to_the_open_windows_named_and_no_other() {
+        use crate::windows::{Kind, Windows};
+        use std::collections::BTreeMap;
+        let (main, main_sink, main_session) = pusher();
+        let (settings, settings_sink, settings_session) = pusher();
+        let windows = Arc::new(Windows::new(
+            BTreeMap::from([
+                ("main".to_owned(), Kind::App),
+                ("settings".to_owned(), Kind::App),
+            ]),
+            8,
+            BTreeMap::from([
+                ("main".to_owned(), Arc::clone(&main)),
+                ("settings".to_owned(), Arc::clone(&settings)),
+            ]),
+        ));
+        let handle = AppHandle {
+            windows: Arc::clone(&windows),
+        };
+        // Closed: nothing is queued for it.
+        handle.emit("all", &1).unwrap();
+        assert_eq!(
+            handle.emit_to("settings", "one", &1),
+            Err(PushError::NoWindow("settings".into()))
+        );
+        assert!(settings_sink.drain(settings_session.epoch()).is_none());
+        windows.open("settings", None).unwrap();
+        handle.emit_to("settings", "one", &2).unwrap();
+        handle.emit("all", &3).unwrap();
+        let to_main = main_sink.drain(main_session.epoch()).unwrap();
+        let to_settings = settings_sink.drain(settings_session.epoch()).unwrap();
+        assert!(to_main.contains(r#"("e","all",1)"#) && to_main.contains(r#"("e","all",3)"#));
+        assert!(!to_main.contains(r#""one""#), "{to_main}");
+        assert!(to_settings.contains(r#"("e","one",2)"#), "{to_settings}");
+        assert!(to_settings.contains(r#"("e","all",3)"#), "{to_settings}");
     }
 }

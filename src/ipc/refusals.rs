@@ -1,8 +1,9 @@
 //! Refusals, countable: every one is a `tracing` event under the target
 //! [`TARGET`] with its code (and, where there is one, the command and call
-//! id), and a count per code for the life of the process, which the app
-//! can read ([`crate::CallContext::refusal_counts`]) and which is logged as
-//! a summary when the app ends. A refusal is a request turned away because
+//! id) and the window it came from, and a count per window and code for
+//! the life of the process, which the app can read
+//! ([`crate::CallContext::refusal_counts`]: the call's window's) and which
+//! is logged as a summary when the app ends. A refusal is a request turned away because
 //! of what it asked (forged, replayed, out of scope, too many, from the
 //! wrong place); a failure of the work itself (`io_failed`, `app`,
 //! `handler_failed`) is not one.
@@ -22,21 +23,29 @@ pub(crate) const LOG_BURST: u32 = 20;
 /// See [`LOG_BURST`].
 pub(crate) const LOG_WINDOW: Duration = Duration::from_secs(1);
 
-static COUNTS: Mutex<BTreeMap<&'static str, u64>> = Mutex::new(BTreeMap::new());
+/// Per window label and code.
+static COUNTS: Mutex<BTreeMap<(String, &'static str), u64>> = Mutex::new(BTreeMap::new());
 
 /// Per code: the start of its current log window, how many were logged in
 /// it, and how many were not.
 static WINDOWS: Mutex<BTreeMap<&'static str, (Instant, u32, u64)>> = Mutex::new(BTreeMap::new());
 
-/// Counts one refusal with `code`; returns whether to log it one by one.
-/// When a new log window starts after refusals were left out, says so in
-/// the log first.
-pub(crate) fn count(code: &'static str) -> bool {
-    *COUNTS
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .entry(code)
-        .or_insert(0) += 1;
+/// Counts one refusal with `code` in `window`; returns whether to log it
+/// one by one (the log's bursts are per code, whichever window). When a
+/// new log window starts after refusals were left out, says so in the log
+/// first.
+pub(crate) fn count(window: &str, code: &'static str) -> bool {
+    let mut counts = COUNTS.lock().unwrap_or_else(|p| p.into_inner());
+    match counts
+        .iter_mut()
+        .find(|((w, c), _)| w == window && *c == code)
+    {
+        Some((_, n)) => *n += 1,
+        None => {
+            counts.insert((window.to_owned(), code), 1);
+        }
+    }
+    drop(counts);
     let (log, left_out) = {
         let mut w = WINDOWS.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
@@ -60,13 +69,14 @@ pub(crate) fn count(code: &'static str) -> bool {
     log
 }
 
-/// Every code refused so far, with its count.
-pub(crate) fn counts() -> BTreeMap<String, u64> {
+/// Every code refused so far in `window`, with its count.
+pub(crate) fn counts(window: &str) -> BTreeMap<String, u64> {
     COUNTS
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .iter()
-        .map(|(k, v)| ((*k).to_owned(), *v))
+        .filter(|((w, _), _)| w == window)
+        .map(|((_, k), v)| ((*k).to_owned(), *v))
         .collect()
 }
 
@@ -85,17 +95,20 @@ pub(crate) fn log_summary() {
     for (code, left_out) in left {
         tracing::warn!(target: TARGET, code, left_out, "more refusals with this code were not logged one by one");
     }
-    let counts = counts();
+    let counts = COUNTS.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let total: u64 = counts.values().sum();
-    let list: Vec<String> = counts.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let list: Vec<String> = counts
+        .iter()
+        .map(|((w, k), v)| format!("{w}:{k}={v}"))
+        .collect();
     tracing::info!(target: TARGET, total, counts = %list.join(" "), "refusals during this run");
 }
 
 /// Logs and counts a refusal that is not a call's (a navigation, a new
-/// window, a document requested from the wrong place).
-pub(crate) fn refuse(code: &'static str, reason: &str) {
-    if count(code) {
-        tracing::warn!(target: TARGET, code, %reason, "refused");
+/// window, a document requested from the wrong place) in `window`.
+pub(crate) fn refuse(window: &str, code: &'static str, reason: &str) {
+    if count(window, code) {
+        tracing::warn!(target: TARGET, window, code, %reason, "refused");
     }
 }
 
@@ -105,18 +118,22 @@ mod tests {
 
     #[test]
     fn counts_accumulate_per_code() {
-        let before = counts().get("test_code_a").copied().unwrap_or(0);
-        count("test_code_a");
-        refuse("test_code_a", "a test");
-        assert_eq!(counts()["test_code_a"], before + 2);
+        let before = counts("t1").get("test_code_a").copied().unwrap_or(0);
+        count("t1", "test_code_a");
+        refuse("t1", "test_code_a", "a test");
+        assert_eq!(counts("t1")["test_code_a"], before + 2);
+        // Another window's are its own.
+        refuse("t2", "test_code_a", "a test");
+        assert_eq!(counts("t1")["test_code_a"], before + 2);
+        assert_eq!(counts("t2")["test_code_a"], 1);
     }
 
     #[test]
     fn a_flood_is_counted_in_full_and_logged_in_bursts() {
-        let logged = (0..1500).filter(|_| count("test_code_flood")).count();
+        let logged = (0..1500).filter(|_| count("t3", "test_code_flood")).count();
         assert_eq!(logged, LOG_BURST as usize);
-        assert_eq!(counts()["test_code_flood"], 1500);
+        assert_eq!(counts("t3")["test_code_flood"], 1500);
         // Another code has its own window.
-        assert!(count("test_code_other"));
+        assert!(count("t3", "test_code_other"));
     }
 }

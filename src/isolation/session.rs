@@ -50,8 +50,8 @@ impl std::fmt::Debug for Opened {
 }
 
 struct Current {
-    /// Bumped on every rotation, so a decryption done under an old key cannot
-    /// record its counter in the new window.
+    /// New on every rotation (unique across windows), so a decryption done
+    /// under an old key cannot record its counter in the new window.
     epoch: u64,
     cipher: Arc<Aes256Gcm>,
     /// `Some` from rotation until the isolation document takes it.
@@ -65,12 +65,21 @@ pub(crate) struct Session {
     current: Mutex<Current>,
 }
 
+/// Page loads of every window, numbered in one sequence: an epoch names
+/// one page load of one window, so nothing keyed by it (a program, a
+/// grant, a channel) can be reached from another window's page.
+static NEXT_EPOCH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+fn next_epoch() -> u64 {
+    NEXT_EPOCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 impl Session {
     pub(crate) fn new() -> Self {
         let key = KeyBytes::generate();
         Self {
             current: Mutex::new(Current {
-                epoch: 0,
+                epoch: next_epoch(),
                 cipher: Arc::new(key.cipher()),
                 handout: Some(key),
                 window: ReplayWindow::new(),
@@ -90,13 +99,14 @@ impl Session {
     pub(crate) fn rotate(&self) {
         let key = KeyBytes::generate();
         let mut cur = self.lock();
-        cur.epoch += 1;
+        cur.epoch = next_epoch();
         cur.cipher = Arc::new(key.cipher());
         cur.handout = Some(key);
         cur.window = ReplayWindow::new();
     }
 
-    /// Which page load this is: bumped on every rotation. A reply made for
+    /// Which page load this is: new on every rotation, and never another
+    /// window's. A reply made for
     /// a call of an older page load must not reach the page shown now,
     /// whose call ids start again at 1.
     pub(crate) fn epoch(&self) -> u64 {
@@ -200,16 +210,21 @@ mod tests {
     #[test]
     fn an_envelope_belongs_to_the_page_load_whose_key_opened_it() {
         let s = Session::new();
+        let other_window = Session::new();
         let first = sealed_with_handout(&s, 1);
         let opened = s.open(&Envelope::parse(&first, MAX).unwrap()).unwrap();
-        assert_eq!(opened.epoch, 0);
+        let first_epoch = s.epoch();
+        assert_eq!(opened.epoch, first_epoch);
         s.rotate();
         // A later reload does not move an opened call to the new page.
-        assert_eq!(opened.epoch, 0);
+        assert_eq!(opened.epoch, first_epoch);
         let second = sealed_with_handout(&s, 1);
         let opened = s.open(&Envelope::parse(&second, MAX).unwrap()).unwrap();
         assert_eq!(opened.epoch, s.epoch());
-        assert_eq!(opened.epoch, 1);
+        assert_ne!(opened.epoch, first_epoch);
+        // No two page loads share an epoch, whichever window they are in.
+        assert_ne!(other_window.epoch(), first_epoch);
+        assert_ne!(other_window.epoch(), s.epoch());
     }
 
     #[test]

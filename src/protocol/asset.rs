@@ -28,11 +28,17 @@ pub(crate) struct AssetProtocol {
     scope: PathScope,
     /// `limits.maxMessageBytes`: the most one response carries.
     max_bytes: usize,
+    /// The window it serves, for its refusals.
+    window: String,
 }
 
 impl AssetProtocol {
-    pub(crate) fn new(scope: PathScope, max_bytes: usize) -> Self {
-        Self { scope, max_bytes }
+    pub(crate) fn new(scope: PathScope, max_bytes: usize, window: &str) -> Self {
+        Self {
+            scope,
+            max_bytes,
+            window: window.to_owned(),
+        }
     }
 }
 
@@ -65,6 +71,7 @@ impl AssetProtocol {
         // the one asked for.
         let Ok(requested) = percent_encoding::percent_decode_str(raw).decode_utf8() else {
             crate::ipc::refusals::refuse(
+                &self.window,
                 "path_invalid",
                 &format!("asset request refused: {raw} is not UTF-8 once decoded"),
             );
@@ -108,7 +115,7 @@ impl AssetProtocol {
                 }
                 res
             }
-            Err(e) => refused(&e),
+            Err(e) => refused(&self.window, &e),
         }
     }
 
@@ -157,9 +164,13 @@ enum Served {
 }
 
 /// The answer to a request the scope refused (counted) or that failed.
-fn refused(e: &ScopeError) -> Response<Cow<'static, [u8]>> {
+fn refused(window: &str, e: &ScopeError) -> Response<Cow<'static, [u8]>> {
     if e.is_refusal() {
-        crate::ipc::refusals::refuse(e.code(), &format!("asset request refused: {}", e.detail()));
+        crate::ipc::refusals::refuse(
+            window,
+            e.code(),
+            &format!("asset request refused: {}", e.detail()),
+        );
     } else {
         tracing::warn!(code = e.code(), reason = %e.detail(), "asset request failed");
     }
@@ -226,7 +237,7 @@ mod tests {
             &BaseDirs::fixed(&root),
         )
         .unwrap();
-        let p = AssetProtocol::new(scope, 1 << 20);
+        let p = AssetProtocol::new(scope, 1 << 20, "main");
         for n in names {
             let path = format!(
                 "{}/{}",

@@ -77,6 +77,7 @@ impl Scheme for IsolationProtocol {
         }
         let mut res = if self.rate.as_ref().is_some_and(|r| !r.take()) {
             crate::ipc::refusals::refuse(
+                &self.window,
                 "rate_limited",
                 &format!("isolation request past limits.maxCallsPerSecond path={path}"),
             );
@@ -106,6 +107,7 @@ impl IsolationProtocol {
                 // Startup checks every import of the configured hooks, so
                 // this is a dynamic import, or a request from a page.
                 crate::ipc::refusals::refuse(
+                    &self.window,
                     "not_found",
                     &format!("isolation request for a file not in the hooks folder path={path}"),
                 );
@@ -126,6 +128,7 @@ impl IsolationProtocol {
     fn document(&self, req: &Request<Vec<u8>>) -> Response<Cow<'static, [u8]>> {
         if let Some(origin) = req.headers().get(http::header::ORIGIN) {
             crate::ipc::refusals::refuse(
+                &self.window,
                 "bad_origin",
                 &format!(
                     "isolation document requested by a page ({}), not a frame navigation",
@@ -139,6 +142,7 @@ impl IsolationProtocol {
         let key = self.session.take_key();
         if key.is_none() {
             crate::ipc::refusals::refuse(
+                &self.window,
                 "no_key",
                 "isolation document requested again in this page load; served without a key",
             );

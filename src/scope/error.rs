@@ -91,6 +91,12 @@ pub(crate) enum ScopeError {
         url: String,
         reason: String,
     },
+    /// A window the page may not open (not declared, not in its
+    /// `allowlist.windows`, the main window).
+    WindowDenied {
+        label: String,
+        reason: String,
+    },
     /// A bounded queue in front of `what` stayed full for as long as a call
     /// may wait for room.
     Busy {
@@ -111,7 +117,8 @@ impl ScopeError {
             | ScopeError::AddressDenied { .. }
             | ScopeError::ProgramDenied { .. }
             | ScopeError::ArgDenied { .. }
-            | ScopeError::HeaderDenied { .. } => "scope_denied",
+            | ScopeError::HeaderDenied { .. }
+            | ScopeError::WindowDenied { .. } => "scope_denied",
             ScopeError::NotFound { .. } => "not_found",
             ScopeError::Io { .. } | ScopeError::Spawn { .. } => "io_failed",
             ScopeError::UrlInvalid { .. } => "url_invalid",
@@ -182,6 +189,9 @@ impl ScopeError {
                 per_minute,
             } => format!("more than {per_minute} {function} calls per minute; try again later"),
             ScopeError::Http { url, reason } => format!("request to `{url}` failed: {reason}"),
+            ScopeError::WindowDenied { label, reason } => {
+                format!("window `{label}` may not be opened: {reason}")
+            }
             ScopeError::Busy { what, reason } => format!("{what} is busy: {reason}"),
         }
     }

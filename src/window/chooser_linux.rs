@@ -9,32 +9,44 @@
 //! directly instead.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use gtk::prelude::*;
 
 use crate::api::dialog::{Answer, Chooser, DialogKind, DialogRequest};
 
 thread_local! {
-    /// The app's window, the chooser's parent (set on the GTK thread).
-    static PARENT: RefCell<Option<gtk::Window>> = const { RefCell::new(None) };
+    /// Each open app window by label, the parent of its page's choosers
+    /// (on the GTK thread).
+    static PARENTS: RefCell<HashMap<String, gtk::Window>> = RefCell::new(HashMap::new());
 }
 
-/// Remembers the app's window as the parent of choosers. On the GTK thread.
-pub(crate) fn remember_parent(window: &tao::window::Window) {
+/// Remembers window `label` as the parent of its page's choosers. On the
+/// GTK thread.
+pub(crate) fn remember_parent(label: &str, window: &tao::window::Window) {
     use tao::platform::unix::WindowExtUnix;
     let parent: gtk::Window = window.gtk_window().clone().upcast();
-    PARENT.with(|p| *p.borrow_mut() = Some(parent));
+    PARENTS.with(|p| p.borrow_mut().insert(label.to_owned(), parent));
 }
 
-/// The chooser: asks the GTK thread to show a dialog for each request.
-pub(crate) fn chooser() -> Chooser {
-    Box::new(|request: DialogRequest, answer: Answer| {
-        glib::MainContext::default().invoke(move || show(request, answer));
+/// Window `label` has closed.
+pub(crate) fn forget_parent(label: &str) {
+    PARENTS.with(|p| p.borrow_mut().remove(label));
+}
+
+/// The chooser of window `label`: asks the GTK thread to show a dialog,
+/// modal to that window, for each request.
+pub(crate) fn chooser(label: &str) -> Chooser {
+    let label = label.to_owned();
+    Arc::new(move |request: DialogRequest, answer: Answer| {
+        let label = label.clone();
+        glib::MainContext::default().invoke(move || show(&label, request, answer));
     })
 }
 
-fn show(request: DialogRequest, answer: Answer) {
-    let parent = PARENT.with(|p| p.borrow().clone());
+fn show(label: &str, request: DialogRequest, answer: Answer) {
+    let parent = PARENTS.with(|p| p.borrow().get(label).cloned());
     let (action, title, accept) = match request.kind {
         DialogKind::OpenFile => (gtk::FileChooserAction::Open, "Open", "_Open"),
         DialogKind::OpenDirectory => (

@@ -44,9 +44,6 @@ glib::wrapper! {
 /// How long the compiler may take before startup gives up.
 const COMPILE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The filter's name in its store.
-const IDENTIFIER: &str = "moat-network";
-
 thread_local! {
     /// The compiler's answer, set by [`saved`] on the GTK thread.
     static SAVED: RefCell<Option<Result<ContentFilter, String>>> = const { RefCell::new(None) };
@@ -86,14 +83,18 @@ unsafe extern "C" fn saved(
 }
 
 /// Compiles `rules` (WebKit's content-blocker JSON) into a filter, keeping
-/// its compiled form under `store_dir`. On the GTK thread, before any
-/// webview exists.
+/// its compiled form under `store_dir` as `identifier`. On the GTK thread,
+/// before any webview exists.
 #[allow(unsafe_code)]
-pub(super) fn compile(rules: &str, store_dir: &std::path::Path) -> Result<ContentFilter, Error> {
+pub(super) fn compile(
+    rules: &str,
+    store_dir: &std::path::Path,
+    identifier: &str,
+) -> Result<ContentFilter, Error> {
     let fail = |why: String| Error::ContentFilter(why);
     let path = CString::new(store_dir.as_os_str().as_encoded_bytes())
         .map_err(|_| fail("the filter store's path holds a NUL byte".into()))?;
-    let id = CString::new(IDENTIFIER).map_err(|e| fail(e.to_string()))?;
+    let id = CString::new(identifier).map_err(|e| fail(e.to_string()))?;
     // SAFETY: `path` is a NUL-terminated string the function copies; it
     // returns a new store object (transfer full).
     let store: FilterStore = unsafe {

@@ -40,6 +40,24 @@ pub(super) fn wake_ui(f: fn()) {
     glib::MainContext::default().invoke(f);
 }
 
+/// Lets the untrusted view's web context accept `pem` (a certificate) for
+/// `host`: the test harness's local https server.
+pub(super) fn trust_certificate(
+    webview: &wry::WebView,
+    host: &str,
+    pem: &str,
+) -> Result<(), Error> {
+    use webkit2gtk::WebContextExt;
+    let cert = webkit2gtk::gio::TlsCertificate::from_pem(pem)
+        .map_err(|e| Error::Platform(format!("certificate for {host}: {e}")))?;
+    let context = webview
+        .webview()
+        .context()
+        .ok_or_else(|| Error::Platform("webview has no web context".into()))?;
+    context.allow_tls_certificate_for_host(&cert, host);
+    Ok(())
+}
+
 /// The webview, in the window's GTK box.
 pub(super) fn build(builder: WebViewBuilder<'_>, window: &Window) -> Result<wry::WebView, Error> {
     let vbox = window
@@ -62,7 +80,7 @@ pub(super) fn sandbox_enabled(webview: &wry::WebView) -> bool {
 
 /// Calls `ended` (on the GTK thread) with WebKit's reason whenever the web
 /// content process ends.
-pub(super) fn on_web_process_ended(webview: &wry::WebView, ended: fn(&str)) {
+pub(super) fn on_web_process_ended(webview: &wry::WebView, ended: impl Fn(&str) + 'static) {
     webview
         .webview()
         .connect_web_process_terminated(move |_, reason| {

@@ -115,7 +115,7 @@ fn every_web_process_runs_in_the_sandbox_on_every_page_load() {
     }
     assert!(
         out.stderr
-            .contains("loading the app page again with a new key reason=crashed"),
+            .contains("loading the window's page again with a new key window=main reason=crashed"),
         "{}",
         out.tail()
     );

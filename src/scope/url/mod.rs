@@ -59,6 +59,9 @@ const DENY_MATCH: MatchOptions = MatchOptions {
 pub(crate) enum Kind {
     Http,
     Open,
+    /// Where an untrusted view may navigate, and what ends it: `https:`
+    /// only. WebKit connects, not Moat, so addresses are not checked.
+    View,
 }
 
 impl Kind {
@@ -66,6 +69,7 @@ impl Kind {
         match self {
             Kind::Http => &["https", "http"],
             Kind::Open => &["https", "http", "mailto", "tel"],
+            Kind::View => &["https"],
         }
     }
 
@@ -73,6 +77,7 @@ impl Kind {
         match self {
             Kind::Http => "http",
             Kind::Open => "open",
+            Kind::View => "view",
         }
     }
 }
@@ -129,7 +134,7 @@ impl UrlScope {
                 })
                 .collect()
         };
-        if config.private_network && kind == Kind::Open {
+        if config.private_network && kind != Kind::Http {
             return Err(ConfigError {
                 path: format!("{key}.privateNetwork"),
                 message: "only scope.http takes it: the system's browser resolves names for open"

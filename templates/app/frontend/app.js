@@ -12,3 +12,6 @@ $('greet-form').addEventListener('submit', async (ev) => {
     $('greeting').textContent = `${e.code}: ${e.message}`;
   }
 });
+
+// Another window, declared in moat.json with only what it needs.
+$('about').addEventListener('click', () => invoke('window.open', { label: 'about' }));

@@ -15,7 +15,7 @@ fn the_page_greets_through_the_isolation_frame() {
         .expect("run the app");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success() && stdout.lines().any(|l| l == "2 passed, 0 failed"),
+        out.status.success() && stdout.lines().any(|l| l == "4 passed, 0 failed"),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
