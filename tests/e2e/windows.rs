@@ -315,3 +315,17 @@ fn a_crash_in_one_window_leaves_the_others_working() {
         out.tail()
     );
 }
+
+/// The demo as shipped: its settings window refuses a call the main
+/// window may make, and answers the one its allowlist names.
+#[test]
+fn the_demo_settings_window_has_less_than_the_main_one() {
+    let xdg = tempfile::tempdir().unwrap();
+    let out = run("demo_windows.js", xdg.path(), 60);
+    out.assert_passed(&[
+        "demo settings: greet is answered",
+        "demo settings: fs.readTextFile is refused here with not_allowed",
+        "demo: the settings window opened from the main page, ran and closed",
+        "demo: fs.readTextFile is allowed in the main window",
+    ]);
+}
