@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{self, Api, Builtin};
-use crate::config::{Config, Permission, Policy, MAIN_WINDOW};
+use crate::config::{Permission, Policy, Settings, MAIN_WINDOW};
 use crate::csp::network::Network;
 use crate::csp::Csp;
 use crate::error::Error;
@@ -38,7 +38,7 @@ use crate::windows::{Kind, Windows};
 
 /// What the app author gave the builder, before any check.
 pub(crate) struct Parts {
-    pub(crate) config: Config,
+    pub(crate) config: Settings,
     /// The frontend, and in the test-harness build its test pages.
     pub(crate) frontend: Mounts,
     /// The hooks directory, and in the test-harness build its test hooks.
@@ -287,7 +287,7 @@ fn in_window<T>(policy: &Policy<'_>, r: Result<T, Error>) -> Result<T, Error> {
 }
 
 /// Every declared window's kind, the main one included.
-fn declared(config: &Config) -> BTreeMap<String, Kind> {
+fn declared(config: &Settings) -> BTreeMap<String, Kind> {
     let mut out = BTreeMap::from([(MAIN_WINDOW.to_owned(), Kind::App)]);
     for (label, decl) in &config.windows {
         let kind = match decl {
@@ -309,7 +309,7 @@ fn page_url(page: &str) -> String {
 }
 
 /// The untrusted views, their URL patterns compiled.
-fn views(config: &Config) -> Result<BTreeMap<String, View>, Error> {
+fn views(config: &Settings) -> Result<BTreeMap<String, View>, Error> {
     let mut out = BTreeMap::new();
     for (label, decl) in config.views() {
         let at = format!("windows.{label}");
@@ -615,7 +615,7 @@ fn bridge_script(call_timeout_ms: u64) -> String {
 }
 
 /// Every protection the config turns off or loosens is said at startup.
-fn warn_about_app(config: &Config) {
+fn warn_about_app(config: &Settings) {
     if config.dangerous.disable_csp_modification {
         tracing::warn!("dangerous.disableCspModification: HTML and the app's CSP are served as given; inline scripts get no hashes, styles no nonces, and object-src/base-uri/form-action no defaults");
     }
@@ -672,8 +672,8 @@ mod tests {
     static HOOKS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo-frontend/hooks");
     static EMPTY: Dir<'static> = Dir::new("", &[]);
 
-    fn config(extra: &str) -> Config {
-        Config::from_json(&format!(
+    fn config(extra: &str) -> Settings {
+        Settings::from_json(&format!(
             r#"{{"identifier":"dev.moat.t","title":"T"{extra}}}"#
         ))
         .unwrap()
@@ -683,7 +683,7 @@ mod tests {
         Commands::new().sync("ping", |_: NoArgs, _| Ok::<_, ()>("pong"))
     }
 
-    fn parts(config: Config, frontend: &'static Dir<'static>, commands: Commands) -> Parts {
+    fn parts(config: Settings, frontend: &'static Dir<'static>, commands: Commands) -> Parts {
         Parts {
             config,
             frontend: Mounts::default().with(("", frontend)),

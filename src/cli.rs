@@ -1,10 +1,9 @@
-//! The command line every Moat app answers before it opens a window:
-//! `--help`, `--version`, and `audit` (the app's sources on disk, checked
-//! as `moat::audit` checks them). Anything else is refused with a pointer
-//! to `--help`; in test-harness builds the harness reads the rest.
+//! The command line a Moat app answers when it asks Moat to
+//! (`Builder::answer_command_line`): `--help`, `--version`, and `audit` (the
+//! app's sources on disk, checked as `moat::audit` checks them). Anything
+//! else is the app's (and, in test-harness builds, the harness's).
 
 use crate::audit::Sources;
-use crate::error::Error;
 
 /// What `--help` and `--version` say about the app.
 #[derive(Debug, Clone)]
@@ -25,27 +24,22 @@ pub(crate) enum Action {
 
 /// Reads `args` (without the program name), prints what they ask for, and
 /// says what to do next.
-pub(crate) fn handle(about: &About, args: &[String]) -> Result<Action, Error> {
+pub(crate) fn handle(about: &About, args: &[String]) -> Action {
     match args.first().map(String::as_str) {
-        None => Ok(Action::Run),
         Some("--help" | "-h") => {
             print!("{}", help(about));
-            Ok(Action::Exit(0))
+            Action::Exit(0)
         }
         Some("--version" | "-V") => {
             println!("{}", version(about));
-            Ok(Action::Exit(0))
+            Action::Exit(0)
         }
-        Some("audit") => Ok(Action::Exit(crate::audit::run_cli(
+        Some("audit") => Action::Exit(crate::audit::run_cli(
             args[1..].iter().cloned(),
             about.sources.clone(),
-        ))),
-        // The test harness reads its own options (`--harness-*`).
-        Some(_) if cfg!(feature = "dangerous-test-harness") => Ok(Action::Run),
-        Some(other) => Err(Error::Args(format!(
-            "unknown argument `{other}`; `{} --help` lists what it takes",
-            about.name
-        ))),
+        )),
+        // Nothing, or the app's own arguments.
+        _ => Action::Run,
     }
 }
 
@@ -104,14 +98,8 @@ mod tests {
 
     #[test]
     fn help_and_version_answer_and_exit_zero() {
-        assert_eq!(
-            handle(&about(), &args(&["--help"])).unwrap(),
-            Action::Exit(0)
-        );
-        assert_eq!(
-            handle(&about(), &args(&["--version"])).unwrap(),
-            Action::Exit(0)
-        );
+        assert_eq!(handle(&about(), &args(&["--help"])), Action::Exit(0));
+        assert_eq!(handle(&about(), &args(&["--version"])), Action::Exit(0));
         assert!(version(&about()).starts_with("my-app 1.2.3 (Moat "));
         let h = help(&about());
         assert!(
@@ -121,17 +109,8 @@ mod tests {
     }
 
     #[test]
-    fn no_argument_runs_the_app() {
-        assert_eq!(handle(&about(), &[]).unwrap(), Action::Run);
-    }
-
-    #[cfg(not(feature = "dangerous-test-harness"))]
-    #[test]
-    fn an_unknown_argument_points_at_help() {
-        let e = handle(&about(), &args(&["--frobnicate"])).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "arguments: unknown argument `--frobnicate`; `my-app --help` lists what it takes"
-        );
+    fn no_argument_or_the_apps_own_runs_the_app() {
+        assert_eq!(handle(&about(), &[]), Action::Run);
+        assert_eq!(handle(&about(), &args(&["--frobnicate"])), Action::Run);
     }
 }

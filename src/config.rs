@@ -7,7 +7,41 @@
 
 use serde::Deserialize;
 
-/// An app's security configuration (`moat.json`), parsed.
+/// An app's security configuration (`moat.json`), checked: the only way
+/// to make one is [`Config::from_json`], which refuses what would not be
+/// safe to run (there is no `Deserialize`, and no public field).
+///
+/// ```
+/// // An identifier of "/" would make the app's data directory `/`.
+/// assert!(moat::Config::from_json(r#"{"identifier":"/","title":"x"}"#).is_err());
+/// ```
+///
+/// ```compile_fail
+/// // Not `Deserialize`: serde cannot make one around the checks.
+/// let c: moat::Config = serde_json::from_str(r#"{"identifier":"/","title":"x"}"#).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config(pub(crate) Settings);
+
+impl Config {
+    /// Parses and checks `moat.json` text. Unknown keys, wrong types and
+    /// values that could not be run safely are refused, with the key's
+    /// path.
+    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+        Settings::from_json(text).map(Config)
+    }
+}
+
+impl std::str::FromStr for Config {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        Self::from_json(text)
+    }
+}
+
+/// The settings a [`Config`] holds, as `moat.json` spells them (crate
+/// code reads them; only [`Settings::from_json`] makes them, checked).
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[cfg_attr(
@@ -18,7 +52,7 @@ use serde::Deserialize;
     )
 )]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct Config {
+pub(crate) struct Settings {
     /// The JSON schema of this file (`moat.schema.json` in Moat's
     /// repository), for editors. Moat ignores it.
     #[serde(default, rename = "$schema")]
@@ -597,11 +631,11 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-impl Config {
+impl Settings {
     /// Parses and validates `moat.json` text.
-    pub fn from_json(text: &str) -> Result<Self, ConfigError> {
+    pub(crate) fn from_json(text: &str) -> Result<Self, ConfigError> {
         let de = &mut serde_json::Deserializer::from_str(text);
-        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| ConfigError {
+        let config: Settings = serde_path_to_error::deserialize(de).map_err(|e| ConfigError {
             path: e.path().to_string(),
             message: e.inner().to_string(),
         })?;
@@ -663,7 +697,7 @@ impl Config {
     }
 }
 
-impl Config {
+impl Settings {
     /// Every app window's policy, the main window's first.
     pub(crate) fn policies(&self) -> Vec<Policy<'_>> {
         let main = Policy {
@@ -704,7 +738,7 @@ impl Config {
 }
 
 impl Policy<'_> {
-    fn validate(&self, config: &Config) -> Result<(), ConfigError> {
+    fn validate(&self, config: &Settings) -> Result<(), ConfigError> {
         let at = &self.at;
         let err = |path: String, message: String| Err(ConfigError { path, message });
         if !self.is_main() && !page_ok(self.page) {
@@ -807,7 +841,7 @@ mod tests {
     /// check `moat.json` with it (`"$schema"`), and its descriptions are the
     /// reference of every key.
     fn schema_text() -> String {
-        let schema = schemars::schema_for!(Config);
+        let schema = schemars::schema_for!(Settings);
         serde_json::to_string_pretty(&schema).unwrap() + "\n"
     }
 
@@ -855,7 +889,7 @@ mod tests {
 
     #[test]
     fn a_schema_key_is_accepted() {
-        let c = Config::from_json(
+        let c = Settings::from_json(
             r#"{"$schema":"./moat.schema.json","identifier":"dev.x","title":"x"}"#,
         );
         assert!(c.is_ok(), "{c:?}");
@@ -867,7 +901,7 @@ mod tests {
 
     #[test]
     fn minimal_config_gets_secure_defaults() {
-        let c = Config::from_json(MIN).unwrap();
+        let c = Settings::from_json(MIN).unwrap();
         assert!(!c.devtools);
         assert!(c.csp.is_none());
         assert!(c.allowlist.commands.is_none());
@@ -875,7 +909,7 @@ mod tests {
 
     #[test]
     fn unknown_key_is_refused_with_its_path() {
-        let e = Config::from_json(r#"{"identifier":"a.b","title":"T","isolation":{"hook":[]}}"#)
+        let e = Settings::from_json(r#"{"identifier":"a.b","title":"T","isolation":{"hook":[]}}"#)
             .unwrap_err();
         assert_eq!(e.path, "isolation.hook");
         assert!(
@@ -887,7 +921,7 @@ mod tests {
 
     #[test]
     fn hook_path_escaping_the_directory_is_refused() {
-        let e = Config::from_json(
+        let e = Settings::from_json(
             r#"{"identifier":"a.b","title":"T","isolation":{"hooks":["ok.js","../x.js"]}}"#,
         )
         .unwrap_err();
@@ -913,7 +947,7 @@ mod tests {
         for id in ["", "..", "a/b", ".hidden"] {
             let json = format!(r#"{{"identifier":{id:?},"title":"T"}}"#);
             assert_eq!(
-                Config::from_json(&json).unwrap_err().path,
+                Settings::from_json(&json).unwrap_err().path,
                 "identifier",
                 "{id}"
             );
@@ -922,7 +956,7 @@ mod tests {
 
     #[test]
     fn rate_limits_are_on_unless_set_to_null() {
-        let c = Config::from_json(MIN).unwrap();
+        let c = Settings::from_json(MIN).unwrap();
         assert_eq!(
             c.limits.max_calls_per_second,
             Some(DEFAULT_CALLS_PER_SECOND)
@@ -935,7 +969,7 @@ mod tests {
             c.limits.max_executes_per_minute,
             Some(DEFAULT_EXECUTES_PER_MINUTE)
         );
-        let c = Config::from_json(
+        let c = Settings::from_json(
             r#"{"identifier":"a.b","title":"T","limits":{"maxMessageBytes":2048,"callTimeoutMs":1}}"#,
         )
         .unwrap();
@@ -943,21 +977,21 @@ mod tests {
             c.limits.max_calls_per_second,
             Some(DEFAULT_CALLS_PER_SECOND)
         );
-        let c = Config::from_json(
+        let c = Settings::from_json(
             r#"{"identifier":"a.b","title":"T","limits":{"maxMessageBytes":2048,"callTimeoutMs":1,"maxCallsPerSecond":null,"maxOpensPerMinute":null}}"#,
         )
         .unwrap();
         assert_eq!(c.limits.max_calls_per_second, None);
         assert_eq!(c.limits.max_opens_per_minute, None);
-        let e = Config::from_json(
+        let e = Settings::from_json(
             r#"{"identifier":"a.b","title":"T","limits":{"maxMessageBytes":2048,"callTimeoutMs":1,"maxExecutesPerMinute":0}}"#,
         )
         .unwrap_err();
         assert_eq!(e.path, "limits.maxExecutesPerMinute");
     }
 
-    fn with_windows(windows: &str) -> Result<Config, ConfigError> {
-        Config::from_json(&format!(
+    fn with_windows(windows: &str) -> Result<Settings, ConfigError> {
+        Settings::from_json(&format!(
             r#"{{"identifier":"a.b","title":"T","windows":{windows}}}"#
         ))
     }
@@ -1037,7 +1071,7 @@ mod tests {
             "{}",
             e.message
         );
-        let e = Config::from_json(
+        let e = Settings::from_json(
             r#"{"identifier":"a.b","title":"T","allowlist":{"windows":["main"]}}"#,
         )
         .unwrap_err();
@@ -1046,7 +1080,7 @@ mod tests {
 
     #[test]
     fn wrong_type_names_the_key() {
-        let e = Config::from_json(r#"{"identifier":"a.b","title":"T","limits":{"maxMessageBytes":"big","callTimeoutMs":1}}"#).unwrap_err();
+        let e = Settings::from_json(r#"{"identifier":"a.b","title":"T","limits":{"maxMessageBytes":"big","callTimeoutMs":1}}"#).unwrap_err();
         assert_eq!(e.path, "limits.maxMessageBytes");
     }
 }

@@ -100,7 +100,7 @@ pub fn call(data: &[u8]) {
 /// `moat.json`: parsed, its scopes compiled against the fixed layout, and
 /// audited as startup does.
 pub fn config(data: &[u8]) {
-    let Ok(c) = crate::config::Config::from_json(&text(data)) else {
+    let Ok(c) = crate::config::Settings::from_json(&text(data)) else {
         return;
     };
     let dirs = crate::scope::BaseDirs::fixed(std::path::Path::new("/"));

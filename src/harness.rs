@@ -92,7 +92,7 @@ struct Args {
     script: Option<String>,
     timeout: Option<Duration>,
     call_timeout_ms: Option<u64>,
-    config: Option<crate::Config>,
+    config: Option<crate::config::Settings>,
     opener: Option<PathBuf>,
     console: bool,
     isolation_may_fail: bool,
@@ -190,7 +190,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
             }
             "--harness-config" => {
                 let path = value(&mut args, &a, "a file")?;
-                out.config = Some(crate::Config::from_json(&read(&a, &path)?)?);
+                out.config = Some(crate::config::Settings::from_json(&read(&a, &path)?)?);
             }
             "--harness-opener" => out.opener = Some(value(&mut args, &a, "a program")?.into()),
             "--harness-console" => out.console = true,

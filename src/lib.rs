@@ -123,6 +123,7 @@ macro_rules! include_dir {
 pub use ipc::bytes::Bytes;
 pub use ipc::command::{CallContext, Commands, NoArgs};
 pub use ipc::push::{AppHandle, Channel, PushError};
+pub use log::{log_layer, LogFields};
 pub use windows::WindowError;
 
 use protocol::Mounts;
@@ -216,15 +217,35 @@ impl Builder {
         self
     }
 
-    /// Reads the command line (`--help`, `--version` and `audit` answer
-    /// and exit), then checks everything, opens the window and runs until it
-    /// closes. Returns only on a startup error: a bad config, frontend or
-    /// argument, a missing program, no display.
-    pub fn run(self) -> Result<(), Error> {
+    /// Answers the command line every Moat app takes, if it asks for
+    /// something: `--help`, `--version`, or `audit` (the app's sources on
+    /// disk). Returns the exit code when it answered; `None` when the app
+    /// should run. Anything else on the command line is the app's.
+    ///
+    /// ```no_run
+    /// # fn builder() -> moat::Builder { unimplemented!() }
+    /// let app = builder();
+    /// if let Some(code) = app.answer_command_line() {
+    ///     std::process::exit(code);
+    /// }
+    /// app.run()?;
+    /// # Ok::<(), moat::Error>(())
+    /// ```
+    pub fn answer_command_line(&self) -> Option<i32> {
         let args: Vec<String> = std::env::args().skip(1).collect();
-        if let cli::Action::Exit(code) = cli::handle(&self.about, &args)? {
-            std::process::exit(code);
+        match cli::handle(&self.about, &args) {
+            cli::Action::Run => None,
+            cli::Action::Exit(code) => Some(code),
         }
+    }
+
+    /// Checks everything, opens the main window and runs until the app
+    /// ends (its main window closed), then returns. Installs Moat's log
+    /// unless the app installed a `tracing` subscriber first (then add
+    /// [`log_layer`] to it). Returns an error only on a startup error: a
+    /// bad config, frontend or argument, a missing program, no display, a
+    /// protection that cannot start.
+    pub fn run(self) -> Result<(), Error> {
         // Before GTK, WebKit or any thread (`engine`).
         let removed = engine::switches::remove_from_environment();
         window::prepare_process();
@@ -236,7 +257,7 @@ impl Builder {
             commands: self.commands,
             opener: None,
             setup: self.setup,
-            config: self.config,
+            config: self.config.0,
             landlock_at_most: u8::MAX,
         };
         let (parts, options) = for_run(parts)?;
@@ -244,7 +265,21 @@ impl Builder {
         let app = app::check(parts, dirs)?;
         // Still before any thread: the runtime starts in `window::run`.
         engine::sandbox::prepare(app.sandbox_off, &app.webkit_dir.join("cache"))?;
-        window::run(app, options)
+        let code = window::run(app, options)?;
+        ended(code);
+        Ok(())
+    }
+}
+
+/// The app has ended with `code`: an app ends with 0.
+#[cfg(not(feature = "dangerous-test-harness"))]
+fn ended(_code: i32) {}
+
+/// The test harness ends a run that failed with its code.
+#[cfg(feature = "dangerous-test-harness")]
+fn ended(code: i32) {
+    if code != 0 {
+        std::process::exit(code);
     }
 }
 

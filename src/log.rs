@@ -6,7 +6,7 @@
 //! terminal escape sequence reaches the terminal, bidirectional controls
 //! reorder what a reader sees, and a 1 MiB command name makes a 2 MiB line.
 //! So every field of every event (and of every span) is written through
-//! [`SafeFields`]: control, line-separator and bidi/format characters become
+//! [`LogFields`]: control, line-separator and bidi/format characters become
 //! `\u{…}` escapes, and each value stops after [`MAX_FIELD_CHARS`]
 //! characters with a note of how much was left out. This holds for whatever
 //! reaches the log, including events that do not know their text is the
@@ -24,7 +24,10 @@ use tracing_subscriber::fmt::FormatFields;
 /// page cannot make the log grow by more than this per field.
 pub(crate) const MAX_FIELD_CHARS: usize = 512;
 
-/// Installs the log for this process (stderr), once.
+/// Installs Moat's log for this process (stderr), unless the app has
+/// installed a subscriber of its own: then Moat's events go to it, and a
+/// warning says so when it does not format with [`LogFields`] (text from
+/// pages would reach it unescaped).
 ///
 /// Default: `moat=info`, where refusals and warnings are logged (each inside
 /// its call's `ipc.call` span, so with the command and call id) but a call
@@ -34,6 +37,13 @@ pub(crate) const MAX_FIELD_CHARS: usize = 512;
 /// duration.
 pub(crate) fn init() {
     use tracing_subscriber::{fmt::format::FmtSpan, EnvFilter};
+    if tracing::dispatcher::has_been_set() {
+        let escaped = tracing::dispatcher::get_default(|d| d.downcast_ref::<LogFields>().is_some());
+        if !escaped {
+            tracing::warn!("the app's own tracing subscriber does not format with moat::log_layer() or moat::LogFields: text from pages (command names, paths, URLs) reaches its log unescaped; add moat::log_layer() to it");
+        }
+        return;
+    }
     let (filter, spans) = match EnvFilter::try_from_default_env() {
         Ok(f) => (f, FmtSpan::CLOSE),
         Err(_) => (EnvFilter::new("moat=info"), FmtSpan::NONE),
@@ -41,16 +51,40 @@ pub(crate) fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(spans)
-        .fmt_fields(SafeFields)
+        .fmt_fields(LogFields)
         .with_writer(std::io::stderr)
         .try_init();
 }
 
-/// Formats fields as `message name=value …`, every value escaped and
-/// truncated (see the module docs).
-pub(crate) struct SafeFields;
+/// Moat's log format as a layer for an app that installs its own
+/// `tracing` subscriber: events written to stderr with every field escaped
+/// and bounded ([`LogFields`]).
+///
+/// ```no_run
+/// use tracing_subscriber::prelude::*;
+/// tracing_subscriber::registry()
+///     .with(tracing_subscriber::EnvFilter::new("moat=info,my_app=debug"))
+///     .with(moat::log_layer())
+///     .init();
+/// ```
+pub fn log_layer<S>() -> impl tracing_subscriber::Layer<S> + Send + Sync + 'static
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    tracing_subscriber::fmt::layer()
+        .fmt_fields(LogFields)
+        .with_writer(std::io::stderr)
+}
 
-impl<'writer> FormatFields<'writer> for SafeFields {
+/// Formats fields as `message name=value …`, every value escaped (control,
+/// line-separator and bidi characters as `\u{…}`) and cut after 512
+/// characters: what the page sends cannot forge a line of the log or reach
+/// the terminal. For an app's own `fmt` layer:
+/// `tracing_subscriber::fmt::layer().fmt_fields(moat::LogFields)`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogFields;
+
+impl<'writer> FormatFields<'writer> for LogFields {
     fn format_fields<R: RecordFields>(&self, writer: Writer<'writer>, fields: R) -> fmt::Result {
         let mut visitor = SafeVisitor {
             writer,
@@ -169,7 +203,7 @@ mod tests {
         let sink = buf.clone();
         let subscriber = tracing_subscriber::fmt()
             .with_ansi(false)
-            .fmt_fields(SafeFields)
+            .fmt_fields(LogFields)
             .with_writer(move || sink.clone())
             .finish();
         tracing::subscriber::with_default(subscriber, f);
@@ -206,6 +240,23 @@ mod tests {
             2,
             "{out}"
         );
+    }
+
+    #[test]
+    fn an_apps_own_subscriber_is_seen_with_or_without_moats_fields() {
+        use tracing_subscriber::prelude::*;
+        let ours = tracing_subscriber::registry().with(log_layer());
+        tracing::subscriber::with_default(ours, || {
+            assert!(tracing::dispatcher::get_default(|d| d
+                .downcast_ref::<LogFields>()
+                .is_some()));
+        });
+        let plain = tracing_subscriber::registry().with(tracing_subscriber::fmt::layer());
+        tracing::subscriber::with_default(plain, || {
+            assert!(!tracing::dispatcher::get_default(|d| d
+                .downcast_ref::<LogFields>()
+                .is_some()));
+        });
     }
 
     #[test]

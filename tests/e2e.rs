@@ -1705,6 +1705,36 @@ fn page_text_in_the_log_is_escaped_and_bounded() {
     assert!(longest < 8 * 1024, "a log line of {longest} bytes");
 }
 
+/// An app that installs its own `tracing` subscriber, with Moat's layer
+/// in it (the demo does with `MOAT_DEMO_OWN_LOG`): page text is escaped
+/// and bounded there too, and Moat installs nothing over it.
+#[test]
+fn page_text_is_escaped_in_an_apps_own_subscriber_too() {
+    let xdg = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, "logs.js", xdg.path(), 60);
+    let out = Outcome::from(cmd.env("MOAT_DEMO_OWN_LOG", "1").output().unwrap());
+    out.assert_passed(&["a command name with control characters is unknown_command"]);
+    let forged: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.contains("FORGED"))
+        .collect();
+    assert!(forged.len() >= 3, "{}", out.tail());
+    for line in &forged {
+        assert!(line.contains(r"x\u{a}FORGED"), "unescaped: {line}");
+    }
+    for bad in ['\x1b', '\r', '\u{202e}'] {
+        assert!(!out.stderr.contains(bad), "{bad:?} reached the log");
+    }
+    assert!(
+        !out.stderr
+            .contains("does not format with moat::log_layer()"),
+        "{}",
+        out.tail()
+    );
+}
+
 /// What a recording server saw: the request line's path and the peer.
 #[derive(Debug, Clone)]
 struct Seen {

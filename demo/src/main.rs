@@ -124,18 +124,34 @@ fn diagnostics() -> Commands {
 }
 
 fn main() {
+    // An app may bring its own `tracing` subscriber (here, with
+    // MOAT_DEMO_OWN_LOG set): Moat's layer keeps what pages send escaped in
+    // it. Without one, Moat installs its own.
+    if std::env::var_os("MOAT_DEMO_OWN_LOG").is_some() {
+        use tracing_subscriber::prelude::*;
+        tracing_subscriber::registry()
+            .with(tracing_subscriber::EnvFilter::new(
+                "moat=info,moat_demo=info",
+            ))
+            .with(moat::log_layer())
+            .init();
+    }
     let result = Config::from_json(include_str!("../../moat.json"))
         .map_err(moat::Error::from)
         .and_then(|config| {
-            Builder::new(config)
+            let app = Builder::new(config)
                 .about(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
                 // `moat-demo audit` from the repository's top level.
                 .sources("moat.json", "demo-frontend", "demo-frontend/hooks")
                 .frontend(&FRONTEND)
                 .hooks(&HOOKS)
                 .commands(commands())
-                .setup(push::start_clock)
-                .run()
+                .setup(push::start_clock);
+            // `--help`, `--version` and `audit` answer and exit.
+            if let Some(code) = app.answer_command_line() {
+                std::process::exit(code);
+            }
+            app.run()
         });
     if let Err(e) = result {
         eprintln!("moat-demo: {e}");

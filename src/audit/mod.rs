@@ -15,7 +15,7 @@ pub(crate) use self::findings::Findings;
 pub use self::findings::{Finding, Severity};
 pub(crate) use self::modules::{modules, views};
 pub(crate) use self::settings::limits;
-use crate::config::Config;
+use crate::config::Settings;
 use crate::scope::{BaseDirs, Scopes};
 
 /// Audits `config_text` (the contents of `config_name`), the HTML files
@@ -24,7 +24,7 @@ pub fn audit(config_name: &str, config_text: &str, frontend: &Path, hooks: &Path
     let mut f = Findings::new(config_name);
     // As at startup: parsed, then every scope compiled (against a fixed
     // layout, so the findings do not depend on this machine).
-    let config = Config::from_json(config_text).and_then(|c| {
+    let config = Settings::from_json(config_text).and_then(|c| {
         for policy in c.policies() {
             Scopes::compile(policy.scope, &BaseDirs::fixed(Path::new("/"))).map_err(|mut e| {
                 e.path = format!("{}{}", policy.at, e.path);

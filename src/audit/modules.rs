@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::findings::{Findings, Severity};
 use crate::config::{
-    Config, PathScopeConfig, Policy, ShellArg, ShellArgs, ShellEntryConfig, UrlScopeConfig,
+    PathScopeConfig, Policy, Settings, ShellArg, ShellArgs, ShellEntryConfig, UrlScopeConfig,
 };
 use crate::scope::path::PathScope;
 use crate::scope::url::address::Reach;
@@ -262,7 +262,7 @@ fn url_pattern(f: &mut Findings, place: &str, kind: Kind, pattern: &str, p: &Url
 /// Untrusted views whose navigations reach wide: every host, every
 /// subdomain of a host, every port. A view is a page the app does not
 /// trust; what it may navigate to is where it can take the user.
-pub(crate) fn views(f: &mut Findings, config: &Config) {
+pub(crate) fn views(f: &mut Findings, config: &Settings) {
     for (label, view) in config.views() {
         for (i, pattern) in view.navigate.iter().enumerate() {
             let place = format!("windows.{label}.navigate[{i}]");
@@ -310,7 +310,7 @@ fn grants<'a>(p: &Policy<'a>) -> Grants<'a> {
 
 /// An app window whose allowlist is the main window's in full (its
 /// commands, built-ins and windows): windows exist to hold less.
-pub(crate) fn repeated_allowlists(f: &mut Findings, config: &Config) {
+pub(crate) fn repeated_allowlists(f: &mut Findings, config: &Settings) {
     let policies = config.policies();
     let Some((main, others)) = policies.split_first() else {
         return;

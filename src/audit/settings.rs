@@ -3,7 +3,7 @@
 
 use super::findings::{Findings, Severity};
 use crate::config::{
-    Config, DEFAULT_CALLS_PER_SECOND, DEFAULT_EXECUTES_PER_MINUTE, DEFAULT_OPENS_PER_MINUTE,
+    Settings, DEFAULT_CALLS_PER_SECOND, DEFAULT_EXECUTES_PER_MINUTE, DEFAULT_OPENS_PER_MINUTE,
     DEFAULT_PENDING_CALLS,
 };
 use crate::csp::policy::Policy;
@@ -25,7 +25,7 @@ const SCRIPT_LIKE: &[&str] = &[
 ];
 
 /// `'unsafe-*'`, wildcards and unencrypted sources in the policy.
-pub(crate) fn csp(f: &mut Findings, config: &Config) {
+pub(crate) fn csp(f: &mut Findings, config: &Settings) {
     let policy = Policy::parse(config.csp.as_deref().unwrap_or(DEFAULT_APP_POLICY));
     for (directive, sources) in policy.directives() {
         for s in sources {
@@ -105,7 +105,7 @@ fn csp_source(f: &mut Findings, directive: &str, s: &str) {
 
 /// Devtools, the sandbox, the commands' allowlist, hooks, permissions,
 /// message size.
-pub(crate) fn settings(f: &mut Findings, config: &Config) {
+pub(crate) fn settings(f: &mut Findings, config: &Settings) {
     if config.dangerous.disable_web_process_sandbox {
         f.at_key(
             Severity::High,
@@ -165,7 +165,7 @@ pub(crate) fn window(f: &mut Findings, policy: &crate::config::Policy<'_>) {
 /// The kernel's confinement of commands: off, a TCP scope it cannot
 /// confine, and what this machine's kernel gives against what the app
 /// requires.
-fn confinement(f: &mut Findings, config: &Config) {
+fn confinement(f: &mut Findings, config: &Settings) {
     if config.dangerous.disable_kernel_confinement {
         f.at_key(
             Severity::High,

@@ -29,7 +29,7 @@ pub(crate) mod plan;
 use std::sync::Arc;
 
 use crate::api::Builtin;
-use crate::config::Config;
+use crate::config::Settings;
 use crate::error::Error;
 use crate::scope::{BaseDirs, Scopes};
 
@@ -52,7 +52,7 @@ pub(crate) struct Setup {
 
 /// The plan for `config`: see [`plan`]'s docs for what each part allows.
 pub(crate) fn plan(
-    config: &Config,
+    config: &Settings,
     dirs: &BaseDirs,
     scopes: &Scopes,
     builtins: &[Builtin],
@@ -194,7 +194,7 @@ mod tests {
     use std::path::{Path, PathBuf};
 
     fn plan_of(json: &str) -> Plan {
-        let config = Config::from_json(json).unwrap();
+        let config = Settings::from_json(json).unwrap();
         let dirs = BaseDirs::fixed(Path::new("/r"));
         let scopes = Scopes::compile(&config.scope, &dirs).unwrap();
         let builtins = crate::api::builtin::allowed(&config.allowlist).unwrap();

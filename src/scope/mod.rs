@@ -51,7 +51,7 @@ impl Scopes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::config::Settings;
 
     #[test]
     fn bad_scopes_are_refused_at_startup_with_their_key() {
@@ -78,13 +78,16 @@ mod tests {
             ),
         ] {
             let json = format!(r#"{{"identifier":"a.b","title":"T","scope":{scope}}}"#);
-            let config = Config::from_json(&json).unwrap();
+            let config = Settings::from_json(&json).unwrap();
             let e = Scopes::compile(&config.scope, &BaseDirs::fixed(std::path::Path::new("/")))
                 .unwrap_err();
             assert_eq!(e.path, path, "{scope}");
         }
         // An unknown key is the parser's, before any compiling.
         let json = r#"{"identifier":"a.b","title":"T","scope":{"fs":{"allow":[],"rules":[]}}}"#;
-        assert_eq!(Config::from_json(json).unwrap_err().path, "scope.fs.rules");
+        assert_eq!(
+            Settings::from_json(json).unwrap_err().path,
+            "scope.fs.rules"
+        );
     }
 }

@@ -31,6 +31,7 @@ use std::sync::Arc;
 
 use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder, EventLoopProxy, EventLoopWindowTarget};
+use tao::platform::run_return::EventLoopExtRunReturn;
 use tao::window::{Window, WindowBuilder, WindowId};
 use wry::{NewWindowResponse, PageLoadEvent, PermissionResponse, WebViewBuilder};
 
@@ -99,9 +100,8 @@ enum UserEvent {
 struct Host {
     app: App,
     rt: tokio::runtime::Handle,
-    /// The app windows' network filter and the views' (`csp::network`).
-    filter: content_filter_linux::ContentFilter,
-    view_filter: Option<content_filter_linux::ContentFilter>,
+    /// The network filters (`csp::network`).
+    filters: Filters,
     options: Options,
     exit: Exit,
 }
@@ -245,56 +245,27 @@ fn runtime(
         .map_err(|e| Error::Platform(format!("tokio runtime: {e}")))
 }
 
-/// Opens the main window and runs the app until it closes.
-pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
+/// Opens the main window and runs the app until it ends; returns its exit
+/// code (0, or the test harness's).
+pub(crate) fn run(mut app: App, mut options: Options) -> Result<i32, Error> {
     if app.devtools {
         tracing::warn!("devtools are on (debug build, config.devtools = true)");
     }
     // Before the runtime: its threads are the confined ones.
     let confiner = app.confinement.start()?;
     let rt = runtime(confiner)?;
-    let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let exit = Exit(Arc::new(std::sync::Mutex::new(event_loop.create_proxy())));
-    {
-        let exit = exit.clone();
-        app.windows
-            .wire(move |request| exit.send(UserEvent::Window(request)));
-    }
-    #[cfg(feature = "api-dialog")]
-    for w in app.app_windows.values() {
-        let chooser = options
-            .chooser
-            .clone()
-            .unwrap_or_else(|| chooser_linux::chooser(&w.label));
-        w.api.dialogs.wire(chooser);
-    }
-    for w in app.app_windows.values() {
-        wire_reply_sink(&w.sink);
-    }
+    wire(&app, &options, &exit);
     // Compiled before any webview exists; a page is loaded only once its
     // filter is in place (see `content_filter_linux`).
-    let filter_store = tempfile::Builder::new()
-        .prefix("moat-filter-")
-        .tempdir()
-        .map_err(|e| Error::ContentFilter(format!("no directory for its compiled form: {e}")))?;
-    let filter =
-        content_filter_linux::compile(&app.network.rules(), filter_store.path(), "moat-network")?;
-    let view_filter = if app.views.is_empty() {
-        None
-    } else {
-        Some(content_filter_linux::compile(
-            &crate::csp::network::view_rules(),
-            filter_store.path(),
-            "moat-views",
-        )?)
-    };
+    let filters = Filters::compile(&app)?;
     let setup = app.setup.take();
     let on_start = options.on_start.take();
     let host = Rc::new(Host {
         app,
         rt: rt.handle().clone(),
-        filter,
-        view_filter,
+        filters,
         options,
         exit: exit.clone(),
     });
@@ -316,53 +287,119 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<(), Error> {
         on_start(exit.clone());
     }
     drop(host);
-    event_loop.run(move |event, target, control_flow| {
+    let code = event_loop.run_return(|event, target, control_flow| {
         *control_flow = ControlFlow::Wait;
-        // The runtime and the filters' compiled form live as long as the
-        // loop.
-        let _ = (&rt, &filter_store);
-        match event {
-            Event::UserEvent(UserEvent::Exit(code)) => {
-                *control_flow = ControlFlow::ExitWithCode(code)
-            }
-            Event::UserEvent(UserEvent::Window(Request::Open { label, opener })) => {
-                let host = UI.with(|ui| ui.borrow().as_ref().map(|ui| Rc::clone(&ui.host)));
-                if let Some(host) = host {
-                    if let Err(e) = open_window(&host, &label, opener, target) {
-                        tracing::error!(window = %label, error = %e, "the window could not be opened");
-                        host.app.windows.closed(&label);
-                    }
+        on_event(event, target, control_flow, &exit);
+    });
+    // The windows go first (their webviews, contexts and cores), then the
+    // runtime's threads, without waiting for a handler still running.
+    let closed = UI.with(|ui| ui.borrow_mut().take());
+    drop(closed);
+    rt.shutdown_background();
+    Ok(code)
+}
+
+/// How each app window reaches the GTK thread: requests to open and close
+/// windows through the event loop, replies through the main context, file
+/// choosers modal to the window whose page asked.
+fn wire(app: &App, _options: &Options, exit: &Exit) {
+    let to_ui = exit.clone();
+    app.windows
+        .wire(move |request| to_ui.send(UserEvent::Window(request)));
+    for w in app.app_windows.values() {
+        wire_reply_sink(&w.sink);
+        #[cfg(feature = "api-dialog")]
+        w.api.dialogs.wire(
+            _options
+                .chooser
+                .clone()
+                .unwrap_or_else(|| chooser_linux::chooser(&w.label)),
+        );
+    }
+}
+
+/// The compiled network filters: the app windows' and, with any declared,
+/// the untrusted views'; and the directory WebKit keeps them in.
+struct Filters {
+    app: content_filter_linux::ContentFilter,
+    views: Option<content_filter_linux::ContentFilter>,
+    _store: tempfile::TempDir,
+}
+
+impl Filters {
+    fn compile(app: &App) -> Result<Self, Error> {
+        let store = tempfile::Builder::new()
+            .prefix("moat-filter-")
+            .tempdir()
+            .map_err(|e| {
+                Error::ContentFilter(format!("no directory for its compiled form: {e}"))
+            })?;
+        let rules = app.network.rules();
+        let app_filter = content_filter_linux::compile(&rules, store.path(), "moat-network")?;
+        let views = if app.views.is_empty() {
+            None
+        } else {
+            let rules = crate::csp::network::view_rules();
+            Some(content_filter_linux::compile(
+                &rules,
+                store.path(),
+                "moat-views",
+            )?)
+        };
+        Ok(Self {
+            app: app_filter,
+            views,
+            _store: store,
+        })
+    }
+}
+
+/// One event of the loop, on the GTK thread.
+fn on_event(
+    event: Event<'_, UserEvent>,
+    target: &EventLoopWindowTarget<UserEvent>,
+    control_flow: &mut ControlFlow,
+    exit: &Exit,
+) {
+    match event {
+        Event::UserEvent(UserEvent::Exit(code)) => *control_flow = ControlFlow::ExitWithCode(code),
+        Event::UserEvent(UserEvent::Window(Request::Open { label, opener })) => {
+            let host = UI.with(|ui| ui.borrow().as_ref().map(|ui| Rc::clone(&ui.host)));
+            if let Some(host) = host {
+                if let Err(e) = open_window(&host, &label, opener, target) {
+                    tracing::error!(window = %label, error = %e, "the window could not be opened");
+                    host.app.windows.closed(&label);
                 }
             }
-            Event::UserEvent(UserEvent::Window(Request::Close { label })) => {
-                if label == MAIN_WINDOW {
-                    exit.exit(0);
-                } else {
-                    close_window(&label, false);
-                }
-            }
-            Event::LoopDestroyed => {
-                crate::api::on_exit();
-                refusals::log_summary();
-            }
-            Event::WindowEvent {
-                event: WindowEvent::CloseRequested,
-                window_id,
-                ..
-            } => {
-                let label = UI.with(|ui| {
-                    ui.borrow()
-                        .as_ref()
-                        .and_then(|ui| ui.ids.get(&window_id).cloned())
-                });
-                match label.as_deref() {
-                    Some(MAIN_WINDOW) | None => exit.exit(0),
-                    Some(label) => close_window(label, true),
-                }
-            }
-            _ => {}
         }
-    })
+        Event::UserEvent(UserEvent::Window(Request::Close { label })) => {
+            if label == MAIN_WINDOW {
+                exit.exit(0);
+            } else {
+                close_window(&label, false);
+            }
+        }
+        Event::LoopDestroyed => {
+            crate::api::on_exit();
+            refusals::log_summary();
+        }
+        Event::WindowEvent {
+            event: WindowEvent::CloseRequested,
+            window_id,
+            ..
+        } => {
+            let label = UI.with(|ui| {
+                ui.borrow()
+                    .as_ref()
+                    .and_then(|ui| ui.ids.get(&window_id).cloned())
+            });
+            match label.as_deref() {
+                Some(MAIN_WINDOW) | None => exit.exit(0),
+                Some(label) => close_window(label, true),
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Opens window `label` (already open: brings it forward). `opener`: the
@@ -491,7 +528,7 @@ fn open_app_window(
     let builder = app_webview_builder(host, w, &mut context, ipc);
     let webview = Rc::new(linux::build(builder, &window)?);
     crate::engine::sandbox::check_enabled(linux::sandbox_enabled(&webview), host.app.sandbox_off)?;
-    content_filter_linux::apply(&webview, &host.filter)?;
+    content_filter_linux::apply(&webview, &host.filters.app)?;
     if host.options.console {
         linux::console_to_stderr(&webview);
     }
@@ -640,7 +677,7 @@ fn open_view(
         .with_new_window_req_handler(new_windows(v.label.clone(), None));
     let webview = Rc::new(linux::build(builder, &window)?);
     crate::engine::sandbox::check_enabled(linux::sandbox_enabled(&webview), host.app.sandbox_off)?;
-    if let Some(filter) = &host.view_filter {
+    if let Some(filter) = &host.filters.views {
         content_filter_linux::apply(&webview, filter)?;
     }
     for (h, pem) in &host.options.view_certificates {

@@ -30,13 +30,17 @@ fn main() {
     let result = Config::from_json(include_str!("../moat.json"))
         .map_err(moat::Error::from)
         .and_then(|config| {
-            Builder::new(config)
+            let app = Builder::new(config)
                 .about(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
                 .sources("moat.json", "frontend", "hooks")
                 .frontend(&FRONTEND)
                 .hooks(&HOOKS)
-                .commands(commands())
-                .run()
+                .commands(commands());
+            // `--help`, `--version` and `audit` answer and exit.
+            if let Some(code) = app.answer_command_line() {
+                std::process::exit(code);
+            }
+            app.run()
         });
     if let Err(e) = result {
         eprintln!("{}: {e}", env!("CARGO_PKG_NAME"));
