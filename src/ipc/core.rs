@@ -1,17 +1,20 @@
 //! The path every call takes, whichever transport carried it.
 //!
-//! Order of checks, each refusing with its own code: envelope shape →
-//! decryption under this page load's key → replay window → call shape (and,
-//! for a script message, the routing id matches the sealed call id) → command
-//! registered → allowlist → argument types → handler. There is no path to a
-//! handler that skips opening an envelope: an empty body is
+//! Order of checks, each refusing with its own code, as [`Core::process`]
+//! runs them: the call rate (`rate_limited`) → a pending-call slot
+//! (`busy`) → envelope shape (`not_an_envelope`) → decryption under this
+//! page load's key (`decrypt_failed`) → replay window (`replayed`) → call
+//! shape, and for a script message the routing id matches the sealed call
+//! id (`bad_call`) → the reserved `moat.frame_report` (logged, no handler)
+//! → command registered (`unknown_command`) → allowlist (`not_allowed`) →
+//! argument types, channels and bytes (`bad_args`) → handler. There is no
+//! path to a handler that skips opening an envelope: an empty body is
 //! `not_an_envelope`, never "a call with no arguments" (a Tauri bug). The
 //! transports ([`super::fetch`], [`super::post`]) check where a request came
 //! from before they get here.
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -60,35 +63,16 @@ impl Core {
         self.blobs.forget_gone(self.session.epoch());
     }
 
+    /// One call, from its bytes to its handler's answer: `Err` when it is
+    /// refused before a handler runs (see the module docs for the order).
     async fn process(
         self: Arc<Self>,
         body: Vec<u8>,
         routing_id: Option<u64>,
         span: tracing::Span,
-        meta: Arc<CallMeta>,
-    ) -> Result<Vec<u8>, CallError> {
-        if let Some(rate) = &self.rate {
-            if !rate.take() {
-                return Err(CallError::RateLimited {
-                    per_sec: rate.limit(),
-                });
-            }
-        }
-        // Held until the handler has finished, whatever the page does;
-        // counted for the page load shown when the call arrived.
-        let _slot = match &self.pending {
-            Some(p) => Some(p.take(self.session.epoch()).map_err(|full| match full {
-                Full::ThisPage => CallError::Busy {
-                    max: p.max(),
-                    with: Busy::ThisPage,
-                },
-                Full::EarlierPages => CallError::Busy {
-                    max: p.max() * super::pending::EARLIER_LOADS_FACTOR,
-                    with: Busy::EarlierPages,
-                },
-            })?),
-            None => None,
-        };
+    ) -> Result<Ran, CallError> {
+        // Held until the handler has finished, whatever the page does.
+        let _slot = self.admit()?;
         let env =
             Envelope::parse(&body, self.max_envelope_bytes).map_err(CallError::NotAnEnvelope)?;
         // The call's page load is the one whose key opened it, read once,
@@ -110,30 +94,80 @@ impl Core {
                 call.id
             )));
         }
-        if call.cmd == super::frame_report::COMMAND {
-            return super::frame_report::log(call.args_json());
+        let (id, cmd) = (call.id, call.cmd.to_string());
+        if cmd == super::frame_report::COMMAND {
+            let answer = super::frame_report::log(call.args_json());
+            return Ok(Ran::without_channels(id, epoch, answer));
         }
+        // Held until the call ends: dropping it closes the call's channels
+        // in the page (before its reply, which says how many there were).
+        let (fut, channels) = self.start_handler(&call, epoch)?;
+        drop(plaintext);
+        let answer = CatchPanic::new(fut).await.unwrap_or_else(|message| {
+            Err(CallError::HandlerFailed(format!(
+                "handler panicked: {message}"
+            )))
+        });
+        Ok(Ran {
+            id,
+            epoch,
+            channels: channels.len(),
+            answer,
+        })
+    }
+
+    /// The call rate and a pending-call slot, counted for the page load
+    /// shown when the call arrived.
+    fn admit(&self) -> Result<Option<super::pending::Slot>, CallError> {
+        if let Some(rate) = &self.rate {
+            if !rate.take() {
+                return Err(CallError::RateLimited {
+                    per_sec: rate.limit(),
+                });
+            }
+        }
+        let Some(p) = &self.pending else {
+            return Ok(None);
+        };
+        p.take(self.session.epoch())
+            .map(Some)
+            .map_err(|full| match full {
+                Full::ThisPage => CallError::Busy {
+                    max: p.max(),
+                    with: Busy::ThisPage,
+                },
+                Full::EarlierPages => CallError::Busy {
+                    max: p.max() * super::pending::EARLIER_LOADS_FACTOR,
+                    with: Busy::EarlierPages,
+                },
+            })
+    }
+
+    /// The command's handler, allowed, with its arguments decoded (its
+    /// channels pushing to page load `epoch`, its bytes taken from the
+    /// call): its future, and the channels to close when it ends.
+    fn start_handler(
+        &self,
+        call: &Call<'_>,
+        epoch: u64,
+    ) -> Result<(super::command::CallFuture, super::push::CallChannels), CallError> {
         let handler = self
             .commands
             .get(&call.cmd)
             .ok_or_else(|| CallError::UnknownCommand {
                 cmd: call.cmd.to_string(),
             })?;
-        if let Some(allowed) = &self.allowed {
-            if !allowed.contains(&*call.cmd) {
-                return Err(CallError::NotAllowed {
-                    cmd: call.cmd.to_string(),
-                });
-            }
+        if self
+            .allowed
+            .as_ref()
+            .is_some_and(|a| !a.contains(&*call.cmd))
+        {
+            return Err(CallError::NotAllowed {
+                cmd: call.cmd.to_string(),
+            });
         }
-        // Its channels push to the call's page load, and close (telling
-        // the page) when the call finishes or is dropped.
         let mut ctx = self.ctx.clone();
         ctx.epoch = epoch;
-        meta.id.store(call.id, Ordering::Release);
-        meta.epoch.store(epoch, Ordering::Release);
-        // Held until the call ends, when dropping it closes the call's
-        // channels in the page.
         let ((fut, unused), channels) = super::push::decoding(&self.pusher, epoch, || {
             super::bytes::decoding(&call.blobs, || handler.call(call.args_json(), ctx))
         });
@@ -143,9 +177,104 @@ impl Core {
                 "the arguments hold bytes ({unused} ArrayBuffer or typed array) where the command takes none"
             ))));
         }
-        meta.opened.store(channels.len(), Ordering::Release);
-        drop(plaintext);
-        fut.await
+        Ok((fut, channels))
+    }
+
+    /// The reply body of a call that was opened: its answer, its bytes
+    /// kept for the page to fetch, and the head that says how many
+    /// channels and blobs the page waits for.
+    fn reply(&self, ran: Ran, answer: Vec<u8>) -> Vec<u8> {
+        let (answer, blobs) = if answer.first() == Some(&super::bytes::FRAMED) {
+            match self.keep_blobs(ran.epoch, ran.id, answer) {
+                Ok(kept) => kept,
+                Err(e) => (self.refuse(e), 0),
+            }
+        } else {
+            (answer, 0)
+        };
+        Head {
+            channels: ran.channels,
+            blobs,
+        }
+        .before(answer)
+    }
+
+    /// Keeps a framed answer (its JSON, then its blobs) in the blob store
+    /// for page load `epoch`'s call `id`; returns its JSON and how many
+    /// blobs the page will fetch.
+    fn keep_blobs(
+        &self,
+        epoch: u64,
+        id: u64,
+        framed: Vec<u8>,
+    ) -> Result<(Vec<u8>, usize), CallError> {
+        let (json, blobs) = match super::bytes::unframe(&framed) {
+            Ok((json, blobs)) => (json.to_vec(), blobs.len()),
+            Err(e) => return Err(CallError::HandlerFailed(e.to_string())),
+        };
+        self.blobs
+            .put(epoch, self.session.epoch(), id, framed)
+            .map_err(
+                |super::bytes::StoreFull::Full { max_bytes }| CallError::Busy {
+                    max: max_bytes,
+                    with: Busy::ReplyBytes,
+                },
+            )?;
+        Ok((json, blobs))
+    }
+}
+
+/// A call whose envelope opened: its sealed id, its page load, the
+/// channels its arguments opened (closed by now), and its handler's
+/// answer (`{"ok": …}`, maybe framed with bytes, or an error).
+pub(crate) struct Ran {
+    id: u64,
+    epoch: u64,
+    channels: usize,
+    answer: Result<Vec<u8>, CallError>,
+}
+
+impl Ran {
+    fn without_channels(id: u64, epoch: u64, answer: Result<Vec<u8>, CallError>) -> Self {
+        Self {
+            id,
+            epoch,
+            channels: 0,
+            answer,
+        }
+    }
+}
+
+/// What the page must wait for besides the answer: the ends of the
+/// call's channels (queued before the reply) and the blobs it fetches.
+struct Head {
+    channels: usize,
+    blobs: usize,
+}
+
+impl Head {
+    /// The reply: `{"channels":c,"blobs":b,` (the counts that are not 0)
+    /// then the answer object's members. Answers are JSON objects written
+    /// by serde_json (`command`, `call::error_body`), so they start with
+    /// `{`; the members are not copied through a parser.
+    fn before(&self, answer: Vec<u8>) -> Vec<u8> {
+        let counts: Vec<String> = [("channels", self.channels), ("blobs", self.blobs)]
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("\"{k}\":{n}"))
+            .collect();
+        if counts.is_empty() || answer.first() != Some(&b'{') {
+            return answer;
+        }
+        let members = &answer[1..];
+        let mut out = Vec::with_capacity(answer.len() + 32);
+        out.push(b'{');
+        out.extend_from_slice(counts.join(",").as_bytes());
+        if members != b"}" {
+            out.push(b',');
+        }
+        out.extend_from_slice(members);
+        out
     }
 }
 
@@ -158,129 +287,41 @@ pub(crate) fn dispatch(
     routing_id: Option<u64>,
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
 ) {
-    let (fut, span, started, meta) = start(core, body, routing_id);
-    let window = Arc::clone(&core.ctx.window);
-    spawn_supervised(
-        rt,
-        fut,
-        (window, span),
-        started,
-        reply_to(core, deliver, meta),
-    );
-}
-
-/// What a call's reply needs to know once its envelope is open.
-#[derive(Default)]
-pub(crate) struct CallMeta {
-    /// Channels its arguments opened.
-    opened: AtomicUsize,
-    /// Its sealed id and page load.
-    id: AtomicU64,
-    epoch: AtomicU64,
-}
-
-/// `deliver` with the reply body finished for the page: the bytes of a
-/// framed reply kept in the blob store for the page to fetch
-/// (`"blobs":n`), and, when the call opened channels, how many
-/// (`"channels":n`): the page settles the call only after their ends,
-/// which were queued before the reply.
-fn reply_to(
-    core: &Arc<Core>,
-    deliver: impl FnOnce(Vec<u8>) + Send + 'static,
-    meta: Arc<CallMeta>,
-) -> impl FnOnce(Vec<u8>) + Send + 'static {
-    let core = Arc::clone(core);
-    move |body| {
-        let body = if body.first() == Some(&super::bytes::FRAMED) {
-            match super::bytes::unframe(&body) {
-                Ok((json, blobs)) => {
-                    // The reply's JSON goes now; the framed body waits, as
-                    // it is, for the bridge to fetch its blobs.
-                    let reply = with_count(json.to_vec(), "blobs", blobs.len());
-                    let stored = core.blobs.put(
-                        meta.epoch.load(Ordering::Acquire),
-                        core.session.epoch(),
-                        meta.id.load(Ordering::Acquire),
-                        body,
-                    );
-                    match stored {
-                        Ok(()) => reply,
-                        Err(super::bytes::StoreFull::Full { max_bytes }) => {
-                            core.refuse(CallError::Busy {
-                                max: max_bytes,
-                                with: Busy::ReplyBytes,
-                            })
-                        }
-                    }
-                }
-                Err(e) => super::call::error_body(&CallError::HandlerFailed(e.to_string())),
-            }
-        } else {
-            body
-        };
-        deliver(with_count(
-            body,
-            "channels",
-            meta.opened.load(Ordering::Acquire),
-        ))
-    }
-}
-
-/// `{"<key>":n,…}` from the reply object `{…}`, if `n > 0`.
-fn with_count(body: Vec<u8>, key: &str, n: usize) -> Vec<u8> {
-    if n == 0 || body.first() != Some(&b'{') {
-        return body;
-    }
-    if body == b"{}" {
-        return format!("{{\"{key}\":{n}}}").into_bytes();
-    }
-    let mut out = format!("{{\"{key}\":{n},").into_bytes();
-    out.extend_from_slice(&body[1..]);
-    out
-}
-
-/// The call's future, inside its span, and when it started.
-fn start(
-    core: &Arc<Core>,
-    body: Vec<u8>,
-    routing_id: Option<u64>,
-) -> (
-    impl Future<Output = Result<Vec<u8>, CallError>> + Send + 'static,
-    tracing::Span,
-    Instant,
-    Arc<CallMeta>,
-) {
     let span = new_span(&core.ctx.window);
-    let meta = Arc::new(CallMeta::default());
-    let fut = Arc::clone(core)
-        .process(body, routing_id, span.clone(), Arc::clone(&meta))
+    let started = Instant::now();
+    let core = Arc::clone(core);
+    let call = Arc::clone(&core)
+        .process(body, routing_id, span.clone())
         .instrument(span.clone());
-    (fut, span, Instant::now(), meta)
-}
-
-/// Runs `fut` on a worker; a panic in it becomes `handler_failed`.
-fn spawn_supervised(
-    rt: &tokio::runtime::Handle,
-    fut: impl Future<Output = Result<Vec<u8>, CallError>> + Send + 'static,
-    (window, span): (Arc<str>, tracing::Span),
-    started: Instant,
-    deliver: impl FnOnce(Vec<u8>) + Send + 'static,
-) {
-    // One task: a panic in the call is caught where it is polled.
+    // One task: a panic anywhere in the call is caught where it is polled.
     rt.spawn(async move {
-        let result = match (CatchPanic { fut: Box::pin(fut) }).await {
-            Ok(r) => r,
-            Err(message) => Err(CallError::HandlerFailed(format!(
-                "handler panicked: {message}"
-            ))),
+        let outcome = CatchPanic::new(call).await.unwrap_or_else(|message| {
+            Err(CallError::HandlerFailed(format!(
+                "call panicked: {message}"
+            )))
+        });
+        let window = &core.ctx.window;
+        let body = match outcome {
+            Err(refused) => finish(window, &span, started, Err(refused)),
+            Ok(mut ran) => {
+                let answer = std::mem::replace(&mut ran.answer, Ok(Vec::new()));
+                let answer = finish(window, &span, started, answer);
+                core.reply(ran, answer)
+            }
         };
-        deliver(finish(&window, &span, started, result));
+        deliver(body);
     });
 }
 
 /// A future that turns a panic while it is polled into `Err(message)`.
 struct CatchPanic<F> {
     fut: std::pin::Pin<Box<F>>,
+}
+
+impl<F: Future> CatchPanic<F> {
+    fn new(fut: F) -> Self {
+        Self { fut: Box::pin(fut) }
+    }
 }
 
 impl<F: Future> Future for CatchPanic<F> {
@@ -507,11 +548,17 @@ pub(crate) mod tests {
         let reply = run(&core, env, None);
         assert_eq!(reply["err"]["code"], "unknown_command");
         assert!(reply.get("channels").is_none(), "{reply}");
+        let head = |channels, blobs| Head { channels, blobs };
         assert_eq!(
-            with_count(b"{\"ok\":1}".to_vec(), "channels", 2),
-            b"{\"channels\":2,\"ok\":1}"
+            head(2, 0).before(br#"{"ok":1}"#.to_vec()),
+            br#"{"channels":2,"ok":1}"#
         );
-        assert_eq!(with_count(b"{}".to_vec(), "channels", 0), b"{}");
+        assert_eq!(
+            head(1, 3).before(br#"{"ok":1}"#.to_vec()),
+            br#"{"channels":1,"blobs":3,"ok":1}"#
+        );
+        assert_eq!(head(0, 2).before(b"{}".to_vec()), br#"{"blobs":2}"#);
+        assert_eq!(head(0, 0).before(b"{}".to_vec()), b"{}");
     }
 
     #[test]

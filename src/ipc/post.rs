@@ -36,7 +36,7 @@ use base64::Engine as _;
 
 use super::core::{dispatch, Core};
 use super::error::CallError;
-use super::limits::INLINE_REPLY_MAX;
+use super::limits::{BATCH_MAX, INLINE_ENVELOPE_MAX, INLINE_REPLY_MAX};
 use super::reply::ReplySink;
 use crate::isolation::envelope::EnvelopeError;
 
@@ -55,26 +55,53 @@ pub(crate) enum Posted {
     Envelope { id: u64, envelope: Vec<u8> },
     /// Not in the transport format at all; there is no call to answer.
     Unrecognised,
+    /// Longer than [`BATCH_MAX`] inline envelopes can be: refused whole,
+    /// before it is split (no call in it is answered).
+    Oversized { len: usize, max: usize },
     /// In the format, but refused before decoding; answered to `id`.
     Malformed { id: u64, why: EnvelopeError },
 }
 
-/// Recognises `moat1:<id>:<base64>[;<id>:<base64>…]`: one message may carry
-/// several envelopes, each opened and checked on its own.
 /// Base64 longer than this cannot decode to an envelope within `max_envelope`
 /// bytes, and is refused before any decoding work.
 fn max_base64_len(max_envelope: usize) -> usize {
     max_envelope.div_ceil(3) * 4
 }
 
+/// The longest message the frame can send: [`BATCH_MAX`] entries of
+/// `<id>:<base64 of an inline envelope>`, separated.
+fn max_message_len() -> usize {
+    PREFIX.len() + BATCH_MAX * (20 + 1 + max_base64_len(INLINE_ENVELOPE_MAX) + 1)
+}
+
+/// Recognises `moat1:<id>:<base64>[;<id>:<base64>…]`: one message may carry
+/// several envelopes, each opened and checked on its own. The core holds
+/// what the frame promises (`ipc::limits`), whoever sent the message: at
+/// most [`BATCH_MAX`] envelopes (those past it are refused) of at most
+/// [`INLINE_ENVELOPE_MAX`] bytes each (larger ones come by `fetch`).
 pub(crate) fn parse(text: &str, max_envelope: usize) -> Vec<Posted> {
-    match text.strip_prefix(PREFIX) {
-        Some(rest) => rest
-            .split(SEPARATOR)
-            .map(|e| entry(e, max_envelope))
-            .collect(),
-        None => vec![Posted::Unrecognised],
+    let Some(rest) = text.strip_prefix(PREFIX) else {
+        return vec![Posted::Unrecognised];
+    };
+    if text.len() > max_message_len() {
+        return vec![Posted::Oversized {
+            len: text.len(),
+            max: max_message_len(),
+        }];
     }
+    let inline_max = max_envelope.min(INLINE_ENVELOPE_MAX);
+    rest.split(SEPARATOR)
+        .enumerate()
+        .map(|(n, e)| match entry(e, inline_max) {
+            Posted::Envelope { id, .. } | Posted::Malformed { id, .. } if n >= BATCH_MAX => {
+                Posted::Malformed {
+                    id,
+                    why: EnvelopeError::PastBatch { max: BATCH_MAX },
+                }
+            }
+            posted => posted,
+        })
+        .collect()
 }
 
 fn entry(rest: &str, max_envelope: usize) -> Posted {
@@ -290,6 +317,14 @@ pub(crate) fn handle(
                     &core.ctx.window,
                     "not_an_envelope",
                     &format!("raw script message from {url}, not in the moat1: envelope format"),
+                );
+                unrecognised = true;
+            }
+            Posted::Oversized { len, max } => {
+                super::refusals::refuse(
+                    &core.ctx.window,
+                    "not_an_envelope",
+                    &format!("script message of {len} bytes from {url}, over the {max} the transport carries"),
                 );
                 unrecognised = true;
             }
@@ -527,6 +562,81 @@ mod tests {
         assert!(matches!(all[0], Posted::Envelope { id: 1, .. }));
         assert!(matches!(all[1], Posted::Envelope { id: 2, .. }));
         assert!(matches!(all[2], Posted::Unrecognised));
+    }
+
+    /// `n` calls of `ping`, sealed with `c`, counters from 1, in one message.
+    fn batch(c: &aes_gcm::Aes256Gcm, n: u64) -> String {
+        let entries: Vec<String> = (1..=n)
+            .map(|id| {
+                let call = format!(r#"{{"id":{id},"cmd":"ping","args":{{}}}}"#);
+                let env = seal(c, id, call.as_bytes());
+                posted(&env, id)
+            })
+            .collect();
+        format!("moat1:{}", entries.join(";"))
+    }
+
+    #[test]
+    fn the_core_holds_no_more_envelopes_per_message_than_the_frame_sends() {
+        let (core, c) = core_with_key();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        let sink = Arc::new(ReplySink::new(|| {}));
+        let n = BATCH_MAX as u64 + 3;
+        let handled = handle(
+            &core,
+            rt.handle(),
+            &sink,
+            "app://localhost/",
+            &batch(&c, n),
+            || {},
+        );
+        assert_eq!(handled.started, BATCH_MAX, "only the first {BATCH_MAX} run");
+        assert_eq!(handled.replies, BATCH_MAX + 3);
+        eventually(|| {
+            handled
+                .collector
+                .wait(BATCH_MAX + 3, std::time::Duration::from_millis(10))
+                && {
+                    let s = handled.collector.lock();
+                    s.finished.len() == BATCH_MAX + 3
+                }
+        });
+        let answer: serde_json::Value = serde_json::from_str(&handled.collector.close()).unwrap();
+        let answer = answer.as_array().unwrap();
+        for past in BATCH_MAX as u64 + 1..=n {
+            let reply = &answer.iter().find(|r| r[0] == past).unwrap()[1];
+            assert_eq!(reply["err"]["code"], "not_an_envelope", "{reply}");
+        }
+        assert_eq!(
+            answer.iter().filter(|r| r[1]["ok"] == "pong").count(),
+            BATCH_MAX
+        );
+    }
+
+    #[test]
+    fn an_inline_envelope_is_no_larger_than_the_frame_sends_inline() {
+        let (core, c) = core_with_key();
+        let big = "x".repeat(INLINE_ENVELOPE_MAX);
+        let call = format!(r#"{{"id":1,"cmd":"ping","args":{{"pad":"{big}"}}}}"#);
+        let text = posted(&seal(&c, 1, call.as_bytes()), 1);
+        // The core's own limit is higher; the transport's is this one.
+        match &parse(&format!("moat1:{text}"), core.max_envelope_bytes)[..] {
+            [Posted::Malformed {
+                id: 1,
+                why: EnvelopeError::TooLarge { max, .. },
+            }] => assert_eq!(*max, INLINE_ENVELOPE_MAX),
+            _ => panic!("an oversized inline envelope was accepted"),
+        }
+    }
+
+    #[test]
+    fn a_message_longer_than_a_full_batch_is_refused_before_it_is_split() {
+        let text = format!("moat1:1:{}", "A".repeat(max_message_len()));
+        assert!(matches!(parse(&text, MAX)[..], [Posted::Oversized { .. }]));
     }
 
     #[test]

@@ -48,6 +48,11 @@ pub(crate) enum EnvelopeError {
     },
     /// The transport could not read the request body.
     Unreadable(String),
+    /// More envelopes in one script message than the transport carries
+    /// (`ipc::limits::BATCH_MAX`); those past it are refused.
+    PastBatch {
+        max: usize,
+    },
 }
 
 impl std::fmt::Display for EnvelopeError {
@@ -65,6 +70,9 @@ impl std::fmt::Display for EnvelopeError {
             }
             EnvelopeError::UnknownVersion { version } => write!(f, "unknown version {version}"),
             EnvelopeError::Unreadable(e) => write!(f, "the request body could not be read: {e}"),
+            EnvelopeError::PastBatch { max } => {
+                write!(f, "more than {max} envelopes in one message")
+            }
         }
     }
 }
