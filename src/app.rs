@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crate::api::{self, Api, Builtin};
 use crate::config::{Permission, Policy, Settings, MAIN_WINDOW};
+use crate::confine::plan::Plan;
 use crate::csp::network::Network;
 use crate::csp::Csp;
 use crate::error::Error;
@@ -27,6 +28,7 @@ use crate::ipc::pending::PendingLimit;
 use crate::ipc::push::{AppHandle, Pusher};
 use crate::ipc::rate::RateLimit;
 use crate::ipc::reply::ReplySink;
+use crate::ipc::windows::{Kind, Windows};
 use crate::isolation::session::Session;
 use crate::origin::{APP_URL, IPC_URL, ISOLATION_URL};
 use crate::protocol::app::AppProtocol;
@@ -34,7 +36,6 @@ use crate::protocol::isolation::{IsolationProtocol, ISOLATION_JS};
 use crate::protocol::{Mounts, Scheme};
 use crate::scope::url::{Kind as UrlKind, UrlScope};
 use crate::scope::{BaseDirs, Scopes};
-use crate::windows::{Kind, Windows};
 
 /// What the app author gave the builder, before any check.
 pub(crate) struct Parts {
@@ -134,142 +135,201 @@ pub(crate) type Setup = Box<dyn FnOnce(AppHandle)>;
 pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
     let config = &parts.config;
     let policies = config.policies();
-    for policy in &policies {
-        in_window(policy, check_commands(policy, &parts.commands))?;
-        in_window(policy, check_files(policy, &parts.frontend, &parts.hooks))?;
-    }
+    let builtins = check_windows(&parts, &policies)?;
     let devtools = devtools_allowed(
         config.devtools,
         cfg!(debug_assertions),
         cfg!(feature = "devtools"),
     )?;
-    let mut builtins = BTreeMap::new();
-    for policy in &policies {
-        let on = in_window(policy, api::builtin::allowed(policy.allowlist))?;
-        builtins.insert(policy.label.to_owned(), on);
-    }
     let every: BTreeSet<Builtin> = builtins.values().flatten().copied().collect();
     let every: Vec<Builtin> = every.into_iter().collect();
-    let csp = Csp::new(
-        config.csp.as_deref(),
-        !config.dangerous.disable_csp_modification,
-        every.contains(&Builtin::Asset),
-    );
-    let app_protocol = AppProtocol::new(parts.frontend.clone(), &csp)?;
-    let network = network(&csp, &app_protocol);
-    let app_protocol = dev_frontend(app_protocol, &csp)?;
+    let (frontend, network) = frontend(config, &parts.frontend, every.contains(&Builtin::Asset))?;
     let dirs = prepare_app_data(dirs, &every);
     let data_dir = dirs
         .get("APPDATA")
         .map(PathBuf::from)
         .ok_or_else(|| Error::Platform("no data directory: set $HOME or $XDG_DATA_HOME".into()))?;
-    let webkit_dir = data_dir.join(".webkit");
     let opener = parts
         .opener
         .clone()
         .or_else(|| find_opener(&dirs, every.contains(&Builtin::Open)));
     warn_about_app(config);
-    // Each app window's session, sink and pusher first: the registry (and
-    // so every handle) knows where each window's events go.
-    let sessions: BTreeMap<String, Delivery> = policies
-        .iter()
-        .map(|p| {
-            let session = Arc::new(Session::new());
-            let sink = Arc::new(ReplySink::unwired());
-            let pusher = Arc::new(Pusher::new(Arc::clone(&sink), Arc::clone(&session)));
-            (p.label.to_owned(), (session, sink, pusher))
-        })
-        .collect();
-    let windows = Arc::new(Windows::new(
-        declared(config),
-        config.limits.max_open_windows as usize,
-        sessions
-            .iter()
-            .map(|(l, (_, _, p))| (l.clone(), Arc::clone(p)))
-            .collect(),
-    ));
-    let handle = AppHandle {
-        windows: Arc::clone(&windows),
+    let (deliveries, windows) = registry(config, &policies);
+    let shared = Shared {
+        parts: &parts,
+        dirs: &dirs,
+        data_dir: &data_dir,
+        opener: &opener,
+        handle: AppHandle {
+            windows: Arc::clone(&windows),
+        },
     };
-    let mut plan = crate::confine::plan::Plan::default();
+    let mut plan = Plan::default();
     let mut app_windows = BTreeMap::new();
     for policy in &policies {
-        let label = policy.label;
-        let on = &builtins[label];
-        let scopes = Scopes::compile(policy.scope, &dirs).map_err(|mut e| {
-            e.path = format!("{}{}", policy.at, e.path);
-            Error::Config(e)
-        })?;
-        plan.merge(crate::confine::plan(config, &dirs, &scopes, on));
-        let api = Arc::new(Api::new(scopes, policy.limits, opener.clone()));
-        warn_about(policy, on, &api);
-        let (session, sink, pusher) = &sessions[label];
-        let allowed = allowed_set(policy, &parts.commands, on);
-        let commands =
-            parts
-                .commands
-                .clone()
-                .merge(api::commands(&api))
-                .merge(crate::windows::commands(
-                    &windows,
-                    &policy.allowlist.windows,
-                ));
-        let core = Arc::new(core(
-            policy,
-            Arc::clone(session),
-            commands,
-            allowed,
-            data_dir.clone(),
-            (Arc::clone(pusher), handle.clone()),
-        ));
-        let isolation = IsolationProtocol::new(
-            Arc::clone(session),
-            core.rate.clone(),
-            parts.hooks.clone(),
-            &policy.isolation.hooks,
-            label,
-        );
-        let mut schemes: Vec<(&'static str, Arc<dyn Scheme>)> =
-            vec![("isolation", Arc::new(isolation))];
-        schemes
-            .extend(asset_scheme(on.contains(&Builtin::Asset), &api, label).map(|a| ("asset", a)));
-        app_windows.insert(
-            label.to_owned(),
-            AppWindow {
-                label: label.to_owned(),
-                title: policy.title.to_owned(),
-                size: (policy.window.width, policy.window.height),
-                url: page_url(policy.page),
-                open_externally: open_externally(on, &api),
-                bridge_script: bridge_script(policy.limits.call_timeout_ms),
-                core,
-                sink: Arc::clone(sink),
-                api,
-                schemes,
-            },
-        );
+        let on = &builtins[policy.label];
+        let (window, needs) = app_window(&shared, policy, on, &deliveries[policy.label])?;
+        plan.merge(needs);
+        app_windows.insert(policy.label.to_owned(), window);
     }
-    let confinement = crate::confine::Setup {
-        plan,
-        minimum: config.confinement.minimum_landlock_abi,
-        disabled: config.dangerous.disable_kernel_confinement,
-        at_most: parts.landlock_at_most,
-    };
-    let views = views(config)?;
+    let handle = shared.handle.clone();
     Ok(App {
         identifier: config.identifier.clone(),
         devtools,
         permissions: config.permissions.clone(),
         sandbox_off: config.dangerous.disable_web_process_sandbox,
-        confinement,
-        webkit_dir,
+        confinement: confinement(config, plan, parts.landlock_at_most),
+        webkit_dir: data_dir.join(".webkit"),
         network,
-        frontend: Arc::new(app_protocol),
+        frontend,
         app_windows,
-        views,
+        views: views(config)?,
         windows,
         setup: parts.setup.map(|f| (f, handle)),
     })
+}
+
+/// The kernel's confinement: `plan` (every window's needs), as the config
+/// asks for it.
+fn confinement(config: &Settings, plan: Plan, at_most: u8) -> crate::confine::Setup {
+    crate::confine::Setup {
+        plan,
+        minimum: config.confinement.minimum_landlock_abi,
+        disabled: config.dangerous.disable_kernel_confinement,
+        at_most,
+    }
+}
+
+/// Each app window's commands, hooks, page and built-ins, checked; the
+/// built-ins by window.
+fn check_windows(
+    parts: &Parts,
+    policies: &[Policy<'_>],
+) -> Result<BTreeMap<String, Vec<Builtin>>, Error> {
+    let mut builtins = BTreeMap::new();
+    for policy in policies {
+        in_window(policy, check_commands(policy, &parts.commands))?;
+        in_window(policy, check_files(policy, &parts.frontend, &parts.hooks))?;
+        let on = in_window(policy, api::builtin::allowed(policy.allowlist))?;
+        builtins.insert(policy.label.to_owned(), on);
+    }
+    Ok(builtins)
+}
+
+/// The frontend every app window serves (`app:`), prepared under the
+/// app's policy, and the origins its pages may load from.
+fn frontend(
+    config: &Settings,
+    mounts: &Mounts,
+    asset: bool,
+) -> Result<(Arc<dyn Scheme>, Network), Error> {
+    let csp = Csp::new(
+        config.csp.as_deref(),
+        !config.dangerous.disable_csp_modification,
+        asset,
+    );
+    let app_protocol = AppProtocol::new(mounts.clone(), &csp)?;
+    let network = network(&csp, &app_protocol);
+    let app_protocol = dev_frontend(app_protocol, &csp)?;
+    Ok((Arc::new(app_protocol), network))
+}
+
+/// Each app window's session, sink and pusher, and the registry of
+/// windows that knows where each window's events go.
+fn registry<'a>(
+    config: &Settings,
+    policies: &[Policy<'a>],
+) -> (BTreeMap<&'a str, Delivery>, Arc<Windows>) {
+    let deliveries: BTreeMap<&str, Delivery> =
+        policies.iter().map(|p| (p.label, delivery())).collect();
+    let pushers = deliveries
+        .iter()
+        .map(|(l, (_, _, p))| ((*l).to_owned(), Arc::clone(p)))
+        .collect();
+    let windows = Windows::new(
+        declared(config),
+        config.limits.max_open_windows as usize,
+        pushers,
+    );
+    (deliveries, Arc::new(windows))
+}
+
+/// A new key holder, reply queue and pusher for an app window.
+fn delivery() -> Delivery {
+    let session = Arc::new(Session::new());
+    let sink = Arc::new(ReplySink::unwired());
+    let pusher = Arc::new(Pusher::new(Arc::clone(&sink), Arc::clone(&session)));
+    (session, sink, pusher)
+}
+
+/// What every app window is built with.
+struct Shared<'a> {
+    parts: &'a Parts,
+    dirs: &'a BaseDirs,
+    data_dir: &'a PathBuf,
+    opener: &'a Option<PathBuf>,
+    handle: AppHandle,
+}
+
+/// One app window: its scopes, built-ins, core and schemes, and what the
+/// kernel must let its commands touch.
+fn app_window(
+    shared: &Shared<'_>,
+    policy: &Policy<'_>,
+    on: &[Builtin],
+    (session, sink, pusher): &Delivery,
+) -> Result<(AppWindow, Plan), Error> {
+    let label = policy.label;
+    let scopes = Scopes::compile(policy.scope, shared.dirs).map_err(|mut e| {
+        e.path = format!("{}{}", policy.at, e.path);
+        Error::Config(e)
+    })?;
+    let needs = crate::confine::plan(
+        &crate::api::builtin::needs(on, &shared.parts.config.confinement),
+        shared.dirs,
+        &scopes,
+    );
+    let api = Arc::new(Api::new(scopes, policy.limits, shared.opener.clone()));
+    warn_about(policy, on, &api);
+    let commands = shared
+        .parts
+        .commands
+        .clone()
+        .merge(api::commands(&api))
+        .merge(crate::ipc::windows::commands(
+            &shared.handle.windows,
+            &policy.allowlist.windows,
+        ));
+    let core = Arc::new(core(
+        policy,
+        Arc::clone(session),
+        (commands, allowed_set(policy, &shared.parts.commands, on)),
+        shared.data_dir.clone(),
+        (Arc::clone(pusher), shared.handle.clone()),
+    ));
+    let isolation = IsolationProtocol::new(
+        Arc::clone(session),
+        core.rate.clone(),
+        shared.parts.hooks.clone(),
+        &policy.isolation.hooks,
+        label,
+    );
+    let mut schemes: Vec<(&'static str, Arc<dyn Scheme>)> =
+        vec![("isolation", Arc::new(isolation))];
+    schemes.extend(asset_scheme(on.contains(&Builtin::Asset), &api, label).map(|a| ("asset", a)));
+    let window = AppWindow {
+        label: label.to_owned(),
+        title: policy.title.to_owned(),
+        size: (policy.window.width, policy.window.height),
+        url: page_url(policy.page),
+        open_externally: open_externally(on, &api),
+        bridge_script: bridge_script(policy.limits.call_timeout_ms),
+        core,
+        sink: Arc::clone(sink),
+        api,
+        schemes,
+    };
+    Ok((window, needs))
 }
 
 /// A window's error, named with its window unless it is the main one's.
@@ -419,8 +479,7 @@ fn dev_frontend(app: AppProtocol, _: &Csp) -> Result<AppProtocol, Error> {
 fn core(
     policy: &Policy<'_>,
     session: Arc<Session>,
-    commands: Commands,
-    allowed: BTreeSet<String>,
+    (commands, allowed): (Commands, BTreeSet<String>),
     data_dir: PathBuf,
     (pusher, handle): (Arc<Pusher>, AppHandle),
 ) -> Core {

@@ -763,6 +763,12 @@ impl Policy<'_> {
                 );
             }
         }
+        self.validate_limits()
+    }
+
+    fn validate_limits(&self) -> Result<(), ConfigError> {
+        let at = &self.at;
+        let err = |path: String, message: String| Err(ConfigError { path, message });
         let limits = self.limits;
         if !self.is_main() && limits.max_open_windows != DEFAULT_OPEN_WINDOWS {
             return err(

@@ -111,17 +111,36 @@ struct Args {
 /// Applies the command line to the app's parts and returns the window's
 /// options. Without `--harness-script`, only the config, opener and mounts
 /// change.
-pub(crate) fn apply(mut parts: Parts) -> Result<(Parts, Options), Error> {
+pub(crate) fn apply(parts: Parts) -> Result<(Parts, Options), Error> {
     let started = Instant::now();
     tracing::warn!("DANGEROUS TEST HARNESS BUILD: the command line can replace this app's security config (--harness-config); never ship this binary");
-    let args = parse_args(std::env::args().skip(1))?;
-    if let Some(config) = args.config {
+    let mut args = parse_args(std::env::args().skip(1))?;
+    let parts = apply_to_parts(parts, &mut args);
+    let mut options = Options {
+        console: args.console,
+        view_certificates: std::mem::take(&mut args.view_certificates),
+        ..Options::default()
+    };
+    #[cfg(feature = "api-dialog")]
+    if let Some(lines) = args.dialog_answers.take() {
+        options.chooser = Some(answering_chooser(lines));
+    }
+    if let Some(script) = args.script.take() {
+        script_options(&mut options, &args, &script, started);
+    }
+    Ok((parts, options))
+}
+
+/// The config, opener, commands, Landlock level and mounts the command
+/// line replaces.
+fn apply_to_parts(mut parts: Parts, args: &mut Args) -> Parts {
+    if let Some(config) = args.config.take() {
         parts.config = config;
     }
     if let Some(ms) = args.call_timeout_ms {
         parts.config.limits.call_timeout_ms = ms;
     }
-    parts.opener = args.opener.or(parts.opener);
+    parts.opener = args.opener.take().or(parts.opener);
     if args.unscoped {
         tracing::warn!("--harness-unscoped: the command harness_unscoped ignores every scope (only the kernel's confinement stands)");
         parts.commands = std::mem::take(&mut parts.commands).merge(unscoped());
@@ -138,114 +157,112 @@ pub(crate) fn apply(mut parts: Parts) -> Result<(Parts, Options), Error> {
     }
     parts.frontend = parts.frontend.with(("__test__/", &TEST_PAGES));
     parts.hooks = parts.hooks.with(("__test__/", &TEST_HOOKS));
-    let mut options = Options {
-        console: args.console,
-        view_certificates: args.view_certificates,
-        ..Options::default()
+    parts
+}
+
+/// `script` in every app window, its reports read off `window.ipc`, and
+/// the run's timeout.
+fn script_options(options: &mut Options, args: &Args, script: &str, started: Instant) {
+    let report = Arc::new(Report {
+        started,
+        counts: Mutex::new((0, 0)),
+    });
+    let may_fail = if args.isolation_may_fail {
+        "true"
+    } else {
+        "false"
     };
-    #[cfg(feature = "api-dialog")]
-    if let Some(lines) = args.dialog_answers {
-        options.chooser = Some(answering_chooser(lines));
-    }
-    if let Some(script) = args.script {
-        let report = Arc::new(Report {
-            started,
-            counts: Mutex::new((0, 0)),
-        });
-        let may_fail = if args.isolation_may_fail {
-            "true"
-        } else {
-            "false"
-        };
-        let init = INIT
-            .replace("{may_fail}", may_fail)
-            .replace("{script}", &script);
-        options.init_scripts.push(Box::new(move |window: &str| {
-            let label = serde_json::to_string(window).unwrap_or_default();
-            init.replace("{window}", &label)
-        }));
-        let on_message = Arc::clone(&report);
-        options.intercept = Some(std::rc::Rc::new(
-            move |url: &str, body: &str, exit: &Exit| on_message.handle(url, body, exit),
-        ));
-        let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
-        options.on_start = Some(Box::new(move |exit: Exit| {
-            report.start_timeout(timeout, exit)
-        }));
-    }
-    Ok((parts, options))
+    let init = INIT
+        .replace("{may_fail}", may_fail)
+        .replace("{script}", script);
+    options.init_scripts.push(Box::new(move |window: &str| {
+        let label = serde_json::to_string(window).unwrap_or_default();
+        init.replace("{window}", &label)
+    }));
+    let on_message = Arc::clone(&report);
+    options.intercept = Some(std::rc::Rc::new(
+        move |url: &str, body: &str, exit: &Exit| on_message.handle(url, body, exit),
+    ));
+    let timeout = args.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    options.on_start = Some(Box::new(move |exit: Exit| {
+        report.start_timeout(timeout, exit)
+    }));
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
     let mut out = Args::default();
-    let value = |args: &mut dyn Iterator<Item = String>, flag: &str, what: &str| {
-        args.next()
-            .ok_or_else(|| Error::Args(format!("{flag} needs {what}")))
-    };
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--harness-script" => {
-                let path = value(&mut args, &a, "a file")?;
-                out.script = Some(read(&a, &path)?);
-            }
-            "--harness-config" => {
-                let path = value(&mut args, &a, "a file")?;
-                out.config = Some(crate::config::Settings::from_json(&read(&a, &path)?)?);
-            }
-            "--harness-opener" => out.opener = Some(value(&mut args, &a, "a program")?.into()),
             "--harness-console" => out.console = true,
-            "--harness-view-cert" => {
-                let spec = value(&mut args, &a, "HOST=FILE (a PEM certificate)")?;
-                let (host, file) = spec
-                    .split_once('=')
-                    .ok_or_else(|| Error::Args(format!("{a} needs HOST=FILE, not {spec:?}")))?;
-                out.view_certificates
-                    .push((host.to_owned(), read(&a, file)?));
-            }
             "--harness-unscoped" => out.unscoped = true,
-            "--harness-landlock-abi" => {
-                let n = value(&mut args, &a, "a Landlock ABI number")?;
-                out.landlock_abi = Some(n.parse().map_err(|_| {
-                    Error::Args(format!(
-                        "{a} needs a Landlock ABI number (0 to 255), not {n:?}"
-                    ))
-                })?);
-            }
             "--harness-isolation-may-fail" => out.isolation_may_fail = true,
-            "--harness-dialog" => {
-                let path = value(&mut args, &a, "a file")?;
-                out.dialog_answers = Some(read(&a, &path)?.lines().map(str::to_owned).collect());
+            flag => {
+                let Some(what) = value_of(flag) else {
+                    return Err(Error::Args(format!("unknown argument {flag:?}")));
+                };
+                let v = args
+                    .next()
+                    .ok_or_else(|| Error::Args(format!("{flag} needs {what}")))?;
+                set(&mut out, flag, &v)?;
             }
-            "--harness-frontend" => {
-                let name = value(&mut args, &a, "react, vue or svelte")?;
-                out.frontend = Some(
-                    FRAMEWORKS
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .map(|(_, d)| d)
-                        .ok_or_else(|| {
-                            Error::Args(format!("{a}: {name:?} is not react, vue or svelte"))
-                        })?,
-                );
-            }
-            "--harness-call-timeout-ms" => {
-                let ms = value(&mut args, &a, "a number of milliseconds")?;
-                out.call_timeout_ms =
-                    Some(ms.parse().ok().filter(|ms| *ms > 0).ok_or_else(|| {
-                        Error::Args(format!("{a} needs a number of milliseconds, not {ms:?}"))
-                    })?);
-            }
-            "--harness-timeout" => {
-                let secs = value(&mut args, &a, "whole seconds")?;
-                let secs: u64 = secs
-                    .parse()
-                    .map_err(|_| Error::Args(format!("{a} needs whole seconds, not {secs:?}")))?;
-                out.timeout = Some(Duration::from_secs(secs));
-            }
-            other => return Err(Error::Args(format!("unknown argument {other:?}"))),
         }
     }
     Ok(out)
+}
+
+/// What a flag that takes a value takes, for its error message.
+fn value_of(flag: &str) -> Option<&'static str> {
+    Some(match flag {
+        "--harness-script" | "--harness-config" | "--harness-dialog" => "a file",
+        "--harness-opener" => "a program",
+        "--harness-view-cert" => "HOST=FILE (a PEM certificate)",
+        "--harness-landlock-abi" => "a Landlock ABI number",
+        "--harness-frontend" => "react, vue or svelte",
+        "--harness-call-timeout-ms" => "a number of milliseconds",
+        "--harness-timeout" => "whole seconds",
+        _ => return None,
+    })
+}
+
+/// Sets what flag `a` (one [`value_of`] knows) says, with its value `v`.
+fn set(out: &mut Args, a: &str, v: &str) -> Result<(), Error> {
+    let bad = |what: &str| Error::Args(format!("{a} needs {what}, not {v:?}"));
+    match a {
+        "--harness-script" => out.script = Some(read(a, v)?),
+        "--harness-config" => out.config = Some(crate::config::Settings::from_json(&read(a, v)?)?),
+        "--harness-opener" => out.opener = Some(v.into()),
+        "--harness-dialog" => {
+            out.dialog_answers = Some(read(a, v)?.lines().map(str::to_owned).collect())
+        }
+        "--harness-view-cert" => {
+            let (host, file) = v.split_once('=').ok_or_else(|| bad("HOST=FILE"))?;
+            out.view_certificates
+                .push((host.to_owned(), read(a, file)?));
+        }
+        "--harness-landlock-abi" => {
+            out.landlock_abi = Some(
+                v.parse()
+                    .map_err(|_| bad("a Landlock ABI number (0 to 255)"))?,
+            )
+        }
+        "--harness-frontend" => {
+            let found = FRAMEWORKS.iter().find(|(n, _)| *n == v).map(|(_, d)| d);
+            out.frontend =
+                Some(found.ok_or_else(|| {
+                    Error::Args(format!("{a}: {v:?} is not react, vue or svelte"))
+                })?);
+        }
+        "--harness-call-timeout-ms" => {
+            let ms = v.parse().ok().filter(|ms| *ms > 0);
+            out.call_timeout_ms = Some(ms.ok_or_else(|| bad("a number of milliseconds"))?);
+        }
+        "--harness-timeout" => {
+            let secs: u64 = v.parse().map_err(|_| bad("whole seconds"))?;
+            out.timeout = Some(Duration::from_secs(secs));
+        }
+        other => return Err(Error::Args(format!("unknown argument {other:?}"))),
+    }
+    Ok(())
 }
 
 /// `harness_unscoped`'s arguments: `op` is `read`, `write`, `list` or

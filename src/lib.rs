@@ -88,7 +88,6 @@ mod protocol;
 )]
 mod scope;
 mod window;
-mod windows;
 
 pub use config::{Config, ConfigError};
 pub use error::Error;
@@ -123,8 +122,8 @@ macro_rules! include_dir {
 pub use ipc::bytes::Bytes;
 pub use ipc::command::{CallContext, Commands, NoArgs};
 pub use ipc::push::{AppHandle, Channel, PushError};
+pub use ipc::windows::WindowError;
 pub use log::{log_layer, LogFields};
-pub use windows::WindowError;
 
 use protocol::Mounts;
 

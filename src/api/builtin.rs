@@ -162,6 +162,34 @@ impl Builtin {
     }
 }
 
+/// What the built-ins `on` (one window's) need of the kernel.
+pub(crate) fn needs(
+    on: &[Builtin],
+    confinement: &crate::config::ConfinementConfig,
+) -> crate::confine::Needs {
+    use crate::confine::Grant;
+    let writes = on.iter().any(|b| {
+        matches!(
+            b,
+            Builtin::WriteTextFile | Builtin::WriteFile | Builtin::RemoveFile
+        )
+    });
+    let fs = on.iter().any(|b| b.scope_key() == "scope.fs");
+    crate::confine::Needs {
+        fs: fs.then_some(if writes {
+            Grant::ReadWrite
+        } else {
+            Grant::Read
+        }),
+        asset: on.contains(&Builtin::Asset),
+        programs: on
+            .iter()
+            .any(|b| matches!(b, Builtin::Execute | Builtin::Spawn)),
+        http: on.contains(&Builtin::Fetch),
+        tcp_connect_ports: confinement.tcp_connect_ports.clone(),
+    }
+}
+
 /// The built-ins the allowlist turns on. Fails when one needs a cargo
 /// feature this binary was built without.
 pub(crate) fn allowed(allowlist: &Allowlist) -> Result<Vec<Builtin>, Error> {
@@ -195,5 +223,88 @@ mod tests {
                 assert!(!function.is_empty());
             }
         }
+    }
+
+    use crate::config::Settings;
+    use crate::confine::plan::Plan;
+    use crate::confine::Grant;
+    use crate::scope::{BaseDirs, Scopes};
+    use std::path::{Path, PathBuf};
+
+    /// The kernel's plan for a config's main window.
+    fn plan_of(json: &str) -> Plan {
+        let config = Settings::from_json(json).unwrap();
+        let dirs = BaseDirs::fixed(Path::new("/r"));
+        let scopes = Scopes::compile(&config.scope, &dirs).unwrap();
+        let on = allowed(&config.allowlist).unwrap();
+        crate::confine::plan(&needs(&on, &config.confinement), &dirs, &scopes)
+    }
+
+    fn grant(p: &Plan, path: &str) -> Option<Grant> {
+        p.paths
+            .iter()
+            .find(|(q, _)| q == Path::new(path))
+            .map(|(_, g)| *g)
+    }
+
+    #[test]
+    fn the_plan_follows_the_allowlist_and_the_scopes() {
+        let read_only = plan_of(
+            r#"{"identifier":"dev.a.b","title":"t",
+                "allowlist":{"fs":{"readFile":true}},
+                "scope":{"fs":{"allow":["$HOME/docs/**"]},"http":{"allow":["https://api.example/**"]}}}"#,
+        );
+        assert_eq!(grant(&read_only, "/r/home/docs"), Some(Grant::Read));
+        assert_eq!(
+            grant(&read_only, "/r/home"),
+            None,
+            "$HOME itself is not listed"
+        );
+        assert!(
+            read_only.tcp_connect.is_empty(),
+            "http.fetch is not allowed: no port"
+        );
+        let read_write = plan_of(
+            r#"{"identifier":"dev.a.b","title":"t",
+                "allowlist":{"fs":{"readFile":true,"writeFile":true},"http":{"fetch":true}},
+                "scope":{"fs":{"allow":["$HOME/docs/**"]},"http":{"allow":["https://api.example/**","http://local.example:8080/**"]}},
+                "confinement":{"tcpConnectPorts":[5432]}}"#,
+        );
+        assert_eq!(grant(&read_write, "/r/home/docs"), Some(Grant::ReadWrite));
+        assert_eq!(
+            read_write.tcp_connect,
+            std::collections::BTreeSet::from([53, 443, 5432, 8080])
+        );
+        // The app's own directories, always; never executable.
+        let own: Vec<&PathBuf> = read_write
+            .paths
+            .iter()
+            .filter(|(_, g)| *g == Grant::Own)
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(own.len(), 4, "{own:?}");
+        assert!(
+            read_write.paths.iter().all(|(_, g)| *g != Grant::Execute),
+            "no program allowed: nothing executable"
+        );
+    }
+
+    #[test]
+    fn programs_are_executable_only_with_shell_allowed() {
+        let json = |allow: &str| {
+            format!(
+                r#"{{"identifier":"dev.a.b","title":"t","allowlist":{{"shell":{allow}}},
+                    "scope":{{"shell":[{{"name":"t","cmd":"/usr/bin/true","runs":["/usr/bin/sleep"]}}]}}}}"#
+            )
+        };
+        let with = plan_of(&json(r#"{"execute":true}"#));
+        assert_eq!(grant(&with, "/usr/bin/true"), Some(Grant::Execute));
+        assert_eq!(
+            grant(&with, "/usr/bin/sleep"),
+            Some(Grant::Execute),
+            "what it runs"
+        );
+        let without = plan_of(&json(r#"{"open":true}"#));
+        assert_eq!(grant(&without, "/usr/bin/true"), None);
     }
 }

@@ -28,13 +28,12 @@ pub(crate) mod plan;
 
 use std::sync::Arc;
 
-use crate::api::Builtin;
-use crate::config::Settings;
 use crate::error::Error;
 use crate::scope::{BaseDirs, Scopes};
 
 pub(crate) use landlock_linux::{kernel_abi, Confiner, Level, WRITTEN_FOR};
-use plan::{Grant, Plan, DEVICES, SYSTEM_READ};
+pub(crate) use plan::Grant;
+use plan::{Plan, DEVICES, SYSTEM_READ};
 
 /// What `app::check` decided about confinement, applied by the window
 /// before the runtime starts ([`Setup::start`]).
@@ -50,44 +49,41 @@ pub(crate) struct Setup {
     pub(crate) at_most: u8,
 }
 
-/// The plan for `config`: see [`plan`]'s docs for what each part allows.
-pub(crate) fn plan(
-    config: &Settings,
-    dirs: &BaseDirs,
-    scopes: &Scopes,
-    builtins: &[Builtin],
-) -> Plan {
+/// What one window's built-ins need of the kernel (`api::builtin::needs`
+/// makes it from the built-ins a window's allowlist turns on).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Needs {
+    /// `scope.fs`'s roots, read or read-write; `None`: no `fs` function.
+    pub(crate) fs: Option<Grant>,
+    /// `scope.asset`'s roots, read.
+    pub(crate) asset: bool,
+    /// The `scope.shell` programs (and what they run), executable.
+    pub(crate) programs: bool,
+    /// The `scope.http` patterns' ports.
+    pub(crate) http: bool,
+    /// `confinement.tcpConnectPorts`.
+    pub(crate) tcp_connect_ports: Vec<u16>,
+}
+
+/// The plan for one window: see [`plan`]'s docs for what each part allows.
+pub(crate) fn plan(needs: &Needs, dirs: &BaseDirs, scopes: &Scopes) -> Plan {
     let mut p = Plan::default();
     for var in ["APPDATA", "APPCACHE", "APPCONFIG", "APPLOG"] {
         if let Some(d) = dirs.get(var) {
             p.allow(d, Grant::Own);
         }
     }
-    let writes = builtins.iter().any(|b| {
-        matches!(
-            b,
-            Builtin::WriteTextFile | Builtin::WriteFile | Builtin::RemoveFile
-        )
-    });
-    let fs_grant = if writes {
-        Grant::ReadWrite
-    } else {
-        Grant::Read
-    };
-    if builtins.iter().any(|b| b.scope_key() == "scope.fs") {
+    if let Some(grant) = needs.fs {
         for root in scopes.fs.roots() {
-            p.allow(root, fs_grant);
+            p.allow(root, grant);
         }
     }
-    if builtins.contains(&Builtin::Asset) {
+    if needs.asset {
         for root in scopes.asset.roots() {
             p.allow(root, Grant::Read);
         }
     }
-    let runs_programs = builtins
-        .iter()
-        .any(|b| matches!(b, Builtin::Execute | Builtin::Spawn));
-    if runs_programs {
+    if needs.programs {
         let programs: Vec<&std::path::Path> = scopes
             .shell
             .entries
@@ -104,11 +100,11 @@ pub(crate) fn plan(
     for (path, grant) in DEVICES {
         p.allow(*path, *grant);
     }
-    if builtins.contains(&Builtin::Fetch) {
+    if needs.http {
         p.allow_http(scopes.http.allow.iter().map(|u| u.tcp_port()));
     }
     p.tcp_connect
-        .extend(config.confinement.tcp_connect_ports.iter().copied());
+        .extend(needs.tcp_connect_ports.iter().copied());
     p
 }
 
@@ -185,87 +181,5 @@ pub(crate) fn on_thread_start(
             tracing::error!(reason = %e.0, "a command thread could not confine itself; ending the app");
             std::process::abort();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::{Path, PathBuf};
-
-    fn plan_of(json: &str) -> Plan {
-        let config = Settings::from_json(json).unwrap();
-        let dirs = BaseDirs::fixed(Path::new("/r"));
-        let scopes = Scopes::compile(&config.scope, &dirs).unwrap();
-        let builtins = crate::api::builtin::allowed(&config.allowlist).unwrap();
-        plan(&config, &dirs, &scopes, &builtins)
-    }
-
-    fn grant(p: &Plan, path: &str) -> Option<Grant> {
-        p.paths
-            .iter()
-            .find(|(q, _)| q == Path::new(path))
-            .map(|(_, g)| *g)
-    }
-
-    #[test]
-    fn the_plan_follows_the_allowlist_and_the_scopes() {
-        let read_only = plan_of(
-            r#"{"identifier":"dev.a.b","title":"t",
-                "allowlist":{"fs":{"readFile":true}},
-                "scope":{"fs":{"allow":["$HOME/docs/**"]},"http":{"allow":["https://api.example/**"]}}}"#,
-        );
-        assert_eq!(grant(&read_only, "/r/home/docs"), Some(Grant::Read));
-        assert_eq!(
-            grant(&read_only, "/r/home"),
-            None,
-            "$HOME itself is not listed"
-        );
-        assert!(
-            read_only.tcp_connect.is_empty(),
-            "http.fetch is not allowed: no port"
-        );
-        let read_write = plan_of(
-            r#"{"identifier":"dev.a.b","title":"t",
-                "allowlist":{"fs":{"readFile":true,"writeFile":true},"http":{"fetch":true}},
-                "scope":{"fs":{"allow":["$HOME/docs/**"]},"http":{"allow":["https://api.example/**","http://local.example:8080/**"]}},
-                "confinement":{"tcpConnectPorts":[5432]}}"#,
-        );
-        assert_eq!(grant(&read_write, "/r/home/docs"), Some(Grant::ReadWrite));
-        assert_eq!(
-            read_write.tcp_connect,
-            std::collections::BTreeSet::from([53, 443, 5432, 8080])
-        );
-        // The app's own directories, always; never executable.
-        let own: Vec<&PathBuf> = read_write
-            .paths
-            .iter()
-            .filter(|(_, g)| *g == Grant::Own)
-            .map(|(p, _)| p)
-            .collect();
-        assert_eq!(own.len(), 4, "{own:?}");
-        assert!(
-            read_write.paths.iter().all(|(_, g)| *g != Grant::Execute),
-            "no program allowed: nothing executable"
-        );
-    }
-
-    #[test]
-    fn programs_are_executable_only_with_shell_allowed() {
-        let json = |allow: &str| {
-            format!(
-                r#"{{"identifier":"dev.a.b","title":"t","allowlist":{{"shell":{allow}}},
-                    "scope":{{"shell":[{{"name":"t","cmd":"/usr/bin/true","runs":["/usr/bin/sleep"]}}]}}}}"#
-            )
-        };
-        let with = plan_of(&json(r#"{"execute":true}"#));
-        assert_eq!(grant(&with, "/usr/bin/true"), Some(Grant::Execute));
-        assert_eq!(
-            grant(&with, "/usr/bin/sleep"),
-            Some(Grant::Execute),
-            "what it runs"
-        );
-        let without = plan_of(&json(r#"{"open":true}"#));
-        assert_eq!(grant(&without, "/usr/bin/true"), None);
     }
 }

@@ -178,6 +178,37 @@ fn on_script(
     Ok(())
 }
 
+/// An inline script's text, in as many chunks as the parser gives: its
+/// hash once the text node ends.
+fn on_script_text(
+    t: &lol_html::html_content::TextChunk<'_>,
+    current: &RefCell<String>,
+    hashes: &RefCell<Vec<String>>,
+) {
+    current.borrow_mut().push_str(t.as_str());
+    if t.last_in_text_node() {
+        let text = std::mem::take(&mut *current.borrow_mut());
+        hashes.borrow_mut().push(sha256_source(&text));
+    }
+}
+
+/// A stylesheet `<link>` gets the nonce; an external one is listed.
+fn on_link(
+    el: &mut lol_html::html_content::Element<'_, '_>,
+    html: &str,
+    placeholder: &str,
+    found: &RefCell<Found>,
+) -> lol_html::HandlerResult {
+    if is_stylesheet(el) {
+        el.set_attribute("nonce", placeholder)?;
+        if let Some(href) = el.get_attribute("href").filter(|h| is_external(h)) {
+            let line = line_of(html, el.source_location().bytes().start);
+            found.borrow_mut().external(href, line, false);
+        }
+    }
+    Ok(())
+}
+
 /// A `<link>` whose `rel` includes `stylesheet`.
 fn is_stylesheet(el: &lol_html::html_content::Element<'_, '_>) -> bool {
     el.get_attribute("rel").is_some_and(|rel| {
@@ -225,11 +256,7 @@ pub(crate) fn prepare(html: &str, placeholder: &str) -> Result<PreparedHtml, Htm
                 on_script(el, html, &c2, &e)
             }))
             .append_element_content_handler(text!("script", move |t| {
-                c.borrow_mut().push_str(t.as_str());
-                if t.last_in_text_node() {
-                    let text = std::mem::take(&mut *c.borrow_mut());
-                    h.borrow_mut().push(sha256_source(&text));
-                }
+                on_script_text(t, &c, &h);
                 Ok(())
             }))
             .append_element_content_handler(element!("style", |el| {
@@ -237,14 +264,7 @@ pub(crate) fn prepare(html: &str, placeholder: &str) -> Result<PreparedHtml, Htm
                 Ok(())
             }))
             .append_element_content_handler(element!("link[rel]", move |el| {
-                if is_stylesheet(el) {
-                    el.set_attribute("nonce", placeholder)?;
-                    if let Some(href) = el.get_attribute("href").filter(|h| is_external(h)) {
-                        let line = line_of(html, el.source_location().bytes().start);
-                        f2.borrow_mut().external(href, line, false);
-                    }
-                }
-                Ok(())
+                on_link(el, html, placeholder, &f2)
             })),
     )
     .map_err(|e| HtmlError::Parse(e.to_string()))?;

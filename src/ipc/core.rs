@@ -462,7 +462,7 @@ pub(crate) mod tests {
                 }),
                 window: Arc::from("main"),
                 handle: crate::ipc::push::AppHandle {
-                    windows: Arc::new(crate::windows::Windows::new(
+                    windows: Arc::new(crate::ipc::windows::Windows::new(
                         Default::default(),
                         8,
                         Default::default(),

@@ -20,6 +20,7 @@ pub(crate) mod push;
 pub(crate) mod rate;
 pub(crate) mod refusals;
 pub(crate) mod reply;
+pub(crate) mod windows;
 // The crate's only `unsafe`: FFI that webkit2gtk-rs does not bind.
 #[cfg(target_os = "linux")]
 #[allow(unsafe_code)]

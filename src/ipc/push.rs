@@ -131,7 +131,7 @@ impl Pusher {
 /// and closes them. Cheap to clone, usable from any thread.
 #[derive(Clone)]
 pub struct AppHandle {
-    pub(crate) windows: Arc<crate::windows::Windows>,
+    pub(crate) windows: Arc<crate::ipc::windows::Windows>,
 }
 
 impl std::fmt::Debug for AppHandle {
@@ -462,7 +462,7 @@ mod tests {
 
     #[test]
     fn events_go_to_the_open_windows_named_and_no_other() {
-        use crate::windows::{Kind, Windows};
+        use crate::ipc::windows::{Kind, Windows};
         use std::collections::BTreeMap;
         let (main, main_sink, main_session) = pusher();
         let (settings, settings_sink, settings_session) = pusher();

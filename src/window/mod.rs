@@ -41,7 +41,7 @@ use crate::error::Error;
 use crate::ipc::post;
 use crate::ipc::refusals;
 use crate::ipc::reply::ReplySink;
-use crate::windows::Request;
+use crate::ipc::windows::Request;
 
 /// What the tokio runtime gets: two workers (the machine Moat is measured
 /// on has two cores; the GTK thread is the third busy thread).
@@ -580,20 +580,7 @@ fn app_webview_builder<'a>(
     let schemes = std::iter::once(("app", Arc::clone(&host.app.frontend)))
         .chain(w.schemes.iter().map(|(n, s)| (*n, Arc::clone(s))));
     for (name, scheme) in schemes {
-        builder = if scheme.touches_scoped_files() {
-            // Read on the runtime's blocking pool, which the kernel
-            // confines; answered back on the GTK thread.
-            let rt = host.rt.clone();
-            builder.with_asynchronous_custom_protocol(name.into(), move |_, req, responder| {
-                let scheme = Arc::clone(&scheme);
-                rt.spawn_blocking(move || {
-                    let res = scheme.respond(&req);
-                    glib::MainContext::default().invoke(move || responder.respond(res));
-                });
-            })
-        } else {
-            builder.with_custom_protocol(name.into(), move |_, req| scheme.respond(&req))
-        };
+        builder = with_scheme(builder, name, scheme, &host.rt);
     }
     let lockdown = Lockdown {
         window: w.label.clone(),
@@ -630,6 +617,28 @@ fn app_webview_builder<'a>(
         })
 }
 
+/// `name` served by `scheme`: from memory on the GTK thread, or, when it
+/// reads scoped files, on the runtime's blocking pool (which the kernel
+/// confines), answered back on the GTK thread.
+fn with_scheme<'a>(
+    builder: WebViewBuilder<'a>,
+    name: &'static str,
+    scheme: Arc<dyn crate::protocol::Scheme>,
+    rt: &tokio::runtime::Handle,
+) -> WebViewBuilder<'a> {
+    if !scheme.touches_scoped_files() {
+        return builder.with_custom_protocol(name.into(), move |_, req| scheme.respond(&req));
+    }
+    let rt = rt.clone();
+    builder.with_asynchronous_custom_protocol(name.into(), move |_, req, responder| {
+        let scheme = Arc::clone(&scheme);
+        rt.spawn_blocking(move || {
+            let res = scheme.respond(&req);
+            glib::MainContext::default().invoke(move || responder.respond(res));
+        });
+    })
+}
+
 /// An untrusted view: a web context of its own with nothing stored, no
 /// bridge, no init script, none of Moat's schemes or transports; its
 /// navigations held to its `navigate` list, and one on its `finishOn`
@@ -646,34 +655,13 @@ fn open_view(
         window: v.label.clone(),
         permissions: Vec::new(),
     };
-    let navigate = v.navigate.clone();
-    let finish_on = v.finish_on.clone();
-    let label = v.label.clone();
-    let (done, host_for_nav, opener_for_nav) =
-        (Rc::clone(&finished), Rc::downgrade(host), opener.clone());
     let builder = lockdown
         .apply(
             WebViewBuilder::new()
                 .with_incognito(true)
                 .with_devtools(false),
         )
-        .with_navigation_handler(move |url| {
-            if finish_on.check(&url).is_ok() {
-                if !done.replace(true) {
-                    tracing::info!(window = %label, %url, "the view reached a finishOn URL; it ends");
-                    if let Some(host) = host_for_nav.upgrade() {
-                        tell_opener(&host, opener_for_nav.as_deref(), "moat:view-finished", &label, Some(&url));
-                        host.app.windows.close(&label);
-                    }
-                }
-                return false;
-            }
-            let ok = url == "about:blank" || navigate.check(&url).is_ok();
-            if !ok {
-                refusals::refuse(&label, "navigation_refused", &format!("navigation refused: not in the view's navigate list url={url}"));
-            }
-            ok
-        })
+        .with_navigation_handler(view_navigation(host, v, opener.clone(), &finished))
         .with_new_window_req_handler(new_windows(v.label.clone(), None));
     let webview = Rc::new(linux::build(builder, &window)?);
     crate::engine::sandbox::check_enabled(linux::sandbox_enabled(&webview), host.app.sandbox_off)?;
@@ -697,6 +685,46 @@ fn open_view(
         _context: None,
         kind: OpenKind::View { opener, finished },
     })
+}
+
+/// Where view `v` may navigate: inside its `navigate` patterns (and
+/// `about:blank`); a URL on its `finishOn` list is not loaded but ends
+/// the view, told once to `opener`.
+fn view_navigation(
+    host: &Rc<Host>,
+    v: &View,
+    opener: Option<String>,
+    finished: &Rc<std::cell::Cell<bool>>,
+) -> impl Fn(String) -> bool + 'static {
+    let (navigate, finish_on, label) = (v.navigate.clone(), v.finish_on.clone(), v.label.clone());
+    let (done, host) = (Rc::clone(finished), Rc::downgrade(host));
+    move |url| {
+        if finish_on.check(&url).is_ok() {
+            if !done.replace(true) {
+                tracing::info!(window = %label, %url, "the view reached a finishOn URL; it ends");
+                if let Some(host) = host.upgrade() {
+                    tell_opener(
+                        &host,
+                        opener.as_deref(),
+                        "moat:view-finished",
+                        &label,
+                        Some(&url),
+                    );
+                    host.app.windows.close(&label);
+                }
+            }
+            return false;
+        }
+        let ok = url == "about:blank" || navigate.check(&url).is_ok();
+        if !ok {
+            refusals::refuse(
+                &label,
+                "navigation_refused",
+                &format!("navigation refused: not in the view's navigate list url={url}"),
+            );
+        }
+        ok
+    }
 }
 
 /// `window.ipc` (wry's script message handler): small envelopes in the
