@@ -103,7 +103,10 @@ pub(crate) struct AppWindow {
     /// Replies and pushes for its main frame.
     pub(crate) sink: Arc<ReplySink>,
     /// Its built-ins' state (the window wires the file chooser).
-    #[cfg_attr(not(feature = "api-dialog"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "api-dialog"),
+        allow(dead_code, reason = "the window wires its file chooser in")
+    )]
     pub(crate) api: Arc<Api>,
     /// `isolation`, and `asset` when allowed.
     pub(crate) schemes: Vec<(&'static str, Arc<dyn Scheme>)>,

@@ -56,7 +56,7 @@ pub(crate) struct Settings {
     /// The JSON schema of this file (`moat.schema.json` in Moat's
     /// repository), for editors. Moat ignores it.
     #[serde(default, rename = "$schema")]
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "accepted for editors; Moat ignores it")]
     pub(crate) schema: Option<String>,
     /// Reverse-DNS app id, e.g. `dev.moat.demo`. Names the data directory.
     pub(crate) identifier: String,

@@ -8,7 +8,10 @@
 //!
 //! Not part of the runtime's API: hidden, and absent from a normal build.
 
-#![allow(missing_docs)]
+#![allow(
+    missing_docs,
+    reason = "fuzz targets are named by what they parse; the module docs say what each takes"
+)]
 
 use std::sync::OnceLock;
 
@@ -68,13 +71,13 @@ pub fn envelope(data: &[u8]) {
 /// built-ins' argument types and as a nested struct.
 pub fn call(data: &[u8]) {
     #[derive(serde::Deserialize)]
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "only decoded: the fuzzer exercises the decoder")]
     struct Inner {
         path: String,
         n: Option<u32>,
     }
     #[derive(serde::Deserialize)]
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "only decoded: the fuzzer exercises the decoder")]
     struct Outer {
         inner: Inner,
         list: Vec<Inner>,
@@ -84,7 +87,7 @@ pub fn call(data: &[u8]) {
         return;
     };
     #[derive(serde::Deserialize)]
-    #[allow(dead_code)]
+    #[allow(dead_code, reason = "only decoded: the fuzzer exercises the decoder")]
     struct WithBytes {
         data: crate::Bytes,
         more: Option<Vec<crate::Bytes>>,

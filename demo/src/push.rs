@@ -81,8 +81,8 @@ static EMITTED: Mutex<Option<String>> = Mutex::new(None);
 pub fn commands() -> Commands {
     Commands::new()
         .asynchronous("long_work", |a: LongWork, _| long_work(a))
-        // Sends `count` messages and returns without awaiting: it finishes in
-        // its first poll, so its reply rides in the answer to the frame's post.
+        // Sends `count` messages and returns without awaiting: it finishes at
+        // once, so its reply usually rides in the answer to the frame's post.
         .asynchronous("burst", |a: Burst, _| async move {
             for i in 1..=a.count {
                 a.progress.send(&i).map_err(|e| e.to_string())?;

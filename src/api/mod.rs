@@ -79,7 +79,10 @@ impl Api {
     /// the page load `epoch` holds grants (what the user picked in a file
     /// chooser), under the grants alone (and `scope.fs`'s deny patterns) on
     /// the broker, which the kernel does not confine (`confine::broker`).
-    #[cfg_attr(not(feature = "api-fs"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "api-fs"),
+        allow(dead_code, reason = "only the fs commands run under a scope")
+    )]
     pub(crate) fn in_fs_scope<R, F>(
         self: &Arc<Self>,
         _epoch: u64,
@@ -106,7 +109,13 @@ impl Api {
     }
 
     /// Takes one of `function`'s tokens, or refuses with `rate_limited`.
-    #[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "api-shell"),
+        allow(
+            dead_code,
+            reason = "only the shell commands are rate limited per minute"
+        )
+    )]
     pub(crate) fn take(
         rate: &Option<RateLimit>,
         function: &'static str,

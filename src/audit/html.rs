@@ -50,13 +50,7 @@ type Found = Vec<(Severity, &'static str, String, String)>;
 fn audit_html(f: &mut Findings, file: &str, html: &str) {
     let found: Rc<RefCell<Found>> = Rc::new(RefCell::new(Vec::new()));
     let sink = Rc::clone(&found);
-    let line = |byte: usize| {
-        html.as_bytes()[..byte.min(html.len())]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1
-    };
+    let line = |byte: usize| crate::source::line_of(html, byte);
     let result = rewrite_str(
         html,
         RewriteStrSettings::new().append_element_content_handler(element!("*", move |el| {

@@ -14,10 +14,12 @@
 //! Nothing else is ever sent here; the two call sites are those modules.
 //! A confined thread waits for the answer.
 
-// Only the modules that use it (`api-shell`, `api-dialog`) send work.
 #![cfg_attr(
     not(any(feature = "api-shell", feature = "api-dialog")),
-    allow(dead_code)
+    allow(
+        dead_code,
+        reason = "only the modules that use it (api-shell, api-dialog) send work"
+    )
 )]
 
 use std::sync::mpsc;

@@ -101,14 +101,6 @@ pub(crate) fn sha256_source(text: &str) -> String {
     )
 }
 
-fn line_of(html: &str, byte: usize) -> usize {
-    html.as_bytes()[..byte.min(html.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
-}
-
 /// The absolute URL a policy names for the external `src`/`href` `raw`
 /// (protocol-relative ones are `https:`), or why it cannot.
 pub(crate) fn policy_url(raw: &str) -> Option<String> {
@@ -164,7 +156,7 @@ fn on_script(
 ) -> lol_html::HandlerResult {
     match el.get_attribute("src") {
         Some(src) if is_external(&src) => {
-            let line = line_of(html, el.source_location().bytes().start);
+            let line = crate::source::line_of(html, el.source_location().bytes().start);
             let mut found = found.borrow_mut();
             if el.has_attribute("integrity") {
                 found.external(src, line, true);
@@ -202,7 +194,7 @@ fn on_link(
     if is_stylesheet(el) {
         el.set_attribute("nonce", placeholder)?;
         if let Some(href) = el.get_attribute("href").filter(|h| is_external(h)) {
-            let line = line_of(html, el.source_location().bytes().start);
+            let line = crate::source::line_of(html, el.source_location().bytes().start);
             found.borrow_mut().external(href, line, false);
         }
     }

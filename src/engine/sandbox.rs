@@ -97,7 +97,13 @@ pub(crate) fn prepare(disabled: bool, cache_dir: &Path) -> Result<(), Error> {
 static SESSION_ENV: std::sync::OnceLock<Vec<(&'static str, Option<std::ffi::OsString>)>> =
     std::sync::OnceLock::new();
 
-#[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
+#[cfg_attr(
+    not(feature = "api-shell"),
+    allow(
+        dead_code,
+        reason = "only the system opener (shell.open) starts a program of the user's"
+    )
+)]
 /// What a program that is the user's, not WebKit's (the system's opener),
 /// gets back of the session's environment: each variable [`prepare`]
 /// changed, with its value before (`None`: remove it).

@@ -124,7 +124,7 @@ mod tests {
     fn camel_case_is_not_silently_converted() {
         #[derive(Debug, Deserialize)]
         struct Snake {
-            #[allow(dead_code)]
+            #[allow(dead_code, reason = "only decoded")]
             file_name: String,
         }
         let e = decode::<Snake>(r#"{"fileName":"x"}"#).unwrap_err();

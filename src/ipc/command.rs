@@ -67,7 +67,13 @@ impl CallContext {
     }
 
     /// The page load the call came from.
-    #[cfg_attr(not(any(feature = "api-shell", feature = "api-fs")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "api-shell", feature = "api-fs")),
+        allow(
+            dead_code,
+            reason = "the page load is read by the fs and shell built-ins"
+        )
+    )]
     pub(crate) fn epoch(&self) -> u64 {
         self.epoch
     }
@@ -175,7 +181,10 @@ impl Commands {
 
     /// Registers a built-in function's async command (see
     /// [`Commands::builtin`] and [`Commands::asynchronous`]).
-    #[cfg_attr(not(feature = "api-shell"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "api-shell"),
+        allow(dead_code, reason = "only shell.spawn is an async built-in")
+    )]
     pub(crate) fn builtin_async<A, R, F, Fut>(self, name: &'static str, f: F) -> Self
     where
         A: DeserializeOwned + Send + 'static,

@@ -20,8 +20,10 @@ pub(crate) mod push;
 pub(crate) mod rate;
 pub(crate) mod refusals;
 pub(crate) mod reply;
-pub(crate) mod windows;
-// The crate's only `unsafe`: FFI that webkit2gtk-rs does not bind.
 #[cfg(target_os = "linux")]
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "FFI webkit2gtk-rs does not bind; each block has its SAFETY comment"
+)]
 pub(crate) mod script_message_linux;
+pub(crate) mod windows;

@@ -5,7 +5,7 @@
 //! afterwards: a reply that way skips a script evaluation and its result
 //! message, and the next post is cheaper (`docs/webkitgtk.md`).
 //!
-//! This is the only `unsafe` code in Moat. webkit2gtk-rs 2.0.2 binds neither
+//! FFI, because webkit2gtk-rs 2.0.2 binds neither
 //! the signal's `WebKitScriptMessageReply` nor registration in the page's
 //! own script world (its safe wrapper takes a world *name*, where WebKit
 //! wants NULL for the default world; any name would make an isolated world

@@ -130,7 +130,7 @@ fn imports(file: &str, text: &str) -> Result<Vec<(usize, String)>, HookError> {
         let at = e.labels.first().map_or(0, |l| l.offset() as usize);
         return Err(HookError::Syntax {
             file: file.to_owned(),
-            line: line_of(text, at),
+            line: crate::source::line_of(text, at),
             message: e.message.to_string(),
         });
     }
@@ -149,7 +149,7 @@ fn imports(file: &str, text: &str) -> Result<Vec<(usize, String)>, HookError> {
     found.sort();
     Ok(found
         .into_iter()
-        .map(|(at, spec)| (line_of(text, at as usize), spec))
+        .map(|(at, spec)| (crate::source::line_of(text, at as usize), spec))
         .collect())
 }
 
@@ -163,14 +163,6 @@ fn string_literal(source: &str) -> Option<&str> {
     // A template literal with a `$` may interpolate: not a fixed name.
     let interpolates = quote == '`' && inner.contains('$');
     (!inner.contains(['\\', quote]) && !interpolates).then_some(inner)
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
 }
 
 /// Where a specifier leads, from a file in the hooks folder.

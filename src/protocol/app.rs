@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use http::{Request, Response};
 use include_dir::{Dir, DirEntry};
 
-use super::{embedded_path, mime_for, not_found, ok, Mounts, Scheme};
+use super::{
+    embedded_path, html_response, is_client_route, mime_for, not_found, ok, Mounts, Scheme,
+};
 use crate::csp::{Csp, Document};
 use crate::error::Error;
 
@@ -112,25 +114,6 @@ impl Scheme for AppProtocol {
             None => not_found(),
         }
     }
-}
-
-pub(crate) fn html_response(doc: &Document) -> Response<Cow<'static, [u8]>> {
-    let (body, policy) = doc.render();
-    let mut res = ok(body, "text/html; charset=utf-8", Some(&policy));
-    res.headers_mut().insert(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    res
-}
-
-/// A path that names no file and has no file extension in its last
-/// segment (`/settings/profile`, `/users/42/`) is a route of a client-side
-/// router: it gets the app's `index.html`, so such a route survives a
-/// reload. A missing `/logo.png` or `/chunk.js` stays a 404.
-pub(crate) fn is_client_route(path: &str) -> bool {
-    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
-    !last.is_empty() && !last.contains('.')
 }
 
 #[cfg(test)]

@@ -199,7 +199,10 @@ fn error_response(status: StatusCode, text: &str) -> Response<Cow<'static, [u8]>
 
 #[cfg(test)]
 // The test sets up the file system as the attacker would.
-#[allow(clippy::disallowed_methods)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the test sets up the file system as the attacker would"
+)]
 mod tests {
     use super::*;
     use crate::config::PathScopeConfig;

@@ -23,8 +23,7 @@ use std::path::{Path, PathBuf};
 
 use http::{Response, StatusCode};
 
-use super::app::{html_response, is_client_route};
-use super::{mime_for, not_found, ok};
+use super::{html_response, is_client_route, mime_for, not_found, ok};
 use crate::csp::Csp;
 use crate::error::Error;
 

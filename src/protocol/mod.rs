@@ -140,6 +140,27 @@ pub(crate) fn not_found() -> Response<Cow<'static, [u8]>> {
     res
 }
 
+/// A prepared HTML document (a fresh nonce in it and its policy header),
+/// never cached.
+pub(crate) fn html_response(doc: &crate::csp::Document) -> Response<Cow<'static, [u8]>> {
+    let (body, policy) = doc.render();
+    let mut res = ok(body, "text/html; charset=utf-8", Some(&policy));
+    res.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    res
+}
+
+/// A path that names no file and has no file extension in its last
+/// segment (`/settings/profile`, `/users/42/`) is a route of a client-side
+/// router: it gets the app's `index.html`, so such a route survives a
+/// reload. A missing `/logo.png` or `/chunk.js` stays a 404.
+pub(crate) fn is_client_route(path: &str) -> bool {
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    !last.is_empty() && !last.contains('.')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

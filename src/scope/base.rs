@@ -190,7 +190,10 @@ impl BaseDirs {
     // A check by path, once, at startup, of the config's own program names:
     // no page input is involved, and what runs is this path (if it is later
     // replaced, the replacement is what the app's own PATH entry now holds).
-    #[allow(clippy::disallowed_methods)]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a program named in the config, found once at startup; no page input"
+    )]
     pub(crate) fn find_program(&self, cmd: &str) -> Result<PathBuf, String> {
         use std::os::unix::fs::PermissionsExt;
         let executable = |p: &Path| {
@@ -288,7 +291,10 @@ impl BaseDirs {
 /// `p` with symlinks resolved when it exists, else as given. At startup, on
 /// the base directories only, so that patterns name the real paths the
 /// kernel reports for opened files; page paths are never resolved this way.
-#[allow(clippy::disallowed_methods)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the base directories, resolved once at startup; never page paths"
+)]
 fn real(p: PathBuf) -> PathBuf {
     std::fs::canonicalize(&p).unwrap_or(p)
 }

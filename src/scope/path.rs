@@ -107,7 +107,10 @@ impl PathScope {
 
     /// This scope's deny patterns with `allow` in place of its allow
     /// patterns (the grants of a file chooser).
-    #[cfg_attr(not(feature = "api-dialog"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "api-dialog"),
+        allow(dead_code, reason = "only dialog grants make a scope of their own")
+    )]
     pub(crate) fn allowing_only(&self, allow: impl IntoIterator<Item = Pattern>) -> PathScope {
         let mut s = self.clone();
         s.allow = allow.into_iter().collect();
@@ -264,7 +267,10 @@ impl PathScope {
         if e.kind() == std::io::ErrorKind::PermissionDenied {
             // Not a check before an open: the open already failed, and this
             // only names the refusal.
-            #[allow(clippy::disallowed_methods)]
+            #[allow(
+                clippy::disallowed_methods,
+                reason = "not a check before an open: it only names the refusal"
+            )]
             let resolved = std::fs::canonicalize(path);
             if let Ok(real) = resolved {
                 let inside = if dir {
@@ -378,7 +384,10 @@ fn literal_dir(pattern: &str) -> PathBuf {
 
 #[cfg(test)]
 // The tests set up and inspect the file system as the attacker would.
-#[allow(clippy::disallowed_methods)]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the tests set up and inspect the file system as the attacker would"
+)]
 mod tests {
     use super::*;
 
@@ -504,7 +513,10 @@ mod tests {
 
     /// Watches `dir` for opens (inotify), to prove that a refused path was
     /// never opened. Returns a function that lists what was opened since.
-    #[allow(unsafe_code)]
+    #[allow(
+        unsafe_code,
+        reason = "a libc call; its SAFETY comment says why it is sound"
+    )]
     fn watch_opens(dir: &Path) -> impl Fn() -> Vec<String> {
         use std::os::unix::ffi::OsStrExt;
         // SAFETY: no pointers; returns a new descriptor or -1.

@@ -21,7 +21,10 @@ use std::sync::Mutex;
 
 /// Makes `command` start its program alone in a new process group with
 /// only descriptors 0, 1 and 2 open.
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "libc calls on a child's process group; each has its SAFETY comment"
+)]
 pub(crate) fn start_alone(command: &mut tokio::process::Command) {
     command.process_group(0);
     // SAFETY: the closure runs in the child between fork and exec, where
@@ -42,7 +45,10 @@ pub(crate) fn start_alone(command: &mut tokio::process::Command) {
 /// 65,536). Marking rather than closing keeps the standard library's own
 /// pipe, which reports a failed `exec` to the parent, working until the
 /// `exec`.
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "libc calls on a child's process group; each has its SAFETY comment"
+)]
 fn no_descriptors_past_stdio() {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     // SAFETY: a raw system call with integer arguments only.
@@ -125,7 +131,10 @@ pub(crate) fn end_all() {
 /// the kernel hands the id out again only after cycling through the rest
 /// of the pid space, and every caller signals while the leader is running
 /// or right after it was reaped.
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "libc calls on a child's process group; each has its SAFETY comment"
+)]
 fn end_group(pid: u32) {
     let Ok(pgid) = libc::pid_t::try_from(pid) else {
         return;

@@ -50,7 +50,10 @@ thread_local! {
 }
 
 /// Called by WebKit on the GTK thread when compiling has finished.
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "FFI webkit2gtk-rs does not bind; each call has its SAFETY comment"
+)]
 unsafe extern "C" fn saved(
     source: *mut glib::gobject_ffi::GObject,
     result: *mut gio::ffi::GAsyncResult,
@@ -85,7 +88,10 @@ unsafe extern "C" fn saved(
 /// Compiles `rules` (WebKit's content-blocker JSON) into a filter, keeping
 /// its compiled form under `store_dir` as `identifier`. On the GTK thread,
 /// before any webview exists.
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "FFI webkit2gtk-rs does not bind; each call has its SAFETY comment"
+)]
 pub(super) fn compile(
     rules: &str,
     store_dir: &std::path::Path,
@@ -137,7 +143,10 @@ pub(super) fn compile(
 
 /// Adds `filter` to `webview`'s user content manager: from now on, every
 /// load of the page and its frames and workers goes through it.
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "FFI webkit2gtk-rs does not bind; each call has its SAFETY comment"
+)]
 pub(super) fn apply(webview: &wry::WebView, filter: &ContentFilter) -> Result<(), Error> {
     use webkit2gtk::WebViewExt;
     use wry::WebViewExtUnix;

@@ -24,7 +24,10 @@ use crate::ipc::{fetch_linux, post, script_message_linux};
 /// `EFBIG` instead of ending the app with `SIGXFSZ`: the write is the
 /// built-in's to refuse (`io_failed`), not the process's end. Programs and
 /// WebKit's helpers started later inherit the disposition.
-#[allow(unsafe_code)]
+#[allow(
+    unsafe_code,
+    reason = "one libc call; its SAFETY comment says why it is sound"
+)]
 pub(crate) fn keep_running_past_file_size_limits() {
     // SAFETY: `signal` with `SIG_IGN` installs no handler, so no code of
     // ours runs in signal context; it changes a process-wide disposition,
