@@ -21,14 +21,14 @@ use crate::confine::plan::Plan;
 use crate::csp::network::Network;
 use crate::csp::Csp;
 use crate::error::Error;
-use crate::ipc::bytes::BlobStore;
 use crate::ipc::command::{AppPaths, CallContext, Commands};
 use crate::ipc::core::Core;
 use crate::ipc::pending::PendingLimit;
 use crate::ipc::push::{AppHandle, Pusher};
 use crate::ipc::rate::RateLimit;
-use crate::ipc::reply::ReplySink;
+use crate::ipc::transport::reply::ReplySink;
 use crate::ipc::windows::{Kind, Windows};
+use crate::ipc::wire::bytes::BlobStore;
 use crate::isolation::session::Session;
 use crate::origin::{APP_URL, IPC_URL, ISOLATION_URL};
 use crate::protocol::app::AppProtocol;
@@ -494,7 +494,7 @@ fn core(
         // call may take, and bounded together.
         blobs: Arc::new(BlobStore::new(
             Duration::from_millis(limits.call_timeout_ms),
-            crate::ipc::bytes::store_bound(limits.max_message_bytes),
+            crate::ipc::wire::bytes::store_bound(limits.max_message_bytes),
         )),
         commands,
         allowed: Some(allowed),

@@ -48,8 +48,8 @@ fn text(data: &[u8]) -> String {
 /// A script message to `messageHandlers.moat`: the transport format, each
 /// envelope opened under a fixed key, the call and its arguments parsed.
 pub fn script_message(data: &[u8]) {
-    for posted in crate::ipc::post::parse(&text(data), MAX) {
-        if let crate::ipc::post::Posted::Envelope { envelope: e, .. } = posted {
+    for posted in crate::ipc::transport::post::parse(&text(data), MAX) {
+        if let crate::ipc::transport::post::Posted::Envelope { envelope: e, .. } = posted {
             envelope(&e);
         }
     }
@@ -83,7 +83,7 @@ pub fn call(data: &[u8]) {
         list: Vec<Inner>,
         map: std::collections::BTreeMap<String, String>,
     }
-    let Ok(c) = crate::ipc::call::Call::parse(data) else {
+    let Ok(c) = crate::ipc::wire::call::Call::parse(data) else {
         return;
     };
     #[derive(serde::Deserialize)]
@@ -93,11 +93,13 @@ pub fn call(data: &[u8]) {
         more: Option<Vec<crate::Bytes>>,
     }
     let json = c.args_json();
-    let _ = crate::ipc::args::decode::<Outer>(json);
-    let _ = crate::ipc::args::decode::<Inner>(json);
-    let _ = crate::ipc::args::decode::<serde_json::Value>(json);
-    let _ = crate::ipc::args::decode::<crate::ipc::command::NoArgs>(json);
-    let _ = crate::ipc::bytes::decoding(&c.blobs, || crate::ipc::args::decode::<WithBytes>(json));
+    let _ = crate::ipc::wire::args::decode::<Outer>(json);
+    let _ = crate::ipc::wire::args::decode::<Inner>(json);
+    let _ = crate::ipc::wire::args::decode::<serde_json::Value>(json);
+    let _ = crate::ipc::wire::args::decode::<crate::ipc::command::NoArgs>(json);
+    let _ = crate::ipc::wire::bytes::decoding(&c.blobs, || {
+        crate::ipc::wire::args::decode::<WithBytes>(json)
+    });
 }
 
 /// `moat.json`: parsed, its scopes compiled against the fixed layout, and

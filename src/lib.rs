@@ -127,10 +127,10 @@ macro_rules! include_dir {
         include_dir::include_dir!($($path)+)
     }};
 }
-pub use ipc::bytes::Bytes;
 pub use ipc::command::{CallContext, Commands, NoArgs};
 pub use ipc::push::{AppHandle, Channel, PushError};
 pub use ipc::windows::WindowError;
+pub use ipc::wire::bytes::Bytes;
 pub use log::{log_layer, LogFields};
 
 use protocol::Mounts;

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{Api, Builtin};
-use crate::ipc::bytes::Bytes;
 use crate::ipc::command::Commands;
+use crate::ipc::wire::bytes::Bytes;
 use crate::scope::error::ScopeError;
 use crate::scope::path::PathScope;
 

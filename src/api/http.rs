@@ -31,8 +31,8 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::{Api, Builtin};
-use crate::ipc::bytes::Bytes;
 use crate::ipc::command::Commands;
+use crate::ipc::wire::bytes::Bytes;
 use crate::scope::error::ScopeError;
 use crate::scope::url::canonical::{Canonical, Host};
 

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::args;
-use super::error::CallError;
+use super::wire::args;
+use super::wire::error::CallError;
 use crate::scope::error::ScopeError;
 
 /// The arguments of a command that takes none. Any key sent is refused.
@@ -268,12 +268,12 @@ fn finish<R: Serialize + 'static, E: IntoCallError>(
     let mut buf = Vec::with_capacity(size_hint.min(MAX_SIZE_HINT) + 16);
     // The `Bytes` in the result leave as blobs, the body framed with them.
     let (written, blobs) =
-        super::bytes::serializing(|| serde_json::to_writer(&mut buf, &Ok { ok: &r }));
+        super::wire::bytes::serializing(|| serde_json::to_writer(&mut buf, &Ok { ok: &r }));
     written.map_err(|e| CallError::HandlerFailed(format!("result did not serialise: {e}")))?;
     if blobs.is_empty() {
         Result::Ok(buf)
     } else {
-        Result::Ok(super::bytes::frame(&buf, &blobs))
+        Result::Ok(super::wire::bytes::frame(&buf, &blobs))
     }
 }
 

@@ -10,7 +10,7 @@
 //! argument types, channels and bytes (`bad_args`) → handler. There is no
 //! path to a handler that skips opening an envelope: an empty body is
 //! `not_an_envelope`, never "a call with no arguments" (a Tauri bug). The
-//! transports ([`super::fetch`], [`super::post`]) check where a request came
+//! transports ([`super::transport::fetch`], [`super::transport::post`]) check where a request came
 //! from before they get here.
 
 use std::collections::BTreeSet;
@@ -20,10 +20,10 @@ use std::time::Instant;
 
 use tracing::{field::Empty, Instrument};
 
-use super::call::{error_body, Call};
 use super::command::{CallContext, Commands};
-use super::error::{Busy, CallError};
 use super::pending::Full;
+use super::wire::call::{error_body, Call};
+use super::wire::error::{Busy, CallError};
 use crate::isolation::envelope::Envelope;
 use crate::isolation::session::{OpenError, Opened, Session};
 
@@ -33,7 +33,7 @@ pub(crate) struct Core {
     /// Where the channels in a call's arguments push.
     pub(crate) pusher: Arc<super::push::Pusher>,
     /// Reply bytes waiting for the page to fetch them.
-    pub(crate) blobs: Arc<super::bytes::BlobStore>,
+    pub(crate) blobs: Arc<super::wire::bytes::BlobStore>,
     pub(crate) commands: Commands,
     /// `None`: every registered command may be called.
     pub(crate) allowed: Option<BTreeSet<String>>,
@@ -95,8 +95,8 @@ impl Core {
             )));
         }
         let (id, cmd) = (call.id, call.cmd.to_string());
-        if cmd == super::frame_report::COMMAND {
-            let answer = super::frame_report::log(call.args_json());
+        if cmd == super::wire::frame_report::COMMAND {
+            let answer = super::wire::frame_report::log(call.args_json());
             return Ok(Ran::without_channels(id, epoch, answer));
         }
         // Held until the call ends: dropping it closes the call's channels
@@ -169,11 +169,11 @@ impl Core {
         let mut ctx = self.ctx.clone();
         ctx.epoch = epoch;
         let ((fut, unused), channels) = super::push::decoding(&self.pusher, epoch, || {
-            super::bytes::decoding(&call.blobs, || handler.call(call.args_json(), ctx))
+            super::wire::bytes::decoding(&call.blobs, || handler.call(call.args_json(), ctx))
         });
         if unused > 0 {
             // The hooks saw bytes the command would read as something else.
-            return Err(CallError::BadArgs(super::error::ArgsError::Invalid(format!(
+            return Err(CallError::BadArgs(super::wire::error::ArgsError::Invalid(format!(
                 "the arguments hold bytes ({unused} ArrayBuffer or typed array) where the command takes none"
             ))));
         }
@@ -184,7 +184,7 @@ impl Core {
     /// kept for the page to fetch, and the head that says how many
     /// channels and blobs the page waits for.
     fn reply(&self, ran: Ran, answer: Vec<u8>) -> Vec<u8> {
-        let (answer, blobs) = if answer.first() == Some(&super::bytes::FRAMED) {
+        let (answer, blobs) = if answer.first() == Some(&super::wire::bytes::FRAMED) {
             match self.keep_blobs(ran.epoch, ran.id, answer) {
                 Ok(kept) => kept,
                 Err(e) => (self.refuse(e), 0),
@@ -208,14 +208,14 @@ impl Core {
         id: u64,
         framed: Vec<u8>,
     ) -> Result<(Vec<u8>, usize), CallError> {
-        let (json, blobs) = match super::bytes::unframe(&framed) {
+        let (json, blobs) = match super::wire::bytes::unframe(&framed) {
             Ok((json, blobs)) => (json.to_vec(), blobs.len()),
             Err(e) => return Err(CallError::HandlerFailed(e.to_string())),
         };
         self.blobs
             .put(epoch, self.session.epoch(), id, framed)
             .map_err(
-                |super::bytes::StoreFull::Full { max_bytes }| CallError::Busy {
+                |super::wire::bytes::StoreFull::Full { max_bytes }| CallError::Busy {
                     max: max_bytes,
                     with: Busy::ReplyBytes,
                 },
@@ -441,13 +441,13 @@ pub(crate) mod tests {
                 Ok::<(), ()>(())
             });
         let pusher = Arc::new(crate::ipc::push::Pusher::new(
-            Arc::new(crate::ipc::reply::ReplySink::new(|| {})),
+            Arc::new(crate::ipc::transport::reply::ReplySink::new(|| {})),
             Arc::clone(&session),
         ));
         let core = Core {
             session,
             pusher: Arc::clone(&pusher),
-            blobs: Arc::new(crate::ipc::bytes::BlobStore::new(
+            blobs: Arc::new(crate::ipc::wire::bytes::BlobStore::new(
                 std::time::Duration::from_secs(60),
                 1 << 30,
             )),

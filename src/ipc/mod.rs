@@ -1,29 +1,21 @@
-//! Calls from the page: their wire types, the two transports, command
-//! registration and dispatch, and the one map from failures to wire codes.
-//! Files named `*_linux.rs` are the WebKitGTK halves of the transports.
+//! Calls from the page, in four areas:
+//! - `transport/`: how envelopes and replies cross between the isolation
+//!   frame and the core (the script message with reply, `ipc://`, the reply
+//!   scripts) and the sizes both sides agree on; `*_linux.rs` are the
+//!   WebKitGTK halves;
+//! - `wire/`: the call's wire format (the call, its arguments, bytes, the
+//!   frame's reports) and the one map from failures to wire codes;
+//! - admission and dispatch: `core` (the one path every call takes),
+//!   `command` (registration), `pending` and `rate` (limits), `refusals`;
+//! - push and windows: `push` (events and channels), `windows` (the
+//!   declared and open windows).
 
-pub(crate) mod args;
-pub(crate) mod bytes;
-pub(crate) mod call;
 pub(crate) mod command;
 pub(crate) mod core;
-pub(crate) mod error;
-pub(crate) mod fetch;
-#[cfg(target_os = "linux")]
-pub(crate) mod fetch_linux;
-pub(crate) mod frame_report;
-pub(crate) mod limits;
-pub(crate) mod named;
 pub(crate) mod pending;
-pub(crate) mod post;
 pub(crate) mod push;
 pub(crate) mod rate;
 pub(crate) mod refusals;
-pub(crate) mod reply;
-#[cfg(target_os = "linux")]
-#[allow(
-    unsafe_code,
-    reason = "FFI webkit2gtk-rs does not bind; each block has its SAFETY comment"
-)]
-pub(crate) mod script_message_linux;
+pub(crate) mod transport;
 pub(crate) mod windows;
+pub(crate) mod wire;

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde::Serialize;
 
-use super::reply::{call_script, ReplySink};
+use super::transport::reply::{call_script, ReplySink};
 use crate::isolation::session::Session;
 
 /// The key of the object a `moat.Channel` becomes in a call's arguments.
@@ -385,7 +385,7 @@ mod tests {
         let (p, sink, session) = pusher();
         let epoch = session.epoch();
         let (args, channels) = decoding(&p, epoch, || {
-            crate::ipc::args::decode::<Args>(r#"{"progress":{"__moatChannel":7}}"#)
+            crate::ipc::wire::args::decode::<Args>(r#"{"progress":{"__moatChannel":7}}"#)
         });
         let args = args.unwrap();
         args.progress.send(&1).unwrap();
@@ -406,7 +406,7 @@ mod tests {
     fn a_channel_of_a_gone_page_load_is_closed() {
         let (p, sink, session) = pusher();
         let (args, _channels) = decoding(&p, session.epoch(), || {
-            crate::ipc::args::decode::<Args>(r#"{"progress":{"__moatChannel":1}}"#)
+            crate::ipc::wire::args::decode::<Args>(r#"{"progress":{"__moatChannel":1}}"#)
         });
         let args = args.unwrap();
         session.rotate();
@@ -426,7 +426,7 @@ mod tests {
             r#"{"progress":{"__moatChannel":-1}}"#,
         ] {
             let (r, _) = decoding(&p, session.epoch(), || {
-                crate::ipc::args::decode::<Args>(bad)
+                crate::ipc::wire::args::decode::<Args>(bad)
             });
             assert!(r.is_err(), "{bad}");
         }

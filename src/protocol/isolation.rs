@@ -18,8 +18,8 @@ use include_dir::{include_dir, Dir};
 
 use super::{embedded_path, mime_for, not_found, ok, Mounts, Scheme};
 use crate::csp::{html::sha256_source, isolation_policy};
-use crate::ipc::limits::{BATCH_MAX, INLINE_ENVELOPE_MAX};
 use crate::ipc::rate::RateLimit;
+use crate::ipc::transport::limits::{BATCH_MAX, INLINE_ENVELOPE_MAX};
 use crate::isolation::document::FrameLimits;
 use crate::isolation::{document, session::Session};
 use crate::origin::{APP_ORIGIN, ISOLATION_ORIGIN};

@@ -6,7 +6,7 @@
 //!   the app's hooks (the sandboxed frame only);
 //! - `asset://localhost/<path>` — files inside `scope.asset`, when the
 //!   allowlist turns the protocol on ([`asset`]);
-//! - `ipc://localhost/` — the envelope endpoint ([`crate::ipc::fetch`]).
+//! - `ipc://localhost/` — the envelope endpoint ([`crate::ipc::transport::fetch`]).
 //!
 //! ## Platform-specific
 //! - **Linux:** wry registers every custom scheme as secure, so both

@@ -17,8 +17,8 @@ use wry::{WebViewBuilder, WebViewBuilderExtUnix, WebViewExtUnix};
 
 use crate::error::Error;
 use crate::ipc::core::Core;
-use crate::ipc::reply::ReplySink;
-use crate::ipc::{fetch_linux, post, script_message_linux};
+use crate::ipc::transport::reply::ReplySink;
+use crate::ipc::transport::{fetch_linux, post, script_message_linux};
 
 /// A write past a file-size limit (`ulimit -f`, `RLIMIT_FSIZE`) fails with
 /// `EFBIG` instead of ending the app with `SIGXFSZ`: the write is the

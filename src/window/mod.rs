@@ -38,9 +38,9 @@ use wry::{NewWindowResponse, PageLoadEvent, PermissionResponse, WebViewBuilder};
 use crate::app::{App, AppWindow, OpenExternally, View};
 use crate::config::{Permission, MAIN_WINDOW};
 use crate::error::Error;
-use crate::ipc::post;
 use crate::ipc::refusals;
-use crate::ipc::reply::ReplySink;
+use crate::ipc::transport::post;
+use crate::ipc::transport::reply::ReplySink;
 use crate::ipc::windows::Request;
 
 /// What the tokio runtime gets: two workers (the machine Moat is measured

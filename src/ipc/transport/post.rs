@@ -1,7 +1,7 @@
 //! Transport for small calls: the isolation frame posts the envelope
 //! straight to the core through a WebKit script message handler, as text
 //! `moat1:<call id>:<base64 envelope>`. Two handlers take the same text:
-//! - `window.webkit.messageHandlers.moat` (Linux, [`super::script_message_linux`]),
+//! - `window.webkit.messageHandlers.moat` (Linux, [`crate::ipc::transport::script_message_linux`]),
 //!   whose `postMessage` returns a promise, answered (later, on the GTK
 //!   thread) with the replies of the message's calls that have finished
 //!   by then, as `[[<id>,<reply body>],…]`; the frame passes them to the
@@ -34,10 +34,10 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 
-use super::core::{dispatch, Core};
-use super::error::CallError;
-use super::limits::{BATCH_MAX, INLINE_ENVELOPE_MAX, INLINE_REPLY_MAX};
-use super::reply::ReplySink;
+use crate::ipc::core::{dispatch, Core};
+use crate::ipc::transport::limits::{BATCH_MAX, INLINE_ENVELOPE_MAX, INLINE_REPLY_MAX};
+use crate::ipc::transport::reply::ReplySink;
+use crate::ipc::wire::error::CallError;
 use crate::isolation::envelope::EnvelopeError;
 
 /// The message for a posted value that is not in the transport format.
@@ -313,7 +313,7 @@ pub(crate) fn handle(
         let c = Arc::clone(&collector);
         match posted {
             Posted::Unrecognised => {
-                super::refusals::refuse(
+                crate::ipc::refusals::refuse(
                     &core.ctx.window,
                     "not_an_envelope",
                     &format!("raw script message from {url}, not in the moat1: envelope format"),
@@ -321,7 +321,7 @@ pub(crate) fn handle(
                 unrecognised = true;
             }
             Posted::Oversized { len, max } => {
-                super::refusals::refuse(
+                crate::ipc::refusals::refuse(
                     &core.ctx.window,
                     "not_an_envelope",
                     &format!("script message of {len} bytes from {url}, over the {max} the transport carries"),

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::error::CallError;
+use crate::ipc::wire::error::CallError;
 
 /// The plaintext of an envelope, as `isolation.js` writes it. Trusted only
 /// as "what the hooks let through": the hook chain may have rewritten it, and
@@ -17,7 +17,7 @@ pub(crate) struct Call<'a> {
     /// is not an object, so the command refuses it.
     pub(crate) args: &'a RawValue,
     /// The bytes the arguments' markers name (a framed plaintext; see
-    /// [`super::bytes`]).
+    /// [`crate::ipc::wire::bytes`]).
     pub(crate) blobs: Vec<&'a [u8]>,
 }
 
@@ -34,8 +34,8 @@ struct CallJson<'a> {
 
 impl<'a> Call<'a> {
     pub(crate) fn parse(plaintext: &'a [u8]) -> Result<Self, CallError> {
-        let (json, blobs) =
-            super::bytes::unframe(plaintext).map_err(|e| CallError::BadCall(e.to_string()))?;
+        let (json, blobs) = crate::ipc::wire::bytes::unframe(plaintext)
+            .map_err(|e| CallError::BadCall(e.to_string()))?;
         let c: CallJson<'a> =
             serde_json::from_slice(json).map_err(|e| CallError::BadCall(e.to_string()))?;
         Ok(Call {
@@ -56,7 +56,7 @@ impl<'a> Call<'a> {
 pub(crate) fn error_body(e: &CallError) -> Vec<u8> {
     #[derive(serde::Serialize)]
     struct Err<'a> {
-        err: &'a super::error::WireError,
+        err: &'a crate::ipc::wire::error::WireError,
     }
     let wire = e.to_wire();
     serde_json::to_vec(&Err { err: &wire }).unwrap_or_else(|_| {
@@ -90,7 +90,7 @@ mod tests {
 
     #[test]
     fn a_framed_call_carries_its_blobs() {
-        let framed = super::super::bytes::frame(
+        let framed = crate::ipc::wire::bytes::frame(
             br#"{"id":2,"cmd":"save","args":{"data":{"__moatBytes":0}}}"#,
             &[vec![9, 8, 7]],
         );

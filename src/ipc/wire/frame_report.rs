@@ -10,8 +10,8 @@
 
 use serde::Deserialize;
 
-use super::args;
-use super::error::CallError;
+use crate::ipc::wire::args;
+use crate::ipc::wire::error::CallError;
 
 /// The reserved command name (a `.` name, so no app command can take it).
 pub(crate) const COMMAND: &str = "moat.frame_report";

@@ -24,9 +24,9 @@
 //! This file holds the transport's rules; `fetch_linux.rs` the WebKitGTK
 //! scheme handler that applies them.
 
-use super::error::CallError;
-use super::limits::INLINE_REPLY_MAX;
-use super::reply::ReplySink;
+use crate::ipc::transport::limits::INLINE_REPLY_MAX;
+use crate::ipc::transport::reply::ReplySink;
+use crate::ipc::wire::error::CallError;
 use crate::isolation::envelope::EnvelopeError;
 
 /// `Origin` must be the app's, byte for byte.
@@ -53,7 +53,10 @@ pub(crate) fn blob_request(method: &str, path: &str) -> Option<u64> {
 /// `limits.maxCallsPerSecond`, which every such request counts against,
 /// or `not_found` (404: not this page load's, already taken, expired, or
 /// none), a refusal logged in bursts like the others.
-pub(crate) fn blob_response(core: &super::core::Core, id: u64) -> Result<Vec<u8>, (u32, Vec<u8>)> {
+pub(crate) fn blob_response(
+    core: &crate::ipc::core::Core,
+    id: u64,
+) -> Result<Vec<u8>, (u32, Vec<u8>)> {
     if let Some(rate) = &core.rate {
         if !rate.take() {
             let e = CallError::RateLimited {
@@ -65,7 +68,7 @@ pub(crate) fn blob_response(core: &super::core::Core, id: u64) -> Result<Vec<u8>
     match core.blobs.take(core.session.epoch(), id) {
         Some(framed) => Ok(framed),
         None => {
-            super::refusals::refuse(
+            crate::ipc::refusals::refuse(
                 &core.ctx.window,
                 "not_found",
                 &format!("reply bytes asked for that are not waiting (another page load's, taken, expired or none) id={id}"),

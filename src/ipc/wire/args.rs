@@ -7,14 +7,14 @@
 //! accident.
 //!
 //! Arguments are an object with named keys, and so is every struct inside
-//! them ([`super::named`]): the shape the hooks inspected is the shape the
+//! them ([`crate::ipc::wire::named`]): the shape the hooks inspected is the shape the
 //! command receives.
 
 use serde::de::{self, DeserializeOwned, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::error::ArgsError;
-use super::named::Named;
+use crate::ipc::wire::error::ArgsError;
+use crate::ipc::wire::named::Named;
 
 /// How a JSON object starts.
 const OBJECT_START: char = '{';

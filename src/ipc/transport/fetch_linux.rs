@@ -1,4 +1,4 @@
-//! The `ipc://` scheme on WebKitGTK ([`super::fetch`] has the rules):
+//! The `ipc://` scheme on WebKitGTK ([`crate::ipc::transport::fetch`] has the rules):
 //! registered with WebKit itself, so the request body is read here, in
 //! bounded chunks, and never past `limits.maxMessageBytes`.
 //!
@@ -25,13 +25,13 @@ use webkit2gtk::{
     URISchemeResponseExt, WebContextExt,
 };
 
-use super::core::{dispatch, Core};
-use super::error::CallError;
-use super::fetch::{
+use crate::error::Error;
+use crate::ipc::core::{dispatch, Core};
+use crate::ipc::transport::fetch::{
     blob_request, blob_response, check_origin, response_body, routing_id, too_large,
 };
-use super::reply::ReplySink;
-use crate::error::Error;
+use crate::ipc::transport::reply::ReplySink;
+use crate::ipc::wire::error::CallError;
 use crate::isolation::envelope::EnvelopeError;
 use crate::origin::APP_ORIGIN;
 

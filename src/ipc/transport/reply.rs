@@ -2,7 +2,7 @@
 //!
 //! `window.__moatReply(id, body)` is how the core answers calls that came
 //! over a script message and were not answered in the message's own reply
-//! (still running then, or over its size limit; see [`super::post`]), and
+//! (still running then, or over its size limit; see [`crate::ipc::transport::post`]), and
 //! large replies to `fetch` calls (a custom-protocol
 //! response body reaches the page in small chunks, each a trip through the
 //! GTK main loop; one `evaluate_script` is a single message). Replies that
