@@ -46,7 +46,7 @@ run: deps
 
 ## test: unit tests, and the end-to-end tests in the real webview under Xvfb
 test: deps
-	$(XVFB_RUN) $(CARGO) test --locked --workspace --features dangerous-test-harness,$(FEATURES)
+	$(XVFB_RUN) $(CARGO) test --locked --workspace --features dangerous-test-harness,$(FEATURES),typescript
 	# The library's unit tests once more with no built-in module compiled in:
 	# allowing one must stop startup, and naming the feature.
 	$(CARGO) test --locked -p moat --lib
@@ -84,7 +84,7 @@ lint:
 	fi
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
-	$(CARGO) clippy --locked --workspace --all-targets --features dangerous-test-harness,$(FEATURES),devtools -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets --features dangerous-test-harness,$(FEATURES),devtools,typescript -- -D warnings
 	for f in api-fs api-shell api-http api-asset api-dialog; do \
 	  $(CARGO) clippy --locked -p moat --lib --features $$f -- -D warnings || exit 1; \
 	done

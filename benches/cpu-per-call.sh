@@ -3,7 +3,7 @@
 # of both processes (the app's and WebKit's web process), over 60,000
 # sequential 16-byte calls (benches/seq-long.js). On two cores a
 # sequential call's latency is about its CPU, so this splits `seq_16b_us`
-# by thread; the README's Speed section quotes it.
+# by thread; docs/bench.md quotes it.
 #
 # Usage, after `make bench` has built the release binaries:
 #   benches/cpu-per-call.sh moat|floor|baseline

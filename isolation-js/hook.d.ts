@@ -3,7 +3,7 @@
 // no `window.moat` (declared `never` here), no access to the page, no
 // network, no storage, no `eval` or `new Function`, and it imports other
 // files only by a relative path inside the hooks folder. Its module state
-// lasts one page load. See "Writing a hook" in the README.
+// lasts one page load. See "Writing a hook" in docs/guide.md.
 //
 //   /** @type {import('./hook').Hook} */
 //   export default function validate({ cmd, args }, ctx) { … }

@@ -20,6 +20,8 @@ pub(crate) enum Action {
     Run,
     /// Exit with this code (help, version or audit done, or bad arguments).
     Exit(i32),
+    /// Print the TypeScript declarations of the app's commands.
+    Types,
 }
 
 /// Reads `args` (without the program name), prints what they ask for, and
@@ -38,6 +40,7 @@ pub(crate) fn handle(about: &About, args: &[String]) -> Action {
             args[1..].iter().cloned(),
             about.sources.clone(),
         )),
+        Some("types") => Action::Types,
         // Nothing, or the app's own arguments.
         _ => Action::Run,
     }
@@ -65,6 +68,9 @@ Usage:
       List the risky settings of the app's config, frontend and hooks on
       disk (default: {config}, {frontend}, {hooks}; another --frontend
       brings its own hooks/). Exits 1 when any finding is high.
+  {name} types
+      Print the TypeScript declarations of the app's commands (a build
+      with Moat's `typescript` feature).
   {name} --version
       Print the version.
   {name} --help

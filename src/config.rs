@@ -398,7 +398,7 @@ pub(crate) struct HttpAllow {
     pub(crate) fetch: bool,
 }
 
-/// Scopes of the built-in modules; see `README.md` for the pattern syntax.
+/// Scopes of the built-in modules; see `docs/guide.md` for the pattern syntax.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]

@@ -226,7 +226,8 @@ impl Builder {
 
     /// Answers the command line every Moat app takes, if it asks for
     /// something: `--help`, `--version`, or `audit` (the app's sources on
-    /// disk). Returns the exit code when it answered; `None` when the app
+    /// disk), `types` (the TypeScript declarations of the app's commands,
+    /// with the `typescript` feature). Returns the exit code when it answered; `None` when the app
     /// should run. Anything else on the command line is the app's.
     ///
     /// ```no_run
@@ -243,7 +244,23 @@ impl Builder {
         match cli::handle(&self.about, &args) {
             cli::Action::Run => None,
             cli::Action::Exit(code) => Some(code),
+            cli::Action::Types => Some(self.print_types()),
         }
+    }
+
+    #[cfg(feature = "typescript")]
+    fn print_types(&self) -> i32 {
+        print!("{}", self.commands.typescript());
+        0
+    }
+
+    #[cfg(not(feature = "typescript"))]
+    fn print_types(&self) -> i32 {
+        eprintln!(
+            "{}: `types` needs Moat's cargo feature `typescript` (and the commands registered with sync_typed / asynchronous_typed)",
+            self.about.name
+        );
+        2
     }
 
     /// Checks everything, opens the main window and runs until the app

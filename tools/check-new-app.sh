@@ -32,4 +32,21 @@ done
 make package
 xvfb-run -a -s "-screen 0 1280x1024x24 -noreset" \
   "$moat/tools/check-package.sh" dist/notes-app_0.1.0_*.deb notes-app "Notes app"
-echo "check-new-app: a new app builds, passes its test, lint and audit, and packages"
+
+# Moat states ordinary version requirements, so an app may need a newer
+# compatible release of a crate Moat depends on than Moat's lock holds.
+# Played with serde: a copy of the locked release numbered one patch later
+# (its build script still names the serde_core it builds on), which the
+# app requires.
+locked=$(grep -A1 '^name = "serde"$' "$moat/Cargo.lock" | sed -n 's/^version = "\(.*\)"/\1/p')
+newer=$(echo "$locked" | awk -F. '{ print $1 "." $2 "." $3 + 1 }')
+src=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/serde-"$locked" | head -1)
+[ -d "$src" ] || fail "serde $locked is not in the cargo registry cache"
+cp -r "$src" "$work/serde-$newer"
+sed -i "0,/^version = \"$locked\"/s//version = \"$newer\"/" "$work/serde-$newer/Cargo.toml"
+sed -i "s/env::var(\"CARGO_PKG_VERSION_PATCH\").unwrap()/\"${locked##*.}\".to_owned()/" "$work/serde-$newer/build.rs"
+sed -i "s/^serde = { version = \"[0-9.]*\"/serde = { version = \"$newer\"/" Cargo.toml
+printf '\n[patch.crates-io]\nserde = { path = "../serde-%s" }\n' "$newer" >>Cargo.toml
+cargo build --offline --quiet || fail "the app does not build with serde $newer beside Moat"
+grep -A1 '^name = "serde"$' Cargo.lock | grep -q "version = \"$newer\"" || fail "serde $newer was not used"
+echo "check-new-app: a new app builds, passes its test, lint and audit, packages, and builds with a newer serde than Moat's lock"

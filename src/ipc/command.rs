@@ -119,6 +119,9 @@ pub struct Commands {
     pub(crate) handlers: BTreeMap<String, Arc<dyn Handler>>,
     /// Names registered twice; the builder refuses to start with any.
     pub(crate) duplicates: Vec<String>,
+    /// The types of commands registered with them, as TypeScript.
+    #[cfg(feature = "typescript")]
+    types: BTreeMap<String, super::typescript::Described>,
 }
 
 impl std::fmt::Debug for Commands {
@@ -195,9 +198,52 @@ impl Commands {
         self.insert(name, Arc::new(AsyncHandler(f, PhantomData)))
     }
 
+    /// [`Commands::sync`], with the command's types recorded for
+    /// [`Commands::typescript`] (derive `ts_rs::TS` on `A`, `R` and `E`).
+    #[cfg(feature = "typescript")]
+    pub fn sync_typed<A, R, E, F>(mut self, name: &str, f: F) -> Self
+    where
+        A: DeserializeOwned + ts_rs::TS + Send + 'static,
+        R: Serialize + ts_rs::TS + 'static,
+        E: Serialize + ts_rs::TS + 'static,
+        F: Fn(A, &CallContext) -> Result<R, E> + Send + Sync + 'static,
+    {
+        self.types
+            .insert(name.to_owned(), super::typescript::describe::<A, R, E>());
+        self.sync(name, f)
+    }
+
+    /// [`Commands::asynchronous`], with the command's types recorded for
+    /// [`Commands::typescript`].
+    #[cfg(feature = "typescript")]
+    pub fn asynchronous_typed<A, R, E, F, Fut>(mut self, name: &str, f: F) -> Self
+    where
+        A: DeserializeOwned + ts_rs::TS + Send + 'static,
+        R: Serialize + ts_rs::TS + 'static,
+        E: Serialize + ts_rs::TS + 'static,
+        F: Fn(A, CallContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<R, E>> + Send + 'static,
+    {
+        self.types
+            .insert(name.to_owned(), super::typescript::describe::<A, R, E>());
+        self.asynchronous(name, f)
+    }
+
+    /// The TypeScript declarations of these commands: each one's
+    /// arguments, result and error (`unknown` for one registered without
+    /// types), and `Invoke`, `window.moat.invoke` typed by them. Built-in
+    /// functions are typed in `isolation-js/moat.d.ts`.
+    #[cfg(feature = "typescript")]
+    pub fn typescript(&self) -> String {
+        let names = self.handlers.keys().filter(|n| !n.contains('.'));
+        super::typescript::render(names, &self.types)
+    }
+
     /// Adds every command of `other`, so a fork can keep its commands in its
     /// own module. A name present in both is an error at startup.
     pub fn merge(mut self, other: Commands) -> Self {
+        #[cfg(feature = "typescript")]
+        self.types.extend(other.types);
         self.duplicates.extend(other.duplicates);
         for (name, h) in other.handlers {
             if self.handlers.insert(name.clone(), h).is_some() {

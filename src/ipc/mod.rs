@@ -17,5 +17,7 @@ pub(crate) mod push;
 pub(crate) mod rate;
 pub(crate) mod refusals;
 pub(crate) mod transport;
+#[cfg(feature = "typescript")]
+pub(crate) mod typescript;
 pub(crate) mod windows;
 pub(crate) mod wire;

@@ -3,7 +3,7 @@
 // Return nothing to let a call through, a new {cmd, args} to rewrite it,
 // or throw (or return false) to refuse it: the caller gets
 // `rejected_by_hook` with the message. See "Writing a hook" in Moat's
-// README.
+// docs/guide.md.
 
 /** @type {import('{{MOAT}}/isolation-js/hook').Hook} */
 export default function validate({ cmd, args }) {

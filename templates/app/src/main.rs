@@ -7,21 +7,24 @@
 
 use moat::{Builder, Commands, Config};
 use serde::Deserialize;
+use ts_rs::TS;
 
 static FRONTEND: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/frontend");
 static HOOKS: moat::Dir = moat::include_dir!("$CARGO_MANIFEST_DIR/hooks");
 
 /// The arguments of `greet`: the page's `{ name }`, and nothing else
-/// (an unknown key is refused with `bad_args`).
-#[derive(Deserialize)]
+/// (an unknown key is refused with `bad_args`). `TS`: its TypeScript form
+/// goes to `frontend/commands.d.ts` (`make types`).
+#[derive(Deserialize, TS)]
 struct Greet {
     name: String,
 }
 
 /// The app's commands. Add one: a typed struct for its arguments, a
-/// function, a line here, and its name in `moat.json`'s allowlist.
+/// function, a line here, its name in `moat.json`'s allowlist, and
+/// `make types`.
 fn commands() -> Commands {
-    Commands::new().sync("greet", |a: Greet, _| {
+    Commands::new().sync_typed("greet", |a: Greet, _| {
         Ok::<_, ()>(format!("Hello, {}!", a.name))
     })
 }
