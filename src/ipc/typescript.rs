@@ -66,8 +66,7 @@ pub(crate) fn render<'a>(
     typed: &BTreeMap<String, Described>,
 ) -> String {
     let mut out = String::from(HEADER);
-    let decls: BTreeMap<&String, &String> =
-        typed.values().flat_map(|d| d.decls.iter()).collect();
+    let decls: BTreeMap<&String, &String> = typed.values().flat_map(|d| d.decls.iter()).collect();
     for decl in decls.values() {
         out.push_str("export ");
         out.push_str(decl.trim_end());
@@ -185,6 +184,7 @@ mod tests {
 
     #[derive(serde::Deserialize, TS)]
     #[serde(rename_all = "camelCase")]
+    #[allow(dead_code, reason = "only its TypeScript declaration is under test")]
     struct Save {
         file_name: String,
         tags: Vec<Tag>,
@@ -198,6 +198,7 @@ mod tests {
     }
 
     #[derive(serde::Serialize, TS)]
+    #[allow(dead_code, reason = "only its TypeScript declaration is under test")]
     enum SaveError {
         Full,
     }
@@ -211,10 +212,21 @@ mod tests {
         let names = ["ping".to_owned(), "save".to_owned()];
         let out = render(names.iter(), &typed);
         assert!(out.contains("export type Save = { fileName: string, tags: Array<Tag>, progress: Channel<number>, data: Uint8Array, };"), "{out}");
-        assert!(out.contains("export type Tag = { label: string, };"), "{out}");
+        assert!(
+            out.contains("export type Tag = { label: string, };"),
+            "{out}"
+        );
         assert!(out.contains("export type SaveError = \"Full\";"), "{out}");
-        assert!(out.contains(r#"  "save": { args: Save; result: Tag | null; error: SaveError };"#), "{out}");
-        assert!(out.contains(r#"  "ping": { args: Record<string, unknown>; result: unknown; error: unknown };"#), "{out}");
+        assert!(
+            out.contains(r#"  "save": { args: Save; result: Tag | null; error: SaveError };"#),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                r#"  "ping": { args: Record<string, unknown>; result: unknown; error: unknown };"#
+            ),
+            "{out}"
+        );
         assert_eq!(out.matches("export type Tag =").count(), 1, "declared once");
     }
 }
