@@ -5,7 +5,8 @@ CARGO        ?= cargo
 # bubblewrap and xdg-dbus-proxy run the web content process in its sandbox
 # (src/engine/sandbox.rs): without them the app does not start.
 APT_PACKAGES := pkg-config build-essential libwebkit2gtk-4.1-dev libgtk-3-dev \
-                libsoup-3.0-dev xvfb xauth xdotool bubblewrap xdg-dbus-proxy openssl
+                libsoup-3.0-dev xvfb xauth xdotool bubblewrap xdg-dbus-proxy openssl \
+                dbus gnome-keyring libsecret-tools
 DEMO         := target/debug/moat-demo
 # The demo uses the built-in modules; each is a cargo feature (see Cargo.toml).
 FEATURES     := api-all
@@ -85,7 +86,7 @@ lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --locked --workspace --all-targets --features dangerous-test-harness,$(FEATURES),devtools,typescript -- -D warnings
-	for f in api-fs api-shell api-http api-asset api-dialog; do \
+	for f in api-fs api-shell api-http api-asset api-dialog api-store api-secrets; do \
 	  $(CARGO) clippy --locked -p moat --lib --features $$f -- -D warnings || exit 1; \
 	done
 	$(CARGO) fetch --locked

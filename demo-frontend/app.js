@@ -170,6 +170,13 @@ $('open-gh').addEventListener('click', () => run('shell.open', shell.open('https
 // bridge at all, whose end (or closing) comes back here as an event.
 $('open-settings').addEventListener('click', () => run('window.open settings', invoke('window.open', { label: 'settings' })));
 $('open-docs').addEventListener('click', () => run('window.open docs', invoke('window.open', { label: 'docs' })));
+// The theme the settings window keeps in the store: applied at load and
+// on each change.
+const applyTheme = async () => {
+  document.documentElement.dataset.theme = (await window.moat.store.get('settings.theme').catch(() => null)) || 'light';
+};
+window.moat.ready.then(applyTheme, () => {});
+window.moat.listen('moat:store-changed', (c) => { if (c.key === 'settings.theme') applyTheme(); });
 window.moat.listen('moat:view-finished', (v) => log(`view ${v.label} finished at`, true, v.url));
 window.moat.listen('moat:view-closed', (v) => log(`view ${v.label} closed by the user`, true, v.label));
 lab('ssh', 'scope_denied', () => run('read ~/.ssh/id_rsa', fs.readTextFile('$HOME/.ssh/id_rsa')));

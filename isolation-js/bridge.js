@@ -524,10 +524,29 @@ const dialog = Object.freeze({
 const http = Object.freeze({
   fetch: (url, init) => invoke('http.fetch', Object.assign({ url }, init)),
 });
+// The app's settings (JSON values by key) and the user's keyring (named
+// secrets, text or bytes). A key or name the window's allowlist does not
+// give is refused with `scope_denied`; no keyring is
+// `unavailable`. A secret comes back as a string or a Uint8Array, as it
+// was set; a missing one as null. Unlocking a keyring may ask the user: no
+// timeout for secrets.
+const store = Object.freeze({
+  get: (key) => invoke('store.get', { key }),
+  set: (key, value) => invoke('store.set', { key, value }),
+  delete: (key) => invoke('store.delete', { key }),
+  keys: () => invoke('store.keys'),
+});
+const secrets = Object.freeze({
+  get: (name) => invoke('secrets.get', { name }, { timeoutMs: null }),
+  set: (name, value) => invoke('secrets.set',
+    (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) ? { name, bytes: value } : { name, text: String(value) },
+    { timeoutMs: null }),
+  delete: (name) => invoke('secrets.delete', { name }, { timeoutMs: null }),
+});
 /** The `asset:` URL of an absolute path (the protocol must be allowed). */
 const assetUrl = (path) => 'asset://localhost' + String(path).split('/').map(encodeURIComponent).join('/');
 
 Object.defineProperty(window, 'moat', {
-  value: Object.freeze({ invoke, ready, MoatError, listen, Channel, fs, shell, http, dialog, assetUrl }),
+  value: Object.freeze({ invoke, ready, MoatError, listen, Channel, fs, shell, http, dialog, store, secrets, assetUrl }),
   enumerable: true,
 });

@@ -10,6 +10,7 @@ export type MoatErrorCode =
   | 'not_allowed' | 'bad_args' | 'handler_failed'
   // built-in modules
   | 'path_invalid' | 'scope_denied' | 'not_found' | 'io_failed' | 'url_invalid' | 'http_failed'
+  | 'limit_exceeded' | 'unavailable'
   // the command's own error, serialised in `data`
   | 'app';
 
@@ -121,6 +122,34 @@ export interface Moat {
     open(options?: { multiple?: false; directory?: boolean; filters?: DialogFilter[]; defaultPath?: string }): Promise<string | null>;
     open(options: { multiple: true; directory?: boolean; filters?: DialogFilter[]; defaultPath?: string }): Promise<string[] | null>;
     save(options?: { filters?: DialogFilter[]; defaultPath?: string }): Promise<string | null>;
+  };
+  /**
+   * The app's settings: JSON values by key, kept durably in the app's data
+   * directory, shared by its windows; each window reaches the keys its
+   * `allowlist.store` names. A change is the event `moat:store-changed`
+   * (`{ key }`) in every window that may read the key.
+   */
+  readonly store: {
+    /** The value, or null when there is none. */
+    get<T = unknown>(key: string): Promise<T | null>;
+    /** Over `store.maxValueBytes` (64 KiB), `store.maxKeys` (1000) or `store.maxTotalBytes` (1 MiB): `limit_exceeded`. */
+    set(key: string, value: unknown): Promise<null>;
+    /** Whether it was there. */
+    delete(key: string): Promise<boolean>;
+    /** The keys this window may read. */
+    keys(): Promise<string[]>;
+  };
+  /**
+   * Named secrets in the user's keyring (the Secret Service), which
+   * `allowlist.secrets` lists; `unavailable` with no keyring. Never in
+   * plain text on disk.
+   */
+  readonly secrets: {
+    /** As it was set (text or bytes), or null. */
+    get(name: string): Promise<string | Uint8Array | null>;
+    set(name: string, value: string | Uint8Array | ArrayBuffer): Promise<null>;
+    /** Whether it was there. */
+    delete(name: string): Promise<boolean>;
   };
   /** `asset://localhost/…` for an absolute path inside `scope.asset`. */
   assetUrl(path: string): string;

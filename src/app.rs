@@ -166,6 +166,9 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         handle: AppHandle {
             windows: Arc::clone(&windows),
         },
+        store: store(&policies, &every, &data_dir)?,
+        #[cfg(feature = "api-secrets")]
+        keyring: keyring(config, &every),
     };
     let mut plan = Plan::default();
     let mut app_windows = BTreeMap::new();
@@ -257,6 +260,72 @@ fn registry<'a>(
     (deliveries, Arc::new(windows))
 }
 
+/// The app's settings store (`$APPDATA/.store`, hidden from `scope.fs`),
+/// opened when any window may use it; a file that does not parse stops
+/// startup.
+fn store(
+    policies: &[Policy<'_>],
+    every: &[Builtin],
+    data_dir: &std::path::Path,
+) -> Result<Option<Arc<crate::api::store::Store>>, Error> {
+    use crate::api::store::{KeyPatterns, Store};
+    if !every
+        .iter()
+        .any(|b| b.module() == crate::api::builtin::Module::Store)
+    {
+        return Ok(None);
+    }
+    let readers = policies
+        .iter()
+        .map(|p| {
+            (
+                p.label.to_owned(),
+                KeyPatterns::new(&p.allowlist.store.read),
+            )
+        })
+        .collect();
+    Ok(Some(Arc::new(Store::open(
+        &data_dir.join(".store"),
+        readers,
+    )?)))
+}
+
+/// The keyring's thread, started when any window may use `secrets.*`:
+/// here, before any command thread is confined.
+#[cfg(feature = "api-secrets")]
+fn keyring(
+    config: &crate::config::Settings,
+    every: &[Builtin],
+) -> Option<Arc<crate::api::secrets::Keyring>> {
+    every
+        .iter()
+        .any(|b| b.module() == crate::api::builtin::Module::Secrets)
+        .then(|| crate::api::secrets::Keyring::start(&config.identifier, &config.title))
+}
+
+/// What `api` reaches of the app's store and keyring: what `policy`'s
+/// allowlist names.
+fn data_access(shared: &Shared<'_>, policy: &Policy<'_>, api: &mut Api) {
+    use crate::api::store::{Access, KeyPatterns};
+    api.store = shared.store.as_ref().map(|store| {
+        Arc::new(Access {
+            store: Arc::clone(store),
+            read: KeyPatterns::new(&policy.allowlist.store.read),
+            write: KeyPatterns::new(&policy.allowlist.store.write),
+        })
+    });
+    #[cfg(feature = "api-secrets")]
+    {
+        api.secrets = shared.keyring.as_ref().map(|keyring| {
+            Arc::new(crate::api::secrets::Access {
+                keyring: Arc::clone(keyring),
+                read: policy.allowlist.secrets.read.clone(),
+                write: policy.allowlist.secrets.write.clone(),
+            })
+        });
+    }
+}
+
 /// A new key holder, reply queue and pusher for an app window.
 fn delivery() -> Delivery {
     let session = Arc::new(Session::new());
@@ -272,6 +341,11 @@ struct Shared<'a> {
     data_dir: &'a PathBuf,
     opener: &'a Option<PathBuf>,
     handle: AppHandle,
+    /// The app's settings store, when a window may use it.
+    store: Option<Arc<crate::api::store::Store>>,
+    /// The app's way to the user's keyring, when a window may use it.
+    #[cfg(feature = "api-secrets")]
+    keyring: Option<Arc<crate::api::secrets::Keyring>>,
 }
 
 /// One app window: its scopes, built-ins, core and schemes, and what the
@@ -292,7 +366,9 @@ fn app_window(
         shared.dirs,
         &scopes,
     );
-    let api = Arc::new(Api::new(scopes, policy.limits, shared.opener.clone()));
+    let mut api = Api::new(scopes, policy.limits, shared.opener.clone());
+    data_access(shared, policy, &mut api);
+    let api = Arc::new(api);
     warn_about(policy, on, &api);
     let commands = shared
         .parts

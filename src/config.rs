@@ -323,6 +323,64 @@ pub(crate) struct Allowlist {
     /// may close its own window (`window.close`).
     #[serde(default)]
     pub(crate) windows: Vec<String>,
+    /// `store.*` (cargo feature `api-store`): the app's settings store,
+    /// by key.
+    #[serde(default)]
+    pub(crate) store: StoreAllow,
+    /// `secrets.*` (cargo feature `api-secrets`): named secrets in the
+    /// user's keyring.
+    #[serde(default)]
+    pub(crate) secrets: SecretsAllow,
+}
+
+/// The settings store's keys a page may use. A pattern is a key, or a
+/// prefix ending in `*` (`settings.*`); keys are 1 to 64 ASCII letters,
+/// digits, `_`, `-`, `:` or `.`, starting with a letter.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoreAllow {
+    /// Keys `store.get` and `store.keys` reach.
+    #[serde(default)]
+    pub(crate) read: Vec<String>,
+    /// Keys `store.set` and `store.delete` reach.
+    #[serde(default)]
+    pub(crate) write: Vec<String>,
+}
+
+/// The secrets a page may use, by name (named like store keys). Values
+/// are never logged.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SecretsAllow {
+    /// Names `secrets.get` reads.
+    #[serde(default)]
+    pub(crate) read: Vec<String>,
+    /// Names `secrets.set` and `secrets.delete` write.
+    #[serde(default)]
+    pub(crate) write: Vec<String>,
+}
+
+/// The longest store key or secret name.
+pub(crate) const MAX_KEY_BYTES: usize = 64;
+
+/// A store key or secret name: 1 to 64 ASCII letters, digits, `_`, `-`,
+/// `:` or `.`, starting with a letter.
+pub(crate) fn key_ok(key: &str) -> bool {
+    let b = key.as_bytes();
+    (1..=MAX_KEY_BYTES).contains(&b.len())
+        && b[0].is_ascii_alphabetic()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b':' | b'.'))
+}
+
+/// A store key pattern: a key, or a prefix (itself a key's start) and `*`.
+pub(crate) fn key_pattern_ok(pattern: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => prefix.is_empty() || key_ok(prefix),
+        None => key_ok(pattern),
+    }
 }
 
 /// The `dialog` module's functions.
@@ -755,6 +813,7 @@ impl Policy<'_> {
                 );
             }
         }
+        self.validate_names()?;
         for (i, label) in self.allowlist.windows.iter().enumerate() {
             if !config.windows.contains_key(label) {
                 return err(
@@ -764,6 +823,30 @@ impl Policy<'_> {
             }
         }
         self.validate_limits()
+    }
+
+    /// Store key patterns and secret names.
+    fn validate_names(&self) -> Result<(), ConfigError> {
+        let a = self.allowlist;
+        let lists = [
+            (
+                "store.read",
+                &a.store.read,
+                key_pattern_ok as fn(&str) -> bool,
+            ),
+            ("store.write", &a.store.write, key_pattern_ok),
+            ("secrets.read", &a.secrets.read, key_ok),
+            ("secrets.write", &a.secrets.write, key_ok),
+        ];
+        for (key, list, ok) in lists {
+            if let Some((i, bad)) = list.iter().enumerate().find(|(_, n)| !ok(n)) {
+                return Err(ConfigError {
+                    path: format!("{}allowlist.{key}[{i}]", self.at),
+                    message: format!("{bad:?}: a name is 1 to 64 ASCII letters, digits, '_', '-', ':' or '.', starting with a letter (store patterns may end in '*')"),
+                });
+            }
+        }
+        Ok(())
     }
 
     fn validate_limits(&self) -> Result<(), ConfigError> {

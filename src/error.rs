@@ -29,6 +29,13 @@ pub enum Error {
     },
     /// The frontend directory has no `index.html`.
     MissingIndex,
+    /// The settings store's file cannot be read (it is left as it is).
+    Store {
+        /// The file.
+        file: String,
+        /// Why, and where its last good copy is.
+        reason: String,
+    },
     /// A window's `page` is not in the frontend directory.
     MissingPage(String),
     /// A window other than the main one cannot start as declared under
@@ -116,14 +123,16 @@ impl std::fmt::Display for Error {
             ),
             Error::Hook { message, .. } => f.write_str(message),
             Error::MissingIndex => f.write_str("the frontend directory has no index.html"),
+            Error::Store { file, reason } => write!(
+                f,
+                "the settings store {file} cannot be read: {reason}"
+            ),
             Error::MissingPage(page) => write!(
                 f,
                 "the frontend directory has no {page}; add it or change the window's page"
             ),
             Error::Window { label, error } => write!(f, "window `{label}` (windows.{label}): {error}"),
-            Error::DevFrontend { dir, message } => {
-                write!(f, "MOAT_FRONTEND_DIR={dir}: {message}")
-            }
+            Error::DevFrontend { dir, message } => write!(f, "MOAT_FRONTEND_DIR={dir}: {message}"),
             Error::Html { file, message } => write!(f, "frontend/{file}: {message}"),
             Error::ModuleNotBuilt { function, feature } => write!(
                 f,

@@ -55,7 +55,8 @@ compile_error!(
         feature = "api-fs",
         feature = "api-shell",
         feature = "api-http",
-        feature = "api-asset"
+        feature = "api-asset",
+        feature = "api-store"
     )),
     allow(
         dead_code,
@@ -86,7 +87,8 @@ mod protocol;
         feature = "api-fs",
         feature = "api-shell",
         feature = "api-http",
-        feature = "api-asset"
+        feature = "api-asset",
+        feature = "api-store"
     )),
     allow(
         dead_code,

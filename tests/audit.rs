@@ -110,6 +110,16 @@ fn a_bad_app_gets_each_finding_at_its_place() {
         "allowlist-module-all",
         "moat.json: allowlist.shell.all",
     );
+    has(
+        "low",
+        "store-every-key",
+        "moat.json: allowlist.store.read[0]",
+    );
+    has(
+        "medium",
+        "store-every-key",
+        "moat.json: allowlist.store.write[1]",
+    );
     has("high", "scope-reaches-home", "moat.json: scope.fs.allow[1]");
     has("high", "scope-reaches-root", "moat.json: scope.fs.allow[2]");
     has(

@@ -27,6 +27,8 @@ mod network;
 mod page_loads;
 #[path = "e2e/programs.rs"]
 mod programs;
+#[path = "e2e/settings.rs"]
+mod settings;
 #[path = "e2e/windows.rs"]
 mod windows;
 

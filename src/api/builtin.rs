@@ -24,6 +24,13 @@ pub(crate) enum Builtin {
     Fetch,
     DialogOpen,
     DialogSave,
+    StoreGet,
+    StoreSet,
+    StoreDelete,
+    StoreKeys,
+    SecretGet,
+    SecretSet,
+    SecretDelete,
     /// The `asset://localhost/` protocol (not a command).
     Asset,
 }
@@ -36,6 +43,8 @@ pub(crate) enum Module {
     Http,
     Asset,
     Dialog,
+    Store,
+    Secrets,
 }
 
 impl Module {
@@ -47,6 +56,8 @@ impl Module {
             Module::Http => "api-http",
             Module::Asset => "api-asset",
             Module::Dialog => "api-dialog",
+            Module::Store => "api-store",
+            Module::Secrets => "api-secrets",
         }
     }
 
@@ -58,12 +69,14 @@ impl Module {
             Module::Http => cfg!(feature = "api-http"),
             Module::Asset => cfg!(feature = "api-asset"),
             Module::Dialog => cfg!(feature = "api-dialog"),
+            Module::Store => cfg!(feature = "api-store"),
+            Module::Secrets => cfg!(feature = "api-secrets"),
         }
     }
 }
 
 impl Builtin {
-    pub(crate) const ALL: [Builtin; 15] = [
+    pub(crate) const ALL: [Builtin; 22] = [
         Builtin::ReadTextFile,
         Builtin::WriteTextFile,
         Builtin::ReadFile,
@@ -78,6 +91,13 @@ impl Builtin {
         Builtin::Fetch,
         Builtin::DialogOpen,
         Builtin::DialogSave,
+        Builtin::StoreGet,
+        Builtin::StoreSet,
+        Builtin::StoreDelete,
+        Builtin::StoreKeys,
+        Builtin::SecretGet,
+        Builtin::SecretSet,
+        Builtin::SecretDelete,
         Builtin::Asset,
     ];
 
@@ -98,6 +118,13 @@ impl Builtin {
             Builtin::Fetch => "http.fetch",
             Builtin::DialogOpen => "dialog.open",
             Builtin::DialogSave => "dialog.save",
+            Builtin::StoreGet => "store.get",
+            Builtin::StoreSet => "store.set",
+            Builtin::StoreDelete => "store.delete",
+            Builtin::StoreKeys => "store.keys",
+            Builtin::SecretGet => "secrets.get",
+            Builtin::SecretSet => "secrets.set",
+            Builtin::SecretDelete => "secrets.delete",
             Builtin::Asset => "asset",
         }
     }
@@ -115,6 +142,10 @@ impl Builtin {
             }
             Builtin::Fetch => Module::Http,
             Builtin::DialogOpen | Builtin::DialogSave => Module::Dialog,
+            Builtin::StoreGet | Builtin::StoreSet | Builtin::StoreDelete | Builtin::StoreKeys => {
+                Module::Store
+            }
+            Builtin::SecretGet | Builtin::SecretSet | Builtin::SecretDelete => Module::Secrets,
             Builtin::Asset => Module::Asset,
         }
     }
@@ -133,6 +164,11 @@ impl Builtin {
             Builtin::Fetch => "scope.http",
             // What the user picks joins scope.fs.
             Builtin::DialogOpen | Builtin::DialogSave => "scope.fs",
+            // Their allowlist entries name what they reach.
+            Builtin::StoreGet | Builtin::StoreKeys => "allowlist.store.read",
+            Builtin::StoreSet | Builtin::StoreDelete => "allowlist.store.write",
+            Builtin::SecretGet => "allowlist.secrets.read",
+            Builtin::SecretSet | Builtin::SecretDelete => "allowlist.secrets.write",
             Builtin::Asset => "scope.asset",
         }
     }
@@ -152,13 +188,17 @@ impl Builtin {
             Builtin::Fetch => a.http.all || a.http.fetch,
             Builtin::DialogOpen => a.dialog.all || a.dialog.open,
             Builtin::DialogSave => a.dialog.all || a.dialog.save,
+            Builtin::StoreGet | Builtin::StoreKeys => !a.store.read.is_empty(),
+            Builtin::StoreSet | Builtin::StoreDelete => !a.store.write.is_empty(),
+            Builtin::SecretGet => !a.secrets.read.is_empty(),
+            Builtin::SecretSet | Builtin::SecretDelete => !a.secrets.write.is_empty(),
             Builtin::Asset => a.asset,
         }
     }
 
     /// Whether it works inside `$APPDATA`, which then exists from the start.
     pub(crate) fn uses_app_data(self) -> bool {
-        matches!(self.module(), Module::Fs | Module::Asset)
+        matches!(self.module(), Module::Fs | Module::Asset | Module::Store)
     }
 }
 
@@ -219,7 +259,8 @@ mod tests {
         for b in Builtin::ALL {
             if b != Builtin::Asset {
                 let (module, function) = b.name().split_once('.').unwrap();
-                assert!(b.module().feature().ends_with(module), "{b:?}");
+                assert!(b.module().feature().starts_with("api-"), "{b:?}");
+                assert!(module.starts_with(&b.module().feature()[4..]), "{b:?}");
                 assert!(!function.is_empty());
             }
         }

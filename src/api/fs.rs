@@ -207,6 +207,9 @@ mod tests {
             #[cfg(feature = "api-dialog")]
             dialogs: crate::api::dialog::Dialogs::default(),
             broker: crate::confine::broker::Broker::start(),
+            store: None,
+            #[cfg(feature = "api-secrets")]
+            secrets: None,
         }
     }
 

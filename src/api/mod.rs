@@ -15,10 +15,13 @@ pub(crate) mod dialog;
 mod fs;
 #[cfg(feature = "api-http")]
 mod http;
+#[cfg(feature = "api-secrets")]
+pub(crate) mod secrets;
 #[cfg(feature = "api-shell")]
 pub(crate) mod shell;
 #[cfg(feature = "api-shell")]
 mod spawn;
+pub(crate) mod store;
 
 pub(crate) mod builtin;
 
@@ -54,6 +57,11 @@ pub(crate) struct Api {
     /// The unconfined thread for the grants and the opener
     /// (`confine::broker`).
     pub(crate) broker: crate::confine::broker::Broker,
+    /// What this window reaches of the app's settings store, if anything.
+    pub(crate) store: Option<Arc<store::Access>>,
+    /// What this window reaches of the user's keyring, if anything.
+    #[cfg(feature = "api-secrets")]
+    pub(crate) secrets: Option<Arc<secrets::Access>>,
 }
 
 impl Api {
@@ -71,6 +79,9 @@ impl Api {
             #[cfg(feature = "api-dialog")]
             dialogs: dialog::Dialogs::default(),
             broker: crate::confine::broker::Broker::start(),
+            store: None,
+            #[cfg(feature = "api-secrets")]
+            secrets: None,
         }
     }
 
@@ -144,6 +155,10 @@ pub(crate) fn commands(_api: &Arc<Api>) -> Commands {
         http::commands(_api),
         #[cfg(feature = "api-dialog")]
         dialog::commands(_api),
+        #[cfg(feature = "api-store")]
+        store::commands(_api.store.clone()),
+        #[cfg(feature = "api-secrets")]
+        secrets::commands(_api.secrets.clone()),
     ]
     .into_iter()
     .fold(Commands::new(), Commands::merge)
@@ -165,6 +180,14 @@ pub(crate) fn scope_is_empty(b: Builtin, scopes: &Scopes) -> bool {
         Builtin::Fetch => scopes.http.allow.is_empty(),
         // The user's pick is the scope.
         Builtin::DialogOpen | Builtin::DialogSave => false,
+        // Their allowlist entries are the scope (non-empty when allowed).
+        Builtin::StoreGet
+        | Builtin::StoreSet
+        | Builtin::StoreDelete
+        | Builtin::StoreKeys
+        | Builtin::SecretGet
+        | Builtin::SecretSet
+        | Builtin::SecretDelete => false,
         Builtin::Asset => scopes.asset.is_empty(),
     }
 }

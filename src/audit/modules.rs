@@ -1,4 +1,4 @@
-//! The built-in modules: allowlist `all`, scopes that reach `/` or `$HOME`,
+//! The built-in modules: allowlist `all` (and `*` for the store's keys), scopes that reach `/` or `$HOME`,
 //! shell entries that take anything or load code from their environment,
 //! and `open`/`http` scopes that allow unencrypted, any-host or local
 //! URLs. Scopes are compiled against a fixed layout (`$HOME` = `/home`), so
@@ -97,6 +97,14 @@ fn allowlist(f: &mut Findings, policy: &Policy<'_>) {
             "allowlist.http.all",
             "every http function is callable; turn on only what the app uses",
         );
+    }
+    for (how, list, severity) in [
+        ("read", &a.store.read, Severity::Low),
+        ("write", &a.store.write, Severity::Medium),
+    ] {
+        if let Some(i) = list.iter().position(|p| p == "*") {
+            f.at_key(severity, "store-every-key", &format!("allowlist.store.{how}[{i}]"), format!("`*` lets the page {how} every key of the app's store, including keys that other windows or the app's own code rely on; name the keys, or a prefix (`settings.*`)"));
+        }
     }
     dialog(f, policy);
 }
@@ -293,19 +301,28 @@ pub(crate) fn views(f: &mut Findings, config: &Settings) {
     }
 }
 
-/// A window's commands (if listed) and built-ins.
+/// A window's commands (if listed), built-ins, and store keys and secret
+/// names.
 type Grants<'a> = (
     Option<std::collections::BTreeSet<&'a String>>,
     Vec<crate::api::Builtin>,
+    [&'a [String]; 4],
 );
 
 fn grants<'a>(p: &Policy<'a>) -> Grants<'a> {
-    let commands = p.allowlist.commands.as_ref().map(|c| c.iter().collect());
+    let a = p.allowlist;
+    let commands = a.commands.as_ref().map(|c| c.iter().collect());
     let builtins = crate::api::Builtin::ALL
         .into_iter()
-        .filter(|b| b.allowed_by(p.allowlist))
+        .filter(|b| b.allowed_by(a))
         .collect();
-    (commands, builtins)
+    let names = [
+        &a.store.read[..],
+        &a.store.write[..],
+        &a.secrets.read[..],
+        &a.secrets.write[..],
+    ];
+    (commands, builtins, names)
 }
 
 /// An app window whose allowlist is the main window's in full (its
@@ -318,7 +335,7 @@ pub(crate) fn repeated_allowlists(f: &mut Findings, config: &Settings) {
     let main_grants = grants(main);
     for p in others {
         let theirs = grants(p);
-        let same_builtins = theirs.1 == main_grants.1;
+        let same_builtins = theirs.1 == main_grants.1 && theirs.2 == main_grants.2;
         // The main window's absent `commands` is every registered command,
         // which the config does not name: explicit lists compare.
         let same_commands =

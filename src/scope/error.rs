@@ -91,6 +91,25 @@ pub(crate) enum ScopeError {
         url: String,
         reason: String,
     },
+    /// A named limit of a built-in (`store.maxValueBytes`, …).
+    Limit {
+        name: &'static str,
+        max: usize,
+        got: usize,
+    },
+    /// A store key or secret name the window's allowlist does not give
+    /// it (`how`: read or write), or not a valid name.
+    KeyDenied {
+        key: String,
+        what: &'static str,
+        how: &'static str,
+    },
+    /// The service a built-in needs is not there (no Secret Service, a
+    /// locked keyring not unlocked).
+    Unavailable {
+        what: &'static str,
+        reason: String,
+    },
     /// A window the page may not open (not declared, not in its
     /// `allowlist.windows`, the main window).
     WindowDenied {
@@ -118,7 +137,10 @@ impl ScopeError {
             | ScopeError::ProgramDenied { .. }
             | ScopeError::ArgDenied { .. }
             | ScopeError::HeaderDenied { .. }
-            | ScopeError::WindowDenied { .. } => "scope_denied",
+            | ScopeError::WindowDenied { .. }
+            | ScopeError::KeyDenied { .. } => "scope_denied",
+            ScopeError::Limit { .. } => "limit_exceeded",
+            ScopeError::Unavailable { .. } => "unavailable",
             ScopeError::NotFound { .. } => "not_found",
             ScopeError::Io { .. } | ScopeError::Spawn { .. } => "io_failed",
             ScopeError::UrlInvalid { .. } => "url_invalid",
@@ -138,6 +160,7 @@ impl ScopeError {
                 | ScopeError::Io { .. }
                 | ScopeError::Spawn { .. }
                 | ScopeError::Http { .. }
+                | ScopeError::Unavailable { .. }
         )
     }
 
@@ -189,6 +212,13 @@ impl ScopeError {
                 per_minute,
             } => format!("more than {per_minute} {function} calls per minute; try again later"),
             ScopeError::Http { url, reason } => format!("request to `{url}` failed: {reason}"),
+            ScopeError::Limit { name, max, got } => {
+                format!("{name} is {max}: this would be {got}")
+            }
+            ScopeError::KeyDenied { key, what, how } => {
+                format!("{what} `{key}` is not one this window may {how}")
+            }
+            ScopeError::Unavailable { what, reason } => format!("{what} is unavailable: {reason}"),
             ScopeError::WindowDenied { label, reason } => {
                 format!("window `{label}` may not be opened: {reason}")
             }
