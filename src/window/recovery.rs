@@ -60,6 +60,16 @@ pub(crate) const ERROR_PAGE: &str = "<!doctype html><html><head><meta charset=\"
 mod tests {
     use super::*;
 
+    /// CVE-2023-23623 (Electron): a document left out of the CSP's eval
+    /// ban. The crash page runs no script at all: none in it, and its
+    /// policy allows none.
+    #[test]
+    fn the_crash_page_runs_no_script_and_allows_none() {
+        let policy = "content=\"default-src 'none'; style-src 'unsafe-inline'\"";
+        assert!(ERROR_PAGE.contains(policy), "{ERROR_PAGE}");
+        assert!(!ERROR_PAGE.contains("script-src") && !ERROR_PAGE.contains("<script"));
+    }
+
     #[test]
     fn three_crashes_within_the_window_are_a_loop() {
         let mut g = CrashGuard::default();

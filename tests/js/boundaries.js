@@ -70,7 +70,9 @@ check('reply hijack: the other call gets its own reply', (await victim) === big(
 directRejects('reply hijack: the hijacking envelope is spent', await direct(hijack.envelope), 'replayed');
 const hijack2 = await att.seal('write_report', { contents: big('hijacked again') });
 const posted = await postWithReply(`moat1:3:${toB64(hijack2.envelope)}`);
-directRejects('reply hijack over the script message: bad_call', postedReply(posted, 3), 'bad_call');
+// Inline envelopes are at most 32 KiB, and only larger ones ever reach the
+// page: a captured one is refused whole over the script message.
+directRejects('reply hijack over the script message: not_an_envelope', postedReply(posted, 3), 'not_an_envelope');
 
 // --- Windows that are not the partner: a child of the page on the app's
 // origin (its own realm, loaded from tests/pages/relay.js), the page

@@ -123,6 +123,8 @@ check('http: a URL inside the scope is fetched', hello.status === 200 && hello.b
 const hop = await http.fetch(base + '/ok/redirect-in');
 check('http: a redirect inside the scope is followed', hop.body === 'hello' && hop.url === base + '/ok/hello', hop);
 await rejects('http: a redirect out of the scope is refused', http.fetch(base + '/ok/redirect-out'), 'scope_denied', '/forbidden/');
+await rejects('http: a redirect to file: is refused', http.fetch(base + '/ok/redirect-file'), 'scope_denied', 'file:');
+await rejects('http: a redirect to smb: is refused', http.fetch(base + '/ok/redirect-smb'), 'scope_denied', 'smb:');
 const binary = await http.fetch(base + '/ok/bytes', { responseType: 'bytes' });
 check('http: a response as bytes has every byte value', binary.body instanceof Uint8Array && binary.body.length === 256 && binary.body.every((b, i) => b === i), binary.body && binary.body.length);
 const asText = await http.fetch(base + '/ok/bytes');
