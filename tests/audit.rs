@@ -317,3 +317,29 @@ fn the_binary_answers_help_and_version() {
         concat!("moat-demo ", env!("CARGO_PKG_VERSION"), " (Moat 0.1.0)")
     );
 }
+
+/// CVE-2026-95626 (Tauri): `data:` or `blob:` among the script sources
+/// lets any script run, nonce or not. Moat's own policy never has them; an
+/// app's that does is a high finding, and the audit fails.
+#[test]
+fn a_script_source_of_data_or_blob_is_a_high_finding() {
+    for source in ["data:", "blob:"] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("moat.json");
+        std::fs::write(
+            &config,
+            format!(
+                r#"{{ "identifier": "dev.moat.audited", "title": "t", "csp": "default-src 'self'; script-src 'self' {source}" }}"#
+            ),
+        )
+        .unwrap();
+        let (code, report) = audit(config.to_str().unwrap(), "demo-frontend");
+        assert_eq!(code, Some(1), "{report:#}");
+        let found = report["findings"].as_array().unwrap().iter().any(|f| {
+            f["severity"] == "high"
+                && f["code"] == "csp-wildcard"
+                && f["place"] == "moat.json: csp (script-src)"
+        });
+        assert!(found, "{source}: {report:#}");
+    }
+}

@@ -24,6 +24,7 @@ fn published_advisories_replayed_from_the_page_find_nothing() {
         "GHSA-4p4r-m79c-wq3v: app:/a%00.css injects no header",
         "GHSA-4p4r-m79c-wq3v: a request header with CR LF never leaves the page",
         "CVE-2023-23623: eval and new Function are refused in the page",
+        "GHSA-3p22-ghq8-v749: no device API (Bluetooth, USB, HID, serial) is offered to the page",
     ]);
     // The report the hook judged is the one on disk; the NUL never landed.
     let report = std::fs::read_to_string(report_path(xdg.path())).unwrap_or_default();

@@ -87,4 +87,8 @@ let evaluated, compiled;
 try { evaluated = eval('1 + 1'); } catch (e) { evaluated = e.name; }
 try { compiled = new Function('return 1')(); } catch (e) { compiled = e.name; }
 check('CVE-2023-23623: eval and new Function are refused in the page', evaluated === 'EvalError' && compiled === 'EvalError', { evaluated, compiled });
+// GHSA-3p22-ghq8-v749: device APIs reached without the user's say. The
+// engine offers none of them to the page.
+const devices = ['bluetooth', 'usb', 'hid', 'serial'].filter((k) => k in navigator);
+check('GHSA-3p22-ghq8-v749: no device API (Bluetooth, USB, HID, serial) is offered to the page', devices.length === 0, devices);
 harness.done();
