@@ -111,7 +111,7 @@ bench: deps
 
 ## fuzz: coverage-guided fuzzing of the parsers with AFL++ (cargo-afl, stable Rust), FUZZ_SECONDS per target
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := script_message envelope call config html range url envelope_sequence
+FUZZ_TARGETS := script_message envelope call config html range url envelope_sequence launch_message
 fuzz:
 	@command -v cargo-afl >/dev/null 2>&1 || $(CARGO) install --locked cargo-afl
 	cd fuzz && $(CARGO) afl build --release --locked

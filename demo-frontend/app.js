@@ -177,6 +177,9 @@ const applyTheme = async () => {
 };
 window.moat.ready.then(applyTheme, () => {});
 window.moat.listen('moat:store-changed', (c) => { if (c.key === 'settings.theme') applyTheme(); });
+// Links the app was opened with (moat-demo://…), checked by Moat before
+// they arrive; a second launch hands its link to this instance.
+window.moat.listen('moat:launch', (a) => log('opened with', true, a.url || a.file));
 window.moat.listen('moat:view-finished', (v) => log(`view ${v.label} finished at`, true, v.url));
 window.moat.listen('moat:view-closed', (v) => log(`view ${v.label} closed by the user`, true, v.label));
 lab('ssh', 'scope_denied', () => run('read ~/.ssh/id_rsa', fs.readTextFile('$HOME/.ssh/id_rsa')));

@@ -110,6 +110,11 @@ function settle(id, fn, expect) {
 /** Event and command names: 1 to 64 ASCII letters, digits, '_', '-', ':'. */
 const NAME = /^[A-Za-z][A-Za-z0-9_:-]{0,63}$/;
 const listeners = new Map_();   // name -> Set of handlers
+// Launch links (src/launch) come once, maybe before the page listens:
+// the first few wait here for the first listener.
+const HELD = 'moat:launch';
+const HELD_MAX = 32;
+const held = [];
 const channels = new Map_();    // channel id -> { channel, callId }
 let nextChannelId = 1;
 
@@ -131,6 +136,9 @@ function listen(name, handler) {
   if (!set) { set = new Set(); listeners.set(name, set); }
   const entry = (payload) => handler(payload);
   set.add(entry);
+  if (name === HELD && held.length) {
+    for (const payload of held.splice(0)) queueMicrotask(() => { try { entry(payload); } catch (e) { report(e); } });
+  }
   return () => {
     set.delete(entry);
     if (set.size === 0 && listeners.get(name) === set) listeners.delete(name);
@@ -179,7 +187,11 @@ Object.defineProperty(window, '__moatPush', {
     }
     if (kind === 'e') {
       const set = listeners.get(target);
-      if (!set) return;   // no listener: dropped
+      if (!set) {
+        // No listener: dropped, but for launch links, which wait.
+        if (target === HELD && held.length < HELD_MAX) held.push(payload);
+        return;
+      }
       for (const h of Array.from(set)) {
         try { h(payload); } catch (e) { report(e); }
       }

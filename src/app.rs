@@ -89,6 +89,8 @@ pub(crate) struct App {
     pub(crate) windows: Arc<Windows>,
     /// The app's start-up code (`Builder::setup`), with its handle.
     pub(crate) setup: Option<(Setup, AppHandle)>,
+    /// Launch links and files for a window, and the instance's listener.
+    pub(crate) launch: Option<crate::launch::Arrivals>,
 }
 
 /// One app window, checked: its own key (in its core's session), core,
@@ -192,6 +194,7 @@ pub(crate) fn check(parts: Parts, dirs: BaseDirs) -> Result<App, Error> {
         views: views(config)?,
         windows,
         setup: parts.setup.map(|f| (f, handle)),
+        launch: None,
     })
 }
 

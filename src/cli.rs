@@ -22,6 +22,8 @@ pub(crate) enum Action {
     Exit(i32),
     /// Print the TypeScript declarations of the app's commands.
     Types,
+    /// Print the `.desktop` entry's `MimeType` value (`make package`).
+    MimeTypes,
 }
 
 /// Reads `args` (without the program name), prints what they ask for, and
@@ -41,6 +43,7 @@ pub(crate) fn handle(about: &About, args: &[String]) -> Action {
             about.sources.clone(),
         )),
         Some("types") => Action::Types,
+        Some("mime-types") => Action::MimeTypes,
         // Nothing, or the app's own arguments.
         _ => Action::Run,
     }

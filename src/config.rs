@@ -105,6 +105,11 @@ pub(crate) struct Settings {
     /// declare. What is not declared for a window is refused in it.
     #[serde(default)]
     pub(crate) windows: std::collections::BTreeMap<String, WindowDecl>,
+    /// What the app is opened with: links of its URL schemes and files of
+    /// its types, delivered to a page as the event `moat:launch`, and one
+    /// running instance that receives later launches' links.
+    #[serde(default)]
+    pub(crate) launch: LaunchConfig,
 }
 
 /// The label of the main window, which the top-level keys declare.
@@ -745,6 +750,7 @@ impl Settings {
         for policy in self.policies() {
             policy.validate(self)?;
         }
+        self.validate_launch()?;
         if self.limits.max_open_windows == 0 {
             return err(
                 "limits.maxOpenWindows".into(),
@@ -756,6 +762,25 @@ impl Settings {
 }
 
 impl Settings {
+    /// `launch`: its schemes and types, and a window that can receive.
+    fn validate_launch(&self) -> Result<(), ConfigError> {
+        if let Err((path, message)) = self.launch.check() {
+            return Err(ConfigError { path, message });
+        }
+        let receives = self.launch.window == MAIN_WINDOW
+            || matches!(
+                self.windows.get(&self.launch.window),
+                Some(WindowDecl::App(_))
+            );
+        if !receives {
+            return Err(ConfigError {
+                path: "launch.window".into(),
+                message: format!("{:?} is not an app window (main, or one declared under windows with \"kind\": \"app\")", self.launch.window),
+            });
+        }
+        Ok(())
+    }
+
     /// Every app window's policy, the main window's first.
     pub(crate) fn policies(&self) -> Vec<Policy<'_>> {
         let main = Policy {
@@ -922,6 +947,114 @@ fn hook_path_ok(hook: &str) -> bool {
         && hook
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/'))
+}
+
+/// `launch` in `moat.json`: what the app is opened with.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct LaunchConfig {
+    /// URL schemes the app handles (`myapp` for `myapp://…` links): the
+    /// package's `.desktop` entry declares them, and links of other
+    /// schemes are refused.
+    #[serde(default)]
+    pub(crate) schemes: Vec<String>,
+    /// File types (MIME types, `text/markdown`) the app opens: the
+    /// `.desktop` entry declares them; an absolute path on the command
+    /// line reaches the page as a name, not a grant.
+    #[serde(default)]
+    pub(crate) mime_types: Vec<String>,
+    /// One running instance: a second launch hands its links to it and
+    /// exits. `false` starts an instance per launch.
+    #[serde(default = "yes")]
+    pub(crate) single_instance: bool,
+    /// The app window that receives `moat:launch`.
+    #[serde(default = "main_window")]
+    pub(crate) window: String,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn main_window() -> String {
+    MAIN_WINDOW.to_owned()
+}
+
+impl Default for LaunchConfig {
+    fn default() -> Self {
+        Self {
+            schemes: Vec::new(),
+            mime_types: Vec::new(),
+            single_instance: true,
+            window: main_window(),
+        }
+    }
+}
+
+/// Schemes Moat or the web owns: an app cannot claim them.
+const RESERVED_SCHEMES: &[&str] = &[
+    "http",
+    "https",
+    "file",
+    "ftp",
+    "ws",
+    "wss",
+    "data",
+    "blob",
+    "javascript",
+    "about",
+    "app",
+    "asset",
+    "ipc",
+    "isolation",
+    "mailto",
+    "tel",
+    "smb",
+    "nfs",
+];
+
+impl LaunchConfig {
+    /// A config error at `launch.…`, if any.
+    pub(crate) fn check(&self) -> Result<(), (String, String)> {
+        for (i, s) in self.schemes.iter().enumerate() {
+            let ok = s.len() >= 2
+                && s.len() <= 64
+                && s.starts_with(|c: char| c.is_ascii_lowercase())
+                && s.chars().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.')
+                });
+            if !ok {
+                return Err((format!("launch.schemes[{i}]"), format!("{s:?} must be a lowercase URL scheme (letters, digits, '+', '-', '.'; 2 to 64)")));
+            }
+            if RESERVED_SCHEMES.contains(&s.as_str()) {
+                return Err((
+                    format!("launch.schemes[{i}]"),
+                    format!("{s:?} belongs to the web or to Moat; name the app's own scheme"),
+                ));
+            }
+        }
+        for (i, m) in self.mime_types.iter().enumerate() {
+            let ok = m
+                .parse::<mime::Mime>()
+                .is_ok_and(|t| t.params().next().is_none())
+                && !m.starts_with("x-scheme-handler/");
+            if !ok {
+                return Err((format!("launch.mimeTypes[{i}]"), format!("{m:?} must be a MIME type (type/subtype), not a scheme handler (those are launch.schemes)")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `.desktop` entry's `MimeType` value: each scheme's handler type,
+    /// then the file types, each followed by `;`.
+    pub(crate) fn desktop_mime_types(&self) -> String {
+        self.schemes
+            .iter()
+            .map(|s| format!("x-scheme-handler/{s};"))
+            .chain(self.mime_types.iter().map(|m| format!("{m};")))
+            .collect()
+    }
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("range", range),
     ("url", url),
     ("envelope_sequence", envelope_sequence),
+    ("launch_message", launch_message),
 ];
 
 /// One fixed key for the targets that open envelopes, so inputs sealed with
@@ -328,10 +329,45 @@ impl Model {
     }
 }
 
+/// A second launch's message to the running instance: parsed within its
+/// bounds, and each argument it carries judged as a launch argument.
+pub fn launch_message(data: &[u8]) {
+    let Ok(args) = crate::launch::wire::parse(data) else {
+        return;
+    };
+    assert!(args.len() <= crate::launch::wire::MAX_ARGS);
+    let launch = crate::launch::Launch::new(crate::launch::LaunchConfig {
+        schemes: vec!["moat-demo".into()],
+        mime_types: vec!["text/plain".into()],
+        ..crate::launch::LaunchConfig::default()
+    });
+    for arg in &args {
+        assert!(arg.len() <= crate::launch::wire::MAX_ARG_BYTES);
+        if let Ok(Some(crate::launch::Arrival::Url(u))) = launch.judge(arg) {
+            assert!(
+                u.starts_with("moat-demo:") && u.len() <= 3 * crate::launch::MAX_LINK_BYTES,
+                "{u}"
+            );
+        }
+    }
+    // What parses is what was sent.
+    if let Ok(again) = crate::launch::wire::encode(&args) {
+        assert_eq!(again, data);
+    }
+}
+
 /// Tokens worth splicing into inputs, per target.
 pub fn dictionary(target: &str) -> &'static [&'static [u8]] {
     match target {
         "script_message" => &[b"moat1:", b";", b":", b"1:", b"AAAA", b"=="],
+        "launch_message" => &[
+            b"MOAT-LAUNCH\x01",
+            b"\x00\x01",
+            b"\x00\x10",
+            b"moat-demo://",
+            b"file:///",
+            b"/tmp/a",
+        ],
         "call" => &[
             b"{\"id\":1,\"cmd\":\"x\",\"args\":",
             b"[",

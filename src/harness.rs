@@ -196,6 +196,8 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
             "--harness-console" => out.console = true,
             "--harness-unscoped" => out.unscoped = true,
             "--harness-isolation-may-fail" => out.isolation_may_fail = true,
+            // The app's own arguments (launch links among them).
+            own if !own.starts_with("--") => {}
             flag => {
                 let Some(what) = value_of(flag) else {
                     return Err(Error::Args(format!("unknown argument {flag:?}")));
@@ -208,6 +210,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, Error> {
         }
     }
     Ok(out)
+}
+
+/// The command line's arguments that are the app's, not the harness's.
+pub(crate) fn own_arguments(mut args: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Some(a) = args.next() {
+        if a.starts_with("--harness-") {
+            if value_of(&a).is_some() {
+                args.next();
+            }
+            continue;
+        }
+        out.push(a);
+    }
+    out
 }
 
 /// What a flag that takes a value takes, for its error message.

@@ -79,6 +79,7 @@ pub mod fuzz;
 mod harness;
 mod ipc;
 mod isolation;
+mod launch;
 mod log;
 mod origin;
 mod protocol;
@@ -247,6 +248,10 @@ impl Builder {
             cli::Action::Run => None,
             cli::Action::Exit(code) => Some(code),
             cli::Action::Types => Some(self.print_types()),
+            cli::Action::MimeTypes => {
+                println!("{}", self.config.0.launch.desktop_mime_types());
+                Some(0)
+            }
         }
     }
 
@@ -287,8 +292,13 @@ impl Builder {
             landlock_at_most: u8::MAX,
         };
         let (parts, options) = for_run(parts)?;
+        let arrivals = match launch::start(&parts.config, own_arguments()) {
+            launch::Start::Run(arrivals) => arrivals,
+            launch::Start::HandedOver => return Ok(()),
+        };
         let dirs = scope::BaseDirs::for_app(&parts.config.identifier);
-        let app = app::check(parts, dirs)?;
+        let mut app = app::check(parts, dirs)?;
+        app.launch = Some(arrivals);
         // Still before any thread: the runtime starts in `window::run`.
         engine::sandbox::prepare(app.sandbox_off, &app.webkit_dir.join("cache"))?;
         let code = window::run(app, options)?;
@@ -307,6 +317,19 @@ fn ended(code: i32) {
     if code != 0 {
         std::process::exit(code);
     }
+}
+
+/// The command line's arguments, the program's name left out.
+#[cfg(not(feature = "dangerous-test-harness"))]
+fn own_arguments() -> Vec<String> {
+    std::env::args().skip(1).collect()
+}
+
+/// The command line's arguments, the program's name and the harness's
+/// flags left out.
+#[cfg(feature = "dangerous-test-harness")]
+fn own_arguments() -> Vec<String> {
+    harness::own_arguments(std::env::args().skip(1))
 }
 
 /// The parts as given, and the window's default options.

@@ -23,6 +23,8 @@ mod engine;
 mod frames;
 #[path = "e2e/kernel.rs"]
 mod kernel;
+#[path = "e2e/launch.rs"]
+mod launch;
 #[path = "e2e/network.rs"]
 mod network;
 #[path = "e2e/page_loads.rs"]
@@ -156,10 +158,20 @@ fn harness_args(cmd: &mut Command, script: &str, xdg: &Path, timeout_secs: u32) 
     let body = std::fs::read_to_string(js(script)).expect("test script");
     let file = xdg.join(format!("{script}.harness.js"));
     std::fs::write(&file, format!("{lib}\n{body}")).expect("write harness script");
+    // Each run its own instance: the app's socket (`launch`) lives in the
+    // runtime directory, which tests running side by side must not share.
+    let run_dir = xdg.join("run");
+    std::fs::create_dir_all(&run_dir).expect("a runtime directory");
+    std::fs::set_permissions(
+        &run_dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .expect("mode 0700");
     cmd.arg("--harness-script")
         .arg(&file)
         .arg("--harness-timeout")
         .arg(timeout_secs.to_string())
+        .env("XDG_RUNTIME_DIR", &run_dir)
         .env("XDG_DATA_HOME", xdg)
         .env("RUST_LOG", "moat=info")
         .env("NO_COLOR", "1");

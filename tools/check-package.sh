@@ -28,15 +28,25 @@ pid=
 dpkg-deb -x "$deb" "$x/root"
 exe=$x/root/usr/bin/$bin
 desktop=$(ls "$x"/root/usr/share/applications/*.desktop)
-grep -q "^Exec=$bin$" "$desktop" || fail "the .desktop entry does not run $bin"
+# The schemes and file types the app declares are the entry's MimeType, and
+# then its Exec passes the link on (%u); with none, it takes no argument.
+mime=$("$x/root/usr/bin/$bin" mime-types)
+if [ -n "$mime" ]; then
+  grep -qx "MimeType=$mime" "$desktop" || fail "the .desktop entry does not declare $mime"
+  grep -q "^Exec=$bin %u$" "$desktop" || fail "the .desktop entry does not pass links to $bin"
+else
+  grep -q "^Exec=$bin$" "$desktop" || fail "the .desktop entry does not run $bin"
+  ! grep -q "^MimeType=" "$desktop" || fail "the .desktop entry declares types the app does not"
+fi
 if command -v desktop-file-validate >/dev/null 2>&1; then desktop-file-validate "$desktop"; fi
 ! grep -q "DANGEROUS TEST HARNESS" "$exe" || fail "the packaged binary contains the test harness"
 ! readelf -S "$exe" | grep -q '\.symtab' || fail "the packaged binary is not stripped"
 "$exe" --version | grep -q "^$bin " || fail "--version did not answer"
 
 # The window opens: found by its title.
-mkdir -p "$x/home"
-HOME=$x/home XDG_DATA_HOME=$x/home/.local/share XDG_CONFIG_HOME=$x/home/.config "$exe" >"$x/log" 2>&1 &
+mkdir -p "$x/home"; mkdir -m 700 "$x/home/run"
+# A runtime directory of its own: an instance elsewhere would take the launch.
+HOME=$x/home XDG_DATA_HOME=$x/home/.local/share XDG_CONFIG_HOME=$x/home/.config XDG_RUNTIME_DIR=$x/home/run "$exe" >"$x/log" 2>&1 &
 pid=$!
 if ! timeout 60 xdotool search --sync --onlyvisible --name "^$title\$" >/dev/null; then
   cat "$x/log" >&2

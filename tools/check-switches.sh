@@ -43,8 +43,9 @@ listening() { python3 -c "import socket,sys; s=socket.socket(); s.settimeout(1);
 # home of its own and waits for its window.
 start() {
   exe_=$1; shift
-  rm -rf "$x/home" "$x/mark"; mkdir -p "$x/home"
-  env HOME="$x/home" XDG_DATA_HOME="$x/home/.local/share" XDG_CONFIG_HOME="$x/home/.config" \
+  rm -rf "$x/home" "$x/mark"; mkdir -p "$x/home"; mkdir -m 700 "$x/home/run"
+  # A runtime directory of its own: an instance elsewhere would take the launch.
+  env HOME="$x/home" XDG_DATA_HOME="$x/home/.local/share" XDG_CONFIG_HOME="$x/home/.config" XDG_RUNTIME_DIR="$x/home/run" \
     MOAT_PROBE_MARK="$x/mark" "$@" "$exe_" >"$x/log" 2>&1 &
   pid=$!
   # Polled, not --sync: xdotool gives up on an X error when a window it

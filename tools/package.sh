@@ -31,6 +31,12 @@ target=$($cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_dire
 version=$($cargo pkgid -p "$pkg" | sed 's/.*[#@]//')
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 
+# The URL schemes and file types the app declares (moat.json `launch`),
+# as the app itself reports them.
+mime=$("$target/release/$bin" mime-types)
+exec_line=$bin
+[ -n "$mime" ] && exec_line="$bin %u"
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 root=$work/root
@@ -41,11 +47,14 @@ cat > "$root/usr/share/applications/$id.desktop" <<DESKTOP
 [Desktop Entry]
 Type=Application
 Name=$title
-Exec=$bin
+Exec=$exec_line
 Icon=$id
 Terminal=false
 Categories=Utility;
 DESKTOP
+if [ -n "$mime" ]; then
+  echo "MimeType=$mime" >> "$root/usr/share/applications/$id.desktop"
+fi
 cat > "$root/usr/share/doc/$pkg/copyright" <<COPYRIGHT
 $pkg $version, built on Moat (MIT OR Apache-2.0).
 COPYRIGHT

@@ -257,6 +257,11 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<i32, Error> {
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let exit = Exit(Arc::new(std::sync::Mutex::new(event_loop.create_proxy())));
     wire(&app, &options, &exit);
+    if let Some(arrivals) = app.launch.as_mut() {
+        if let Some(listener) = arrivals.listener.take() {
+            crate::launch::instance::listen(listener, Arc::clone(&arrivals.launch));
+        }
+    }
     // Compiled before any webview exists; a page is loaded only once its
     // filter is in place (see `content_filter_linux`).
     let filters = Filters::compile(&app)?;
@@ -587,6 +592,7 @@ fn app_webview_builder<'a>(
         permissions: host.app.permissions.clone(),
     };
     let core = Arc::clone(&w.core);
+    let launch = launch_for(host, &w.label);
     lockdown
         .apply(ipc.attach(builder))
         .with_navigation_handler({
@@ -613,8 +619,27 @@ fn app_webview_builder<'a>(
             // Pushes for this page load made while it loaded.
             if matches!(event, PageLoadEvent::Finished) {
                 flush_replies();
+                if let Some((launch, handle)) = &launch {
+                    if crate::origin::is_app_page(&url) {
+                        launch.page_loaded(handle);
+                    }
+                }
             }
         })
+}
+
+/// For the window that receives launch links: what hears them once its
+/// page (and its listeners) loaded.
+fn launch_for(host: &Host, label: &str) -> Option<(Arc<crate::launch::Launch>, crate::AppHandle)> {
+    let arrivals = host.app.launch.as_ref()?;
+    (arrivals.launch.window() == label).then(|| {
+        (
+            Arc::clone(&arrivals.launch),
+            crate::AppHandle {
+                windows: Arc::clone(&host.app.windows),
+            },
+        )
+    })
 }
 
 /// `name` served by `scheme`: from memory on the GTK thread, or, when it

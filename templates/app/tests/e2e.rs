@@ -11,6 +11,9 @@ fn the_page_greets_through_the_isolation_frame() {
         .args(["--harness-script", concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e.js")])
         .args(["--harness-timeout", "60"])
         .env("XDG_DATA_HOME", data.path())
+        // A runtime directory of its own: a running instance of the app
+        // would otherwise take this launch (launch.singleInstance).
+        .env("XDG_RUNTIME_DIR", data.path())
         .output()
         .expect("run the app");
     let stdout = String::from_utf8_lossy(&out.stdout);

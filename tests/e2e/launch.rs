@@ -1,0 +1,145 @@
+//! Launch by link (issue 30): a second launch hands its link to the running
+//! instance and exits 0; links of other schemes, malformed, over-long or
+//! with control characters, files the app declared no type for, messages
+//! that are not launches and floods are refused and logged; another user
+//! cannot reach the instance.
+
+use super::*;
+
+/// The demo once more, as a later launch with `arg`, sharing `xdg`'s
+/// runtime directory: how it ended.
+/// (One that does not hand over would run a window of its own: it is
+/// ended after 20 s, and fails.)
+fn launch_again(xdg: &Path, arg: &str) -> Outcome {
+    let mut cmd = Command::new("timeout");
+    cmd.arg("20")
+        .arg(env!("CARGO_BIN_EXE_moat-demo"))
+        .arg(arg)
+        .env("XDG_RUNTIME_DIR", xdg.join("run"))
+        .env("XDG_DATA_HOME", xdg)
+        .env("RUST_LOG", "moat=info")
+        .env("NO_COLOR", "1");
+    Outcome::from(cmd.output().expect("spawn moat-demo"))
+}
+
+#[test]
+fn a_second_launch_hands_its_link_over_and_bad_ones_are_refused() {
+    let xdg = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+    harness_args(&mut cmd, "launch.js", xdg.path(), 90);
+    let mut first = cmd
+        .arg("moat-demo://first/start")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn moat-demo");
+    let stderr = first.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut lines = BufReader::new(first.stdout.take().unwrap()).lines();
+    let mut stdout = String::new();
+    for line in lines.by_ref().map_while(Result::ok) {
+        stdout.push_str(&line);
+        stdout.push('\n');
+        if line.contains("launch: listening") {
+            break;
+        }
+    }
+    assert!(stdout.contains("launch: listening"), "{stdout}");
+
+    let socket = xdg.path().join("run/moat").join(format!("{APP_ID}.sock"));
+    let long = format!("moat-demo://x/{}", "a".repeat(3000));
+    for arg in [
+        "moat-demo://open/item?id=42&q=a b",
+        "evil://open/item",
+        "moat-demo://a\nb",
+        &long,
+        "/etc/passwd",
+    ] {
+        let out = launch_again(xdg.path(), arg);
+        assert_eq!(out.code, Some(0), "a later launch exits 0:\n{}", out.tail());
+        assert!(
+            out.stderr
+                .contains("the running instance has this launch's arguments"),
+            "{}",
+            out.tail()
+        );
+    }
+    // A process of the user's that is not a launch: refused, no answer.
+    {
+        use std::io::{Read, Write};
+        let mut raw =
+            std::os::unix::net::UnixStream::connect(&socket).expect("the instance socket");
+        raw.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+        raw.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answer = Vec::new();
+        let _ = raw.read_to_end(&mut answer);
+        assert!(answer.is_empty(), "{answer:?}");
+    }
+    // Another user (when these tests run as root): the directory keeps
+    // them out; whatever it does, its link never arrives.
+    let as_root =
+        std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    if as_root.unwrap_or(false) {
+        let mut other = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+        std::os::unix::process::CommandExt::uid(&mut other, 65534);
+        std::os::unix::process::CommandExt::gid(&mut other, 65534);
+        let mut other = other
+            .arg("moat-demo://other-user")
+            .env("XDG_RUNTIME_DIR", xdg.path().join("run"))
+            .env("XDG_DATA_HOME", "/nonexistent")
+            .env_remove("DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn moat-demo as nobody");
+        for _ in 0..50 {
+            if other.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = other.kill();
+        let _ = other.wait();
+    }
+    // A flood: past the rate, refused.
+    for n in 0..25 {
+        let out = launch_again(xdg.path(), &format!("moat-demo://flood/{n}"));
+        assert_eq!(out.code, Some(0), "{}", out.tail());
+    }
+    // Once the rate's window has passed, links arrive again.
+    std::thread::sleep(std::time::Duration::from_millis(10_500));
+    assert_eq!(launch_again(xdg.path(), "moat-demo://done").code, Some(0));
+    for line in lines.map_while(Result::ok) {
+        stdout.push_str(&line);
+        stdout.push('\n');
+    }
+    let status = first.wait().unwrap();
+    let out = Outcome {
+        code: status.code(),
+        stdout,
+        stderr: stderr.join().unwrap(),
+    };
+    out.assert_passed(&[
+        "launch: the demo shows the link it was opened with",
+        "launch: listening",
+        "launch: the first launch's own link arrived, before any listener",
+        "launch: a second launch's link arrived in its parsed form",
+        "launch: nothing refused arrived",
+        "launch: a flood of launches is cut at the rate",
+    ]);
+    for reason in [
+        "scheme `evil` is not in launch.schemes",
+        "it has a control character",
+        "3014 bytes, at most 2048",
+        "a file, but launch.mimeTypes declares none",
+        "a connection to the instance socket refused: not a launch message",
+    ] {
+        assert!(
+            out.stderr.contains(reason),
+            "no refusal {reason:?}:\n{}",
+            out.tail()
+        );
+    }
+    out.assert_logged("launch_refused");
+    out.assert_logged("rate_limited");
+}
