@@ -11,7 +11,7 @@
 //! [`RATE_MAX`] in [`RATE_WINDOW`]. What passes reaches the page only as
 //! the event `moat:launch` (`{ url }` or `{ file }`) on the window the
 //! config names: never a navigation, and never a grant (a file is a name
-//! until the user picks it in a chooser or the app's Rust grants it).
+//! until the user picks it in a chooser, or the app's own command reads it).
 
 pub(crate) mod instance;
 pub(crate) mod wire;
