@@ -75,31 +75,54 @@ fn a_second_launch_hands_its_link_over_and_bad_ones_are_refused() {
         let _ = raw.read_to_end(&mut answer);
         assert!(answer.is_empty(), "{answer:?}");
     }
-    // Another user (when these tests run as root): the directory keeps
-    // them out; whatever it does, its link never arrives.
-    let as_root =
-        std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
-    if as_root.unwrap_or(false) {
-        let mut other = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
-        std::os::unix::process::CommandExt::uid(&mut other, 65534);
-        std::os::unix::process::CommandExt::gid(&mut other, 65534);
-        let mut other = other
-            .arg("moat-demo://other-user")
-            .env("XDG_RUNTIME_DIR", xdg.path().join("run"))
-            .env("XDG_DATA_HOME", "/nonexistent")
-            .env_remove("DISPLAY")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn moat-demo as nobody");
-        for _ in 0..50 {
-            if other.try_wait().unwrap().is_some() {
-                break;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
+    // Another user (when these tests run as root). The directory keeps
+    // them out; opened up for the test, the socket lets them connect, and
+    // the peer's credentials keep them out: a valid launch message from
+    // user 65534 gets no answer, and its link never arrives.
+    let as_root = std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false);
+    let mut other_user_refused = false;
+    if as_root {
+        use std::os::unix::fs::PermissionsExt;
+        let set = |p: &Path, mode: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        let run = xdg.path().join("run");
+        for dir in [xdg.path(), run.as_path(), &run.join("moat")] {
+            set(dir, 0o711);
         }
-        let _ = other.kill();
-        let _ = other.wait();
+        set(&socket, 0o777);
+        // The message a launch with that link sends (src/launch/wire.rs).
+        let link = b"moat-demo://other-user";
+        let mut message = b"MOAT-LAUNCH\x01\x00\x01".to_vec();
+        message.extend_from_slice(&(link.len() as u16).to_be_bytes());
+        message.extend_from_slice(link);
+        let hex: String = message.iter().map(|b| format!("{b:02x}")).collect();
+        let mut client = Command::new("python3");
+        std::os::unix::process::CommandExt::uid(&mut client, 65534);
+        std::os::unix::process::CommandExt::gid(&mut client, 65534);
+        let answer = client
+            .args(["-c", "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.settimeout(5)\ns.connect(sys.argv[1])\nprint('connected')\ntry:\n    s.sendall(bytes.fromhex(sys.argv[2]))\n    s.shutdown(socket.SHUT_WR)\n    print(repr(s.recv(1)))\nexcept OSError:\n    print('closed')"])
+            .arg(&socket)
+            .arg(hex)
+            .output()
+            .expect("python3 (make test uses it)");
+        assert!(
+            answer.status.success(),
+            "{}",
+            String::from_utf8_lossy(&answer.stderr)
+        );
+        let said = String::from_utf8_lossy(&answer.stdout);
+        assert!(
+            said.starts_with("connected\n")
+                && matches!(said.lines().nth(1), Some("b''" | "closed")),
+            "no answer, and the connection closed: {said}"
+        );
+        other_user_refused = true;
+        for dir in [xdg.path(), run.as_path(), &run.join("moat")] {
+            set(dir, 0o700);
+        }
     }
     // A flood: past the rate, refused.
     for n in 0..25 {
@@ -137,6 +160,13 @@ fn a_second_launch_hands_its_link_over_and_bad_ones_are_refused() {
         assert!(
             out.stderr.contains(reason),
             "no refusal {reason:?}:\n{}",
+            out.tail()
+        );
+    }
+    if other_user_refused {
+        assert!(
+            out.stderr.contains("its peer is user 65534, not this one"),
+            "{}",
             out.tail()
         );
     }
