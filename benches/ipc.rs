@@ -30,6 +30,9 @@ fn run(
         .args(["--harness-script", script, "--harness-timeout", "240"])
         .args(extra)
         .env("XDG_DATA_HOME", data)
+        // A runtime directory of its own: a running demo would otherwise
+        // take the launch (launch.singleInstance).
+        .env("XDG_RUNTIME_DIR", data)
         .env("RUST_LOG", "moat=warn")
         .output()
         .unwrap_or_else(|e| panic!("{exe}: {e}"));
