@@ -1714,6 +1714,18 @@ fn page_text_in_the_log_is_escaped_and_bounded() {
         "a path with control characters is not_found",
     ]);
     out.assert_logged("unknown_command");
+    let forged = assert_page_text_escaped(&out);
+    for line in &forged {
+        assert!(line.contains(r"\u{1b}[2J\u{202e}"), "unescaped: {line}");
+    }
+    let longest = out.stderr.lines().map(str::len).max().unwrap_or(0);
+    assert!(longest < 8 * 1024, "a log line of {longest} bytes");
+}
+
+/// The log lines of `logs.js`'s forged names: at least three, each with
+/// the page's newline escaped, and no raw escape, carriage return or bidi
+/// control anywhere in the log. Returns those lines.
+fn assert_page_text_escaped(out: &Outcome) -> Vec<&str> {
     let forged: Vec<&str> = out
         .stderr
         .lines()
@@ -1722,13 +1734,11 @@ fn page_text_in_the_log_is_escaped_and_bounded() {
     assert!(forged.len() >= 3, "{}", out.tail());
     for line in &forged {
         assert!(line.contains(r"x\u{a}FORGED"), "unescaped: {line}");
-        assert!(line.contains(r"\u{1b}[2J\u{202e}"), "unescaped: {line}");
     }
     for bad in ['\x1b', '\r', '\u{202e}'] {
         assert!(!out.stderr.contains(bad), "{bad:?} reached the log");
     }
-    let longest = out.stderr.lines().map(str::len).max().unwrap_or(0);
-    assert!(longest < 8 * 1024, "a log line of {longest} bytes");
+    forged
 }
 
 /// An app that installs its own `tracing` subscriber, with Moat's layer
@@ -1741,18 +1751,7 @@ fn page_text_is_escaped_in_an_apps_own_subscriber_too() {
     harness_args(&mut cmd, "logs.js", xdg.path(), 60);
     let out = Outcome::from(cmd.env("MOAT_DEMO_OWN_LOG", "1").output().unwrap());
     out.assert_passed(&["a command name with control characters is unknown_command"]);
-    let forged: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.contains("FORGED"))
-        .collect();
-    assert!(forged.len() >= 3, "{}", out.tail());
-    for line in &forged {
-        assert!(line.contains(r"x\u{a}FORGED"), "unescaped: {line}");
-    }
-    for bad in ['\x1b', '\r', '\u{202e}'] {
-        assert!(!out.stderr.contains(bad), "{bad:?} reached the log");
-    }
+    assert_page_text_escaped(&out);
     assert!(
         !out.stderr
             .contains("does not format with moat::log_layer()"),

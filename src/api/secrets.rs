@@ -176,13 +176,23 @@ async fn connect() -> Result<SecretService<'static>, ScopeError> {
         .map_err(service_error)
 }
 
-async fn get(app: &str, name: &str) -> Result<Option<Value>, ScopeError> {
-    let ss = connect().await?;
+/// The items of `app` named `name`, unlocked ones first.
+async fn items<'a>(
+    ss: &'a SecretService<'_>,
+    app: &str,
+    name: &str,
+) -> Result<Vec<secret_service::Item<'a>>, ScopeError> {
     let found = ss
         .search_items(attributes(app, name))
         .await
         .map_err(service_error)?;
-    let Some(item) = found.unlocked.first().or(found.locked.first()) else {
+    Ok(found.unlocked.into_iter().chain(found.locked).collect())
+}
+
+async fn get(app: &str, name: &str) -> Result<Option<Value>, ScopeError> {
+    let ss = connect().await?;
+    let found = items(&ss, app, name).await?;
+    let Some(item) = found.first() else {
         return Ok(None);
     };
     item.ensure_unlocked().await.map_err(service_error)?;
@@ -216,11 +226,7 @@ async fn set(app: &str, title: &str, name: &str, value: &Value) -> Result<(), Sc
         .create_item(&label, attrs, &value.bytes, true, content)
         .await
         .map_err(service_error)?;
-    let found = ss
-        .search_items(attributes(app, name))
-        .await
-        .map_err(service_error)?;
-    for item in found.unlocked.iter().chain(found.locked.iter()) {
+    for item in items(&ss, app, name).await? {
         let other = item
             .get_attributes()
             .await
@@ -236,16 +242,12 @@ async fn set(app: &str, title: &str, name: &str, value: &Value) -> Result<(), Sc
 
 async fn delete(app: &str, name: &str) -> Result<bool, ScopeError> {
     let ss = connect().await?;
-    let found = ss
-        .search_items(attributes(app, name))
-        .await
-        .map_err(service_error)?;
-    let items: Vec<_> = found.unlocked.iter().chain(found.locked.iter()).collect();
-    for item in &items {
+    let found = items(&ss, app, name).await?;
+    for item in &found {
         item.ensure_unlocked().await.map_err(service_error)?;
         item.delete().await.map_err(service_error)?;
     }
-    Ok(!items.is_empty())
+    Ok(!found.is_empty())
 }
 
 /// What a window reaches of the keyring.

@@ -4,8 +4,9 @@
 //! keys its `allowlist.store` names.
 //!
 //! Durable and never torn: every change writes a new file, `fsync`s it,
-//! renames it over the old one and `fsync`s the directory; the copy before
-//! it is kept as `store.prev.json` the same way. A file that does not parse
+//! renames it over the old one and `fsync`s the directory; the file it
+//! replaces stays as `store.prev.json` (a second name for it, put in place
+//! by a rename). A file that does not parse
 //! at startup stops the app with its name (and the last good copy's): it
 //! is never reset to empty. Bounded: keys ([`crate::config::key_ok`]), a
 //! value's size, the number of keys and the whole file, each a named limit.
@@ -116,7 +117,7 @@ impl Store {
         if next.len() > MAX_KEYS {
             return Err(limit("store.maxKeys", MAX_KEYS, next.len()));
         }
-        self.write(&values, &next)?;
+        self.write(&next)?;
         *values = next;
         Ok(())
     }
@@ -129,28 +130,21 @@ impl Store {
         }
         let mut next = values.clone();
         next.remove(key);
-        self.write(&values, &next)?;
+        self.write(&next)?;
         *values = next;
         Ok(true)
     }
 
-    /// Writes `next` as the store, keeping `now` as the copy before it.
-    fn write(
-        &self,
-        now: &BTreeMap<String, serde_json::Value>,
-        next: &BTreeMap<String, serde_json::Value>,
-    ) -> Result<(), ScopeError> {
+    /// Writes `next` as the store, keeping the file it replaces as the
+    /// copy before it.
+    fn write(&self, next: &BTreeMap<String, serde_json::Value>) -> Result<(), ScopeError> {
         let text = serde_json::to_vec_pretty(next).map_err(|e| self.io(e.into()))?;
         if text.len() > MAX_TOTAL_BYTES {
             return Err(limit("store.maxTotalBytes", MAX_TOTAL_BYTES, text.len()));
         }
-        if let Some(dir) = self.file.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
-        }
-        if !now.is_empty() {
-            let before = serde_json::to_vec_pretty(now).map_err(|e| self.io(e.into()))?;
-            durably(&self.prev, &before).map_err(|e| self.io(e))?;
-        }
+        let dir = self.file.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+        keep_copy(&self.file, &self.prev).map_err(|e| self.io(e))?;
         durably(&self.file, &text).map_err(|e| self.io(e))
     }
 
@@ -179,6 +173,19 @@ struct Changed<'a> {
 
 fn limit(name: &'static str, max: usize, got: usize) -> ScopeError {
     ScopeError::Limit { name, max, got }
+}
+
+/// `file`, if there is one, as `copy` too: a second name for the same
+/// (already synced) bytes, put in place by a rename, so `copy` is always a
+/// whole file; the directory is synced with the write that follows.
+fn keep_copy(file: &Path, copy: &Path) -> std::io::Result<()> {
+    let link = copy.with_extension("json.new");
+    let _ = std::fs::remove_file(&link);
+    match std::fs::hard_link(file, &link) {
+        Ok(()) => std::fs::rename(&link, copy),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// `bytes` as `path`: a new file beside it, synced, renamed over it, and

@@ -384,15 +384,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn replies_kept_before_the_answer_are_in_it_the_rest_go_to_the_sink() {
-        let (core, c) = core_with_key();
+    /// A one-worker runtime for the calls, and a sink that wakes nothing.
+    fn runtime_and_sink() -> (tokio::runtime::Runtime, Arc<ReplySink>) {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_time()
             .build()
             .unwrap();
-        let sink = Arc::new(ReplySink::new(|| {}));
+        (rt, Arc::new(ReplySink::new(|| {})))
+    }
+
+    #[test]
+    fn replies_kept_before_the_answer_are_in_it_the_rest_go_to_the_sink() {
+        let (core, c) = core_with_key();
+        let (rt, sink) = runtime_and_sink();
         let ping = seal(&c, 1, br#"{"id":1,"cmd":"ping","args":{}}"#);
         let slow = seal(&c, 2, br#"{"id":2,"cmd":"slow","args":{}}"#);
         let text = format!("moat1:{};{};7:***", posted(&ping, 1), posted(&slow, 2));
@@ -579,12 +584,7 @@ mod tests {
     #[test]
     fn the_core_holds_no_more_envelopes_per_message_than_the_frame_sends() {
         let (core, c) = core_with_key();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_time()
-            .build()
-            .unwrap();
-        let sink = Arc::new(ReplySink::new(|| {}));
+        let (rt, sink) = runtime_and_sink();
         let n = BATCH_MAX as u64 + 3;
         let handled = handle(
             &core,
