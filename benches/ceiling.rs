@@ -1,0 +1,212 @@
+//! The `ceiling` subject of `make bench`: the fastest transports bare wry
+//! and WebKitGTK offer for each workload, with no isolation, no encryption
+//! and no checks, so every other subject's figures can be read as a
+//! distance from what the engine allows.
+//!
+//! - Calls (up to [`BIG`] characters): a WebKit script message handler
+//!   *with reply* in the page's own world, the string in and the string
+//!   back as the reply's value: one message each way, no `evaluate_script`,
+//!   no JSON on either side (faster than the baseline's `window.ipc` and
+//!   `evaluate_script`; `docs/bench.md`).
+//! - Large text and bytes: a `fetch` POST to a custom scheme, its body read
+//!   whole and answered as the response (text as text, bytes as
+//!   `application/octet-stream`, read by the page as an `ArrayBuffer`).
+//!
+//! The same page (the demo's) and page script as the other subjects.
+
+use std::time::Instant;
+
+use glib::prelude::*;
+use glib::translate::ToGlibPtr;
+use javascriptcore::ValueExt;
+use tao::event::{Event, WindowEvent};
+use tao::event_loop::{ControlFlow, EventLoopBuilder};
+use tao::window::WindowBuilder;
+use webkit2gtk::gio;
+use webkit2gtk::{
+    SecurityManagerExt, URISchemeRequest, URISchemeRequestExt, URISchemeResponse,
+    URISchemeResponseExt, WebContextExt, WebViewExt,
+};
+use wry::WebViewBuilder;
+
+#[path = "bare.rs"]
+mod bare;
+
+/// Strings of at least this many characters go over `fetch` (the faster
+/// transport for large text here; below it the script message wins).
+const BIG: usize = 1 << 16;
+
+/// The page side: `window.moat.invoke` over the two transports.
+const INIT: &str = r#"(() => {
+  const post = window.ipc.postMessage.bind(window.ipc);
+  const handler = window.webkit.messageHandlers.ceiling;
+  const call = handler.postMessage.bind(handler);
+  const BIG = {big};
+  window.moat = { ready: Promise.resolve(), bytes: true, async invoke(cmd, args) {
+    if (cmd === 'bytes_echo') {
+      const r = await fetch('ceiling://localhost/bytes', { method: 'POST', body: args.data });
+      return new Uint8Array(await r.arrayBuffer());
+    }
+    if (cmd !== 'echo') throw new Error('unknown command');
+    if (args.data.length < BIG) return call(args.data);
+    const r = await fetch('ceiling://localhost/text', { method: 'POST', body: args.data });
+    return r.text();
+  } };
+{harness}
+})();"#;
+
+enum UserEvent {
+    Exit(i32),
+}
+
+glib::wrapper! {
+    /// The reply side of one script message.
+    struct Reply(Shared<webkit2gtk_sys::WebKitScriptMessageReply>);
+
+    match fn {
+        ref => |ptr| webkit2gtk_sys::webkit_script_message_reply_ref(ptr),
+        unref => |ptr| webkit2gtk_sys::webkit_script_message_reply_unref(ptr),
+        type_ => || webkit2gtk_sys::webkit_script_message_reply_get_type(),
+    }
+}
+
+/// `window.webkit.messageHandlers.ceiling`: echoes the string it is sent.
+fn register_calls(webview: &webkit2gtk::WebView) {
+    let Some(ucm) = webview.user_content_manager() else {
+        return;
+    };
+    let name = std::ffi::CString::new("ceiling").unwrap_or_default();
+    // SAFETY: `ucm` is a live UserContentManager and `name` a NUL-terminated
+    // string the function copies; a NULL world is the page's own.
+    unsafe {
+        webkit2gtk_sys::webkit_user_content_manager_register_script_message_handler_with_reply(
+            ucm.to_glib_none().0,
+            name.as_ptr(),
+            std::ptr::null(),
+        );
+    }
+    ucm.connect_local(
+        "script-message-with-reply-received::ceiling",
+        false,
+        move |values| {
+            let reply = values.get(2)?.get::<Reply>().ok()?;
+            let value = values.get(1)?.get::<javascriptcore::Value>().ok()?;
+            let ctx = value.context()?;
+            // The echo command: the string into Rust, and back.
+            let data: String = value.to_str().into();
+            let out = javascriptcore::Value::new_string(&ctx, Some(&data));
+            // SAFETY: both pointers come from live wrappers held for the call,
+            // which takes neither; the reply is answered once, here.
+            unsafe {
+                webkit2gtk_sys::webkit_script_message_reply_return_value(
+                    reply.to_glib_none().0,
+                    out.to_glib_none().0,
+                );
+            }
+            Some(true.to_value())
+        },
+    );
+}
+
+/// `ceiling://localhost/{text,bytes}`: the request's body, answered as is.
+fn register_fetch(context: &webkit2gtk::WebContext) {
+    if let Some(security) = context.security_manager() {
+        security.register_uri_scheme_as_secure("ceiling");
+    }
+    context.register_uri_scheme("ceiling", |request| {
+        let body = request
+            .http_body()
+            .map(|s| read_all(&s))
+            .unwrap_or_default();
+        let bytes = request.uri().is_some_and(|u| u.ends_with("/bytes"));
+        let content_type = if bytes {
+            "application/octet-stream"
+        } else {
+            "text/plain; charset=utf-8"
+        };
+        finish(request, body, content_type);
+    });
+}
+
+/// The whole of a request body WebKit already holds in this process.
+fn read_all(stream: &gio::InputStream) -> Vec<u8> {
+    use gio::prelude::InputStreamExtManual;
+    let mut body = Vec::with_capacity(1 << 20);
+    loop {
+        if body.capacity() - body.len() < 1 << 16 {
+            body.reserve(body.capacity());
+        }
+        let start = body.len();
+        body.resize(body.capacity(), 0);
+        match stream.read(&mut body[start..], None::<&gio::Cancellable>) {
+            Ok(n) if n > 0 => body.truncate(start + n),
+            _ => {
+                body.truncate(start);
+                return body;
+            }
+        }
+    }
+}
+
+fn finish(request: &URISchemeRequest, body: Vec<u8>, content_type: &str) {
+    let len = body.len() as i64;
+    let stream = gio::MemoryInputStream::from_bytes(&glib::Bytes::from_owned(body));
+    let response = URISchemeResponse::new(&stream, len);
+    response.set_status(200, None);
+    response.set_content_type(content_type);
+    let headers = soup::MessageHeaders::new(soup::MessageHeadersType::Response);
+    headers.append("Access-Control-Allow-Origin", "app://localhost");
+    response.set_http_headers(headers);
+    request.finish_with_response(&response);
+}
+
+fn main() {
+    let started = Instant::now();
+    let script = bare::harness_script();
+    let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
+    let window = WindowBuilder::new()
+        .with_title("ceiling")
+        .with_inner_size(bare::window_size())
+        .build(&event_loop)
+        .expect("window");
+    let proxy = event_loop.create_proxy();
+    let tally = bare::Tally::new(started);
+    let init = INIT.replace("{big}", &BIG.to_string());
+    let builder = WebViewBuilder::new()
+        .with_url("app://localhost/")
+        .with_custom_protocol("app".into(), |_, req| bare::serve_demo(req))
+        .with_initialization_script(bare::init_script(&init, &script))
+        .with_ipc_handler(move |req| {
+            let v: serde_json::Value = serde_json::from_str(req.body()).unwrap_or_default();
+            if let bare::Posted::Done(code) = tally.post(&v) {
+                let _ = proxy.send_event(UserEvent::Exit(code));
+            }
+        });
+    let webview = {
+        use tao::platform::unix::WindowExtUnix;
+        use wry::WebViewBuilderExtUnix;
+        builder
+            .build_gtk(window.default_vbox().expect("vbox"))
+            .expect("webview")
+    };
+    {
+        use wry::WebViewExtUnix;
+        let inner = webview.webview();
+        register_calls(&inner);
+        if let Some(context) = inner.context() {
+            register_fetch(&context);
+        }
+    }
+    event_loop.run(move |event, _, control_flow| {
+        *control_flow = ControlFlow::Wait;
+        let _ = &webview;
+        match event {
+            Event::UserEvent(UserEvent::Exit(code)) => std::process::exit(code),
+            Event::WindowEvent {
+                event: WindowEvent::CloseRequested,
+                ..
+            } => *control_flow = ControlFlow::Exit,
+            _ => {}
+        }
+    });
+}
