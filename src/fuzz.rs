@@ -59,12 +59,13 @@ pub fn script_message(data: &[u8]) {
 /// An envelope (version, counter, sealed call): parsed, opened under
 /// [`FIXED_KEY`], and what opens parsed as a call.
 pub fn envelope(data: &[u8]) {
-    let Ok(env) = Envelope::parse(data, MAX) else {
+    let mut buf = data.to_vec();
+    let Ok(env) = Envelope::parse(&mut buf, MAX) else {
         return;
     };
     let cipher = KeyBytes::from_bytes(FIXED_KEY).cipher();
     if let Ok(plain) = env.open(&cipher) {
-        call(&plain);
+        call(plain);
     }
 }
 
@@ -246,9 +247,10 @@ impl Model {
 
     /// `None` when the bytes do not even parse as an envelope.
     fn open(&self, env: &[u8]) -> Opened {
-        Envelope::parse(env, MAX)
+        let mut buf = env.to_vec();
+        Envelope::parse(&mut buf, MAX)
             .ok()
-            .map(|e| self.s.open(&e).map(|_| ()))
+            .map(|e| self.s.open(e).map(|_| ()))
     }
 
     fn seal(&mut self, skip: u64) {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tracing::{field::Empty, Instrument};
+use zeroize::Zeroizing;
 
 use super::command::{CallContext, Commands};
 use super::pending::Full;
@@ -73,36 +74,41 @@ impl Core {
     ) -> Result<Ran, CallError> {
         // Held until the handler has finished, whatever the page does.
         let _slot = self.admit()?;
-        let env =
-            Envelope::parse(&body, self.max_envelope_bytes).map_err(CallError::NotAnEnvelope)?;
-        // The call's page load is the one whose key opened it, read once,
-        // here: a reload from now on does not hand its channels, grants,
-        // programs or events to the next page.
-        let Opened { plaintext, epoch } = self.session.open(&env).map_err(|e| match e {
-            OpenError::DecryptFailed => CallError::DecryptFailed,
-            OpenError::Replayed(r) => CallError::Replayed(r),
-        })?;
+        // The call is opened in its own body, wiped when it is dropped.
+        let mut body = Zeroizing::new(body);
+        let (id, epoch, started) = {
+            let env = Envelope::parse(&mut body, self.max_envelope_bytes)
+                .map_err(CallError::NotAnEnvelope)?;
+            // The call's page load is the one whose key opened it, read
+            // once, here: a reload from now on does not hand its channels,
+            // grants, programs or events to the next page.
+            let Opened { plaintext, epoch } = self.session.open(env).map_err(|e| match e {
+                OpenError::DecryptFailed => CallError::DecryptFailed,
+                OpenError::Replayed(r) => CallError::Replayed(r),
+            })?;
+            let call = Call::parse(plaintext)?;
+            span.record("cmd", &*call.cmd);
+            span.record("id", call.id);
+            if routing_id.is_some_and(|r| r != call.id) {
+                // The unauthenticated routing id decides whose promise
+                // settles; it must name the call that was sealed.
+                return Err(CallError::BadCall(format!(
+                    "routing id {routing_id:?} is not the sealed call id {}",
+                    call.id
+                )));
+            }
+            if call.cmd == super::wire::frame_report::COMMAND {
+                let answer = super::wire::frame_report::log(call.args_json());
+                return Ok(Ran::without_channels(call.id, epoch, answer));
+            }
+            // Held until the call ends: dropping it closes the call's
+            // channels in the page (before its reply, which says how many
+            // there were).
+            (call.id, epoch, self.start_handler(&call, epoch)?)
+        };
+        // The handler took what it needs from the plaintext.
         drop(body);
-        let call = Call::parse(&plaintext)?;
-        span.record("cmd", &*call.cmd);
-        span.record("id", call.id);
-        if routing_id.is_some_and(|r| r != call.id) {
-            // The unauthenticated routing id decides whose promise settles;
-            // it must name the call that was sealed.
-            return Err(CallError::BadCall(format!(
-                "routing id {routing_id:?} is not the sealed call id {}",
-                call.id
-            )));
-        }
-        let (id, cmd) = (call.id, call.cmd.to_string());
-        if cmd == super::wire::frame_report::COMMAND {
-            let answer = super::wire::frame_report::log(call.args_json());
-            return Ok(Ran::without_channels(id, epoch, answer));
-        }
-        // Held until the call ends: dropping it closes the call's channels
-        // in the page (before its reply, which says how many there were).
-        let (fut, channels) = self.start_handler(&call, epoch)?;
-        drop(plaintext);
+        let (fut, channels) = started;
         let answer = CatchPanic::new(fut).await.unwrap_or_else(|message| {
             Err(CallError::HandlerFailed(format!(
                 "handler panicked: {message}"

@@ -15,9 +15,10 @@
 //! replaced on every page load and handed out once (see [`super::session`]),
 //! and the frame never reuses a counter under the key it holds.
 
+use aes_gcm::aead::AeadInPlace;
+#[cfg(any(test, feature = "fuzz-targets"))]
 use aes_gcm::aead::{Aead, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
-use zeroize::Zeroizing;
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 
 /// The only format version this core accepts.
 pub(crate) const VERSION: u8 = 1;
@@ -77,19 +78,23 @@ impl std::fmt::Display for EnvelopeError {
     }
 }
 
-/// A recognised but not yet authenticated envelope. Nothing in it may be
-/// trusted until [`Envelope::open`] succeeds.
+/// A recognised but not yet authenticated envelope, in a buffer its
+/// caller owns. Nothing in it may be trusted until [`Envelope::open`]
+/// succeeds, which decrypts in that buffer: a call's bytes are held once,
+/// however large (the transport's body becomes the plaintext). The caller
+/// wipes the buffer when it is done with the plaintext.
 #[derive(Debug)]
 pub(crate) struct Envelope<'a> {
-    header: &'a [u8],
+    header: [u8; HEADER_LEN],
     counter: u64,
-    sealed: &'a [u8],
+    /// Ciphertext, then the tag.
+    sealed: &'a mut [u8],
 }
 
 impl<'a> Envelope<'a> {
     /// Recognises the whole message before acting on any of it: length,
     /// version, counter, then the ciphertext with its tag.
-    pub(crate) fn parse(bytes: &'a [u8], max_len: usize) -> Result<Self, EnvelopeError> {
+    pub(crate) fn parse(bytes: &'a mut [u8], max_len: usize) -> Result<Self, EnvelopeError> {
         if bytes.is_empty() {
             return Err(EnvelopeError::Empty);
         }
@@ -102,10 +107,12 @@ impl<'a> Envelope<'a> {
         if bytes.len() < HEADER_LEN + TAG_LEN {
             return Err(EnvelopeError::TooShort { len: bytes.len() });
         }
-        let (header, sealed) = bytes.split_at(HEADER_LEN);
-        if header[0] != VERSION {
-            return Err(EnvelopeError::UnknownVersion { version: header[0] });
+        let (head, sealed) = bytes.split_at_mut(HEADER_LEN);
+        if head[0] != VERSION {
+            return Err(EnvelopeError::UnknownVersion { version: head[0] });
         }
+        let mut header = [0u8; HEADER_LEN];
+        header.copy_from_slice(head);
         let mut counter = [0u8; 8];
         counter.copy_from_slice(&header[1..HEADER_LEN]);
         Ok(Self {
@@ -121,19 +128,22 @@ impl<'a> Envelope<'a> {
         self.counter
     }
 
-    /// Decrypts and authenticates. The error is opaque on purpose: the page
-    /// must not learn which part of a forged envelope was wrong.
-    pub(crate) fn open(&self, cipher: &Aes256Gcm) -> Result<Zeroizing<Vec<u8>>, aes_gcm::Error> {
+    /// Authenticates, then decrypts in place: the plaintext, in the
+    /// envelope's own buffer. The tag is checked before any byte is
+    /// decrypted, so a forgery leaves the buffer as it was. The error is
+    /// opaque on purpose: the page must not learn which part of a forged
+    /// envelope was wrong.
+    pub(crate) fn open(self, cipher: &Aes256Gcm) -> Result<&'a [u8], aes_gcm::Error> {
         let nonce = nonce(self.counter);
-        cipher
-            .decrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: self.sealed,
-                    aad: self.header,
-                },
-            )
-            .map(Zeroizing::new)
+        let at = self.sealed.len() - TAG_LEN;
+        let (msg, tag) = self.sealed.split_at_mut(at);
+        cipher.decrypt_in_place_detached(
+            Nonce::from_slice(&nonce),
+            &self.header,
+            msg,
+            Tag::from_slice(tag),
+        )?;
+        Ok(msg)
     }
 }
 
@@ -183,12 +193,12 @@ mod tests {
     fn known_answer_vector() {
         let key: [u8; 32] = std::array::from_fn(|i| i as u8);
         let c = KeyBytes::from_bytes(key).cipher();
-        let sealed = seal(&c, 1, br#"{"id":1,"cmd":"greet","args":{}}"#);
+        let mut sealed = seal(&c, 1, br#"{"id":1,"cmd":"greet","args":{}}"#);
         assert_eq!(hex(&sealed), KAT_HEX);
-        let env = Envelope::parse(&sealed, MAX).unwrap();
+        let env = Envelope::parse(&mut sealed, MAX).unwrap();
         assert_eq!(env.counter(), 1);
         assert_eq!(
-            env.open(&c).unwrap().as_slice(),
+            env.open(&c).unwrap(),
             br#"{"id":1,"cmd":"greet","args":{}}"#
         );
     }
@@ -202,17 +212,24 @@ mod tests {
     #[test]
     fn round_trip() {
         let c = cipher(1);
-        let sealed = seal(&c, 42, b"hello");
-        let env = Envelope::parse(&sealed, MAX).unwrap();
+        let mut sealed = seal(&c, 42, b"hello");
+        let env = Envelope::parse(&mut sealed, MAX).unwrap();
         assert_eq!(env.counter(), 42);
-        assert_eq!(env.open(&c).unwrap().as_slice(), b"hello");
+        assert_eq!(env.open(&c).unwrap(), b"hello");
+        assert_eq!(
+            &sealed[HEADER_LEN..HEADER_LEN + 5],
+            b"hello",
+            "opened in place"
+        );
     }
 
     #[test]
     fn envelope_under_other_key_is_rejected() {
-        let sealed = seal(&cipher(1), 1, b"hello");
-        let env = Envelope::parse(&sealed, MAX).unwrap();
+        let mut sealed = seal(&cipher(1), 1, b"hello");
+        let before = sealed.clone();
+        let env = Envelope::parse(&mut sealed, MAX).unwrap();
         assert!(env.open(&cipher(2)).is_err());
+        assert_eq!(sealed, before, "a forgery is not decrypted, even in part");
     }
 
     #[test]
@@ -222,7 +239,7 @@ mod tests {
         for i in 1..sealed.len() {
             let mut t = sealed.clone();
             t[i] ^= 0x01;
-            let env = Envelope::parse(&t, MAX).unwrap();
+            let env = Envelope::parse(&mut t, MAX).unwrap();
             assert!(env.open(&c).is_err(), "flipping byte {i} went unnoticed");
         }
     }
@@ -232,7 +249,7 @@ mod tests {
         let c = cipher(4);
         let mut sealed = seal(&c, 5, b"x");
         sealed[8] = 6;
-        let env = Envelope::parse(&sealed, MAX).unwrap();
+        let env = Envelope::parse(&mut sealed, MAX).unwrap();
         assert_eq!(env.counter(), 6);
         assert!(env.open(&c).is_err());
     }
@@ -242,7 +259,8 @@ mod tests {
         let c = cipher(5);
         let sealed = seal(&c, 1, b"some plaintext");
         for len in 0..sealed.len() {
-            match Envelope::parse(&sealed[..len], MAX) {
+            let mut t = sealed[..len].to_vec();
+            match Envelope::parse(&mut t, MAX) {
                 Ok(env) => assert!(env.open(&c).is_err(), "truncated to {len} opened"),
                 Err(e) => assert!(len < HEADER_LEN + TAG_LEN, "{len}: {e}"),
             }
@@ -254,17 +272,20 @@ mod tests {
         let mut sealed = seal(&cipher(6), 1, b"x");
         sealed[0] = 2;
         assert_eq!(
-            Envelope::parse(&sealed, MAX).unwrap_err(),
+            Envelope::parse(&mut sealed, MAX).unwrap_err(),
             EnvelopeError::UnknownVersion { version: 2 }
         );
     }
 
     #[test]
     fn empty_and_oversized_bodies_are_not_envelopes() {
-        assert_eq!(Envelope::parse(&[], MAX).unwrap_err(), EnvelopeError::Empty);
-        let big = vec![1u8; 100];
         assert_eq!(
-            Envelope::parse(&big, 99).unwrap_err(),
+            Envelope::parse(&mut [], MAX).unwrap_err(),
+            EnvelopeError::Empty
+        );
+        let mut big = vec![1u8; 100];
+        assert_eq!(
+            Envelope::parse(&mut big, 99).unwrap_err(),
             EnvelopeError::TooLarge { len: 100, max: 99 }
         );
     }

@@ -213,6 +213,7 @@ fn web_process_ended(label: &str, reason: &str) {
 /// Process-wide settings a desktop app needs before anything else runs.
 pub(crate) fn prepare_process() {
     linux::keep_running_past_file_size_limits();
+    linux::return_large_buffers_to_the_system();
 }
 
 /// Wakes the GTK thread for replies and pushes. Replies finished on a tokio
