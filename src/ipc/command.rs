@@ -311,6 +311,21 @@ fn finish<R: Serialize + 'static, E: IntoCallError>(
             return Result::Ok(body);
         }
     }
+    // Bytes as the whole result: framed from the handler's own buffer, not
+    // from a copy that serialising through a reference would make.
+    let mut slot = Some(r);
+    if let Some(bytes) = (&mut slot as &mut dyn std::any::Any)
+        .downcast_mut::<Option<super::wire::bytes::Bytes>>()
+        .and_then(Option::take)
+    {
+        return Result::Ok(super::wire::bytes::frame(
+            super::wire::bytes::ONE_BLOB_REPLY,
+            &[bytes.0],
+        ));
+    }
+    let Some(r) = slot else {
+        return Err(CallError::HandlerFailed("result taken twice".into()));
+    };
     let mut buf = Vec::with_capacity(size_hint.min(MAX_SIZE_HINT) + 16);
     // The `Bytes` in the result leave as blobs, the body framed with them.
     let (written, blobs) =
@@ -422,6 +437,37 @@ mod tests {
         let mut buf = Vec::new();
         serde_json::to_writer(&mut buf, &Ok { ok: &s }).unwrap();
         buf
+    }
+
+    #[test]
+    fn a_bytes_result_is_framed_as_serialising_it_would_frame_it() {
+        let blob: Vec<u8> = (0..=255).cycle().take(3000).collect();
+        let fast = finish::<_, ScopeError>(
+            Result::Ok(super::super::wire::bytes::Bytes(blob.clone())),
+            0,
+        )
+        .unwrap();
+        // The general path, for a result that holds the same bytes.
+        let (written, blobs) = super::super::wire::bytes::serializing(|| {
+            let mut buf = Vec::new();
+            serde_json::to_writer(
+                &mut buf,
+                &Ok {
+                    ok: &super::super::wire::bytes::Bytes(blob.clone()),
+                },
+            )
+            .map(|()| buf)
+        });
+        let slow = super::super::wire::bytes::frame(&written.unwrap(), &blobs);
+        assert_eq!(fast, slow);
+        let (json, got) = super::super::wire::bytes::unframe(&fast).unwrap();
+        assert_eq!(
+            (json, got),
+            (
+                br#"{"ok":{"__moatBytes":0}}"#.as_slice(),
+                vec![blob.as_slice()]
+            )
+        );
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub(crate) const FRAMED: u8 = 0x01;
 /// The key of a byte value's marker.
 pub(crate) const BYTES_KEY: &str = "__moatBytes";
 
+/// The JSON of a reply whose result is one [`Bytes`] value: what
+/// serialising it writes, for the framed reply made without serde.
+pub(crate) const ONE_BLOB_REPLY: &[u8] = br#"{"ok":{"__moatBytes":0}}"#;
+
 /// Bytes in a command's arguments or result: a `Uint8Array` in the page.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Bytes(pub Vec<u8>);
