@@ -167,8 +167,6 @@ mod tests {
     use super::*;
     use crate::isolation::envelope::seal;
 
-    const MAX: usize = 1 << 20;
-
     fn sealed_with_handout(s: &Session, counter: u64) -> Vec<u8> {
         let key = s.take_key().expect("key not yet handed out");
         seal(&key.cipher(), counter, b"{}")
@@ -300,7 +298,7 @@ mod sequences {
                     }
                     70..=79 if !delivered.is_empty() => {
                         let env = &delivered[rng.gen_range(0..delivered.len())];
-                        let got = open_copy(&s, &env);
+                        let got = open_copy(&s, env);
                         assert!(got.is_err(), "a replay opened");
                     }
                     80..=87 if !sealed.is_empty() => {
