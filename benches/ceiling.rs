@@ -16,9 +16,6 @@
 
 use std::time::Instant;
 
-use glib::prelude::*;
-use glib::translate::ToGlibPtr;
-use javascriptcore::ValueExt;
 use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tao::window::WindowBuilder;
@@ -31,6 +28,8 @@ use wry::WebViewBuilder;
 
 #[path = "bare.rs"]
 mod bare;
+#[path = "with_reply.rs"]
+mod with_reply;
 
 /// Strings of at least this many characters go over `fetch` (the faster
 /// transport for large text here; below it the script message wins).
@@ -57,55 +56,6 @@ const INIT: &str = r#"(() => {
 
 enum UserEvent {
     Exit(i32),
-}
-
-glib::wrapper! {
-    /// The reply side of one script message.
-    struct Reply(Shared<webkit2gtk_sys::WebKitScriptMessageReply>);
-
-    match fn {
-        ref => |ptr| webkit2gtk_sys::webkit_script_message_reply_ref(ptr),
-        unref => |ptr| webkit2gtk_sys::webkit_script_message_reply_unref(ptr),
-        type_ => || webkit2gtk_sys::webkit_script_message_reply_get_type(),
-    }
-}
-
-/// `window.webkit.messageHandlers.ceiling`: echoes the string it is sent.
-fn register_calls(webview: &webkit2gtk::WebView) {
-    let Some(ucm) = webview.user_content_manager() else {
-        return;
-    };
-    let name = std::ffi::CString::new("ceiling").unwrap_or_default();
-    // SAFETY: `ucm` is a live UserContentManager and `name` a NUL-terminated
-    // string the function copies; a NULL world is the page's own.
-    unsafe {
-        webkit2gtk_sys::webkit_user_content_manager_register_script_message_handler_with_reply(
-            ucm.to_glib_none().0,
-            name.as_ptr(),
-            std::ptr::null(),
-        );
-    }
-    ucm.connect_local(
-        "script-message-with-reply-received::ceiling",
-        false,
-        move |values| {
-            let reply = values.get(2)?.get::<Reply>().ok()?;
-            let value = values.get(1)?.get::<javascriptcore::Value>().ok()?;
-            let ctx = value.context()?;
-            // The echo command: the string into Rust, and back.
-            let data: String = value.to_str().into();
-            let out = javascriptcore::Value::new_string(&ctx, Some(&data));
-            // SAFETY: both pointers come from live wrappers held for the call,
-            // which takes neither; the reply is answered once, here.
-            unsafe {
-                webkit2gtk_sys::webkit_script_message_reply_return_value(
-                    reply.to_glib_none().0,
-                    out.to_glib_none().0,
-                );
-            }
-            Some(true.to_value())
-        },
-    );
 }
 
 /// `ceiling://localhost/{text,bytes}`: the request's body, answered as is.
@@ -192,7 +142,8 @@ fn main() {
     {
         use wry::WebViewExtUnix;
         let inner = webview.webview();
-        register_calls(&inner);
+        // The echo command: the string into Rust, and back.
+        with_reply::register(&inner, "ceiling", str::to_owned);
         if let Some(context) = inner.context() {
             register_fetch(&context);
         }

@@ -13,23 +13,20 @@
 //! so only the small-call figures compare like with like.
 
 use std::borrow::Cow;
-use std::ffi::CString;
 use std::time::Instant;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
-use glib::prelude::*;
-use glib::translate::ToGlibPtr;
-use javascriptcore::ValueExt;
 use tao::event::{Event, WindowEvent};
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tao::window::WindowBuilder;
-use webkit2gtk::WebViewExt;
 use wry::WebViewBuilder;
 
 #[path = "bare.rs"]
 mod bare;
+#[path = "with_reply.rs"]
+mod with_reply;
 
 /// The page side: `window.moat.invoke` through the frame, and the harness.
 const INIT: &str = r#"(() => {
@@ -98,17 +95,6 @@ enum UserEvent {
     Exit(i32),
 }
 
-glib::wrapper! {
-    /// The reply side of one script message.
-    struct Reply(Shared<webkit2gtk_sys::WebKitScriptMessageReply>);
-
-    match fn {
-        ref => |ptr| webkit2gtk_sys::webkit_script_message_reply_ref(ptr),
-        unref => |ptr| webkit2gtk_sys::webkit_script_message_reply_unref(ptr),
-        type_ => || webkit2gtk_sys::webkit_script_message_reply_get_type(),
-    }
-}
-
 /// Opens `"<id>:<base64 envelope>"` and answers `echo` as JSON text.
 fn answer(cipher: &Aes256Gcm, text: &str) -> String {
     let opened = text.split_once(':').and_then(|(_, b64)| {
@@ -133,43 +119,6 @@ fn answer(cipher: &Aes256Gcm, text: &str) -> String {
         Some("echo") => serde_json::json!({ "ok": call["args"]["data"] }).to_string(),
         _ => serde_json::json!({ "err": "unknown command" }).to_string(),
     }
-}
-
-/// `window.webkit.messageHandlers.floor`, answered in its reply.
-fn register_floor(webview: &webkit2gtk::WebView, cipher: Aes256Gcm) {
-    let Some(ucm) = webview.user_content_manager() else {
-        return;
-    };
-    let name = CString::new("floor").unwrap_or_default();
-    // SAFETY: `ucm` is a live UserContentManager and `name` a NUL-terminated
-    // string the function copies; a NULL world is the page's own.
-    unsafe {
-        webkit2gtk_sys::webkit_user_content_manager_register_script_message_handler_with_reply(
-            ucm.to_glib_none().0,
-            name.as_ptr(),
-            std::ptr::null(),
-        );
-    }
-    ucm.connect_local(
-        "script-message-with-reply-received::floor",
-        false,
-        move |values| {
-            let reply = values.get(2)?.get::<Reply>().ok()?;
-            let value = values.get(1)?.get::<javascriptcore::Value>().ok()?;
-            let ctx = value.context()?;
-            let out =
-                javascriptcore::Value::new_string(&ctx, Some(&answer(&cipher, &value.to_str())));
-            // SAFETY: both pointers come from live wrappers held for the call,
-            // which takes neither; the reply is answered once, here.
-            unsafe {
-                webkit2gtk_sys::webkit_script_message_reply_return_value(
-                    reply.to_glib_none().0,
-                    out.to_glib_none().0,
-                );
-            }
-            Some(true.to_value())
-        },
-    );
 }
 
 fn main() {
@@ -215,7 +164,9 @@ fn main() {
     };
     {
         use wry::WebViewExtUnix;
-        register_floor(&webview.webview(), cipher);
+        with_reply::register(&webview.webview(), "floor", move |text| {
+            answer(&cipher, text)
+        });
     }
     event_loop.run(move |event, _, control_flow| {
         *control_flow = ControlFlow::Wait;
