@@ -14,11 +14,6 @@
 
 use std::time::Instant;
 
-use tao::event::{Event, WindowEvent};
-use tao::event_loop::{ControlFlow, EventLoopBuilder};
-use tao::window::WindowBuilder;
-use wry::WebViewBuilder;
-
 #[path = "bare.rs"]
 mod bare;
 
@@ -39,64 +34,21 @@ const INIT: &str = r#"(() => {
 {harness}
 })();"#;
 
-enum UserEvent {
-    Eval(String),
-    Exit(i32),
-}
-
 fn main() {
-    let started = Instant::now();
-    let script = bare::harness_script();
-    let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
-    let window = WindowBuilder::new()
-        .with_title("baseline")
-        .with_inner_size(bare::window_size())
-        .build(&event_loop)
-        .expect("window");
-    let proxy = event_loop.create_proxy();
-    let tally = bare::Tally::new(started);
-    let builder = WebViewBuilder::new()
-        .with_url("app://localhost/")
-        .with_custom_protocol("app".into(), |_, req| bare::serve_demo(req))
-        .with_initialization_script(bare::init_script(INIT, &script))
-        .with_ipc_handler(move |req| {
-            let v: serde_json::Value = serde_json::from_str(req.body()).unwrap_or_default();
-            match tally.post(&v) {
-                bare::Posted::Result => {}
-                bare::Posted::Done(code) => {
-                    let _ = proxy.send_event(UserEvent::Exit(code));
+    bare::run(
+        Instant::now(),
+        "baseline",
+        INIT,
+        |builder| builder,
+        |_| {},
+        // The echo command: the reply is a JS string literal.
+        |v| {
+            Some(match v["cmd"].as_str() {
+                Some("echo") => {
+                    format!("window.__reply({}, true, {})", v["id"], v["args"]["data"])
                 }
-                bare::Posted::Other => {
-                    // The echo command: the reply is a JS string literal.
-                    let reply = match v["cmd"].as_str() {
-                        Some("echo") => {
-                            format!("window.__reply({}, true, {})", v["id"], v["args"]["data"])
-                        }
-                        _ => format!("window.__reply({}, false, 'unknown command')", v["id"]),
-                    };
-                    let _ = proxy.send_event(UserEvent::Eval(reply));
-                }
-            }
-        });
-    let webview = {
-        use tao::platform::unix::WindowExtUnix;
-        use wry::WebViewBuilderExtUnix;
-        builder
-            .build_gtk(window.default_vbox().expect("vbox"))
-            .expect("webview")
-    };
-    event_loop.run(move |event, _, control_flow| {
-        *control_flow = ControlFlow::Wait;
-        match event {
-            Event::UserEvent(UserEvent::Eval(js)) => {
-                let _ = webview.evaluate_script(&js);
-            }
-            Event::UserEvent(UserEvent::Exit(code)) => std::process::exit(code),
-            Event::WindowEvent {
-                event: WindowEvent::CloseRequested,
-                ..
-            } => *control_flow = ControlFlow::Exit,
-            _ => {}
-        }
-    });
+                _ => format!("window.__reply({}, false, 'unknown command')", v["id"]),
+            })
+        },
+    )
 }

@@ -16,15 +16,11 @@
 
 use std::time::Instant;
 
-use tao::event::{Event, WindowEvent};
-use tao::event_loop::{ControlFlow, EventLoopBuilder};
-use tao::window::WindowBuilder;
 use webkit2gtk::gio;
 use webkit2gtk::{
     SecurityManagerExt, URISchemeRequest, URISchemeRequestExt, URISchemeResponse,
     URISchemeResponseExt, WebContextExt, WebViewExt,
 };
-use wry::WebViewBuilder;
 
 #[path = "bare.rs"]
 mod bare;
@@ -53,10 +49,6 @@ const INIT: &str = r#"(() => {
   } };
 {harness}
 })();"#;
-
-enum UserEvent {
-    Exit(i32),
-}
 
 /// `ceiling://localhost/{text,bytes}`: the request's body, answered as is.
 fn register_fetch(context: &webkit2gtk::WebContext) {
@@ -111,53 +103,18 @@ fn finish(request: &URISchemeRequest, body: Vec<u8>, content_type: &str) {
 }
 
 fn main() {
-    let started = Instant::now();
-    let script = bare::harness_script();
-    let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
-    let window = WindowBuilder::new()
-        .with_title("ceiling")
-        .with_inner_size(bare::window_size())
-        .build(&event_loop)
-        .expect("window");
-    let proxy = event_loop.create_proxy();
-    let tally = bare::Tally::new(started);
-    let init = INIT.replace("{big}", &BIG.to_string());
-    let builder = WebViewBuilder::new()
-        .with_url("app://localhost/")
-        .with_custom_protocol("app".into(), |_, req| bare::serve_demo(req))
-        .with_initialization_script(bare::init_script(&init, &script))
-        .with_ipc_handler(move |req| {
-            let v: serde_json::Value = serde_json::from_str(req.body()).unwrap_or_default();
-            if let bare::Posted::Done(code) = tally.post(&v) {
-                let _ = proxy.send_event(UserEvent::Exit(code));
+    bare::run(
+        Instant::now(),
+        "ceiling",
+        &INIT.replace("{big}", &BIG.to_string()),
+        |builder| builder,
+        |webview| {
+            // The echo command: the string into Rust, and back.
+            with_reply::register(webview, "ceiling", str::to_owned);
+            if let Some(context) = webview.context() {
+                register_fetch(&context);
             }
-        });
-    let webview = {
-        use tao::platform::unix::WindowExtUnix;
-        use wry::WebViewBuilderExtUnix;
-        builder
-            .build_gtk(window.default_vbox().expect("vbox"))
-            .expect("webview")
-    };
-    {
-        use wry::WebViewExtUnix;
-        let inner = webview.webview();
-        // The echo command: the string into Rust, and back.
-        with_reply::register(&inner, "ceiling", str::to_owned);
-        if let Some(context) = inner.context() {
-            register_fetch(&context);
-        }
-    }
-    event_loop.run(move |event, _, control_flow| {
-        *control_flow = ControlFlow::Wait;
-        let _ = &webview;
-        match event {
-            Event::UserEvent(UserEvent::Exit(code)) => std::process::exit(code),
-            Event::WindowEvent {
-                event: WindowEvent::CloseRequested,
-                ..
-            } => *control_flow = ControlFlow::Exit,
-            _ => {}
-        }
-    });
+        },
+        |_| None,
+    )
 }

@@ -18,10 +18,6 @@ use std::time::Instant;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
-use tao::event::{Event, WindowEvent};
-use tao::event_loop::{ControlFlow, EventLoopBuilder};
-use tao::window::WindowBuilder;
-use wry::WebViewBuilder;
 
 #[path = "bare.rs"]
 mod bare;
@@ -91,10 +87,6 @@ window.addEventListener('message', async (ev) => {
 parent.postMessage('ready', '*');
 </script>"#;
 
-enum UserEvent {
-    Exit(i32),
-}
-
 /// Opens `"<id>:<base64 envelope>"` and answers `echo` as JSON text.
 fn answer(cipher: &Aes256Gcm, text: &str) -> String {
     let opened = text.split_once(':').and_then(|(_, b64)| {
@@ -123,7 +115,6 @@ fn answer(cipher: &Aes256Gcm, text: &str) -> String {
 
 fn main() {
     let started = Instant::now();
-    let script = bare::harness_script();
     let mut key = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
     let cipher = Aes256Gcm::new_from_slice(&key).expect("a 32-byte key");
@@ -131,53 +122,19 @@ fn main() {
         "{key}",
         &base64::engine::general_purpose::STANDARD.encode(key),
     );
-    let event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
-    let window = WindowBuilder::new()
-        .with_title("floor")
-        .with_inner_size(bare::window_size())
-        .build(&event_loop)
-        .expect("window");
-    let proxy = event_loop.create_proxy();
-    let tally = bare::Tally::new(started);
-    let builder = WebViewBuilder::new()
-        .with_url("app://localhost/")
-        .with_custom_protocol("app".into(), |_, req| bare::serve_demo(req))
-        .with_custom_protocol("floor".into(), move |_, _| {
-            http::Response::builder()
-                .header("content-type", "text/html")
-                .body(Cow::Owned(frame_doc.clone().into_bytes()))
-                .expect("frame response")
-        })
-        .with_initialization_script(bare::init_script(INIT, &script))
-        .with_ipc_handler(move |req| {
-            let v: serde_json::Value = serde_json::from_str(req.body()).unwrap_or_default();
-            if let bare::Posted::Done(code) = tally.post(&v) {
-                let _ = proxy.send_event(UserEvent::Exit(code));
-            }
-        });
-    let webview = {
-        use tao::platform::unix::WindowExtUnix;
-        use wry::WebViewBuilderExtUnix;
-        builder
-            .build_gtk(window.default_vbox().expect("vbox"))
-            .expect("webview")
-    };
-    {
-        use wry::WebViewExtUnix;
-        with_reply::register(&webview.webview(), "floor", move |text| {
-            answer(&cipher, text)
-        });
-    }
-    event_loop.run(move |event, _, control_flow| {
-        *control_flow = ControlFlow::Wait;
-        let _ = &webview;
-        match event {
-            Event::UserEvent(UserEvent::Exit(code)) => std::process::exit(code),
-            Event::WindowEvent {
-                event: WindowEvent::CloseRequested,
-                ..
-            } => *control_flow = ControlFlow::Exit,
-            _ => {}
-        }
-    });
+    bare::run(
+        started,
+        "floor",
+        INIT,
+        move |builder| {
+            builder.with_custom_protocol("floor".into(), move |_, _| {
+                http::Response::builder()
+                    .header("content-type", "text/html")
+                    .body(Cow::Owned(frame_doc.clone().into_bytes()))
+                    .expect("frame response")
+            })
+        },
+        move |webview| with_reply::register(webview, "floor", move |text| answer(&cipher, text)),
+        |_| None,
+    )
 }
