@@ -45,7 +45,7 @@ ready.catch(() => {});
 
 // Calls made in the same task go to the frame as one message (one clone,
 // one message event); the frame still hooks and seals each on its own.
-const outbox = [];
+let outbox = [];
 let flushQueued = false;
 
 function post(message) {
@@ -56,15 +56,19 @@ function post(message) {
 
 function flush() {
   flushQueued = false;
-  const calls = outbox.splice(0);
+  // Taken whole, not spliced: a splice from the front turns an array into
+  // JavaScriptCore's slower storage for every later push.
+  const calls = outbox;
+  outbox = [];
   if (calls.length === 0) return;
   try {
-    post({ type: 'calls', calls });
+    // A lone call goes as itself ({type: 'call'}): one object to clone.
+    post(calls.length === 1 ? calls[0] : { type: 'calls', calls });
   } catch (e) {
     // One of them cannot be cloned: send them one by one to find which.
     for (const call of calls) {
       try {
-        post({ type: 'calls', calls: [call] });
+        post(call);
       } catch (err) {
         fail(call.id, 'bad_args', 'arguments cannot be sent: ' + String(err && err.message || err));
       }
