@@ -20,6 +20,7 @@ const setTimeout_ = window.setTimeout.bind(window);
 const queueMicrotask = window.queueMicrotask.bind(window);
 const clearTimeout_ = window.clearTimeout.bind(window);
 const now = performance.now.bind(performance);
+const hasOwn = Object.prototype.hasOwnProperty.call.bind(Object.prototype.hasOwnProperty);
 
 /** An error from a Moat call: `code` is stable, `message` is for people. */
 class MoatError extends Error {
@@ -105,11 +106,11 @@ function settle(id, fn, expect) {
 }
 
 // ---- Push: events and channels (src/ipc/push.rs). The core queues them
-// with replies and evaluates `__moatPush(kind, target, payload, text)` in
-// this frame: "e" an event for listeners of the name `target`, "c" a message
-// for channel `target`, "x" the end of channel `target`. With `text` = 1 the
-// payload is JSON text to parse (src/ipc/reply.rs says when); otherwise it
-// is the value itself, a string included.
+// with replies and evaluates `__moatPush({k, to, v | t})` in this frame:
+// kind `k` "e" an event for listeners of the name `to`, "c" a message for
+// channel `to`, "x" the end of channel `to`. The payload is `v`, the value
+// itself (a string included), or `t`, JSON text to parse
+// (src/ipc/transport/reply.rs says when).
 
 /** Event and command names: 1 to 64 ASCII letters, digits, '_', '-', ':'. */
 const NAME = /^[A-Za-z][A-Za-z0-9_:-]{0,63}$/;
@@ -183,12 +184,25 @@ function dropChannels(callId) {
   for (const [id, c] of channels) if (c.callId === callId) channels.delete(id);
 }
 
+/** The body of a script from the core: `v` as is, or `t` parsed; undefined if `t` is not JSON. */
+function bodyOf(m, onBadText) {
+  if (!hasOwn(m, 't')) return m.v;
+  try {
+    return JSON_parse(String(m.t));
+  } catch (e) {
+    onBadText(e);
+    return undefined;
+  }
+}
+
 Object.defineProperty(window, '__moatPush', {
-  value: (kind, target, sent, text) => {
-    let payload = sent;
-    if (text === 1) {
-      try { payload = JSON_parse(sent); } catch (e) { report(e); return; }
-    }
+  value: (m) => {
+    if (!m || typeof m !== 'object') return;
+    let bad = false;
+    const payload = bodyOf(m, (e) => { bad = true; report(e); });
+    if (bad) return;
+    const kind = m.k;
+    const target = m.to;
     if (kind === 'e') {
       const set = listeners.get(target);
       if (!set) {
@@ -316,13 +330,15 @@ function parseReply(id, text) {
 
 // Replies to calls the frame posted straight to the core arrive here when
 // they were not in the answer to its post (still running then, or large),
-// run by the core in the main frame: the reply object itself, or, with
-// `text` = 1, its JSON text (when it holds "__proto__" or a \u escape; see
-// src/ipc/reply.rs). The form is said, never guessed. Not writable, not
-// enumerable.
+// run by the core in the main frame as `{id, v}`, the reply object itself,
+// or `{id, t}`, its JSON text (when it holds "__proto__" or a \u escape; see
+// src/ipc/transport/reply.rs). The form is said, never guessed. Not
+// writable, not enumerable.
 Object.defineProperty(window, '__moatReply', {
-  value: (id, body, text) => {
-    const reply = text === 1 ? parseReply(id, body) : body;
+  value: (m) => {
+    if (!m || typeof m !== 'object' || !Number.isSafeInteger(m.id)) return;
+    const id = m.id;
+    const reply = bodyOf(m, () => fail(id, 'bad_reply', 'the core sent a reply that is not JSON'));
     if (reply !== undefined) settleReply(id, reply);
   },
 });

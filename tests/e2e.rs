@@ -325,6 +325,7 @@ fn demo_commands_round_trip_through_the_isolation_frame() {
         "slow command does not block other calls",
         "200 concurrent calls resolve correctly",
         "reply objects keep JSON semantics (\"__proto__\" is an ordinary key)",
+        "large reply objects keep JSON semantics too",
     ]);
     assert_eq!(
         std::fs::read_to_string(report_path(xdg.path())).unwrap(),

@@ -4,7 +4,7 @@
 //!
 //! One path, like replies: each push is queued in the [`ReplySink`] under
 //! the page load it is for and delivered to the main frame only, as
-//! `window.__moatPush(kind, target, payload)`; what was queued for a page
+//! `window.__moatPush({k: kind, to: target, v: payload})`; what was queued for a page
 //! load that is gone is dropped. Nothing comes back this way: the page
 //! answers only with sealed calls. Page script can call `__moatPush`
 //! itself, and so fake deliveries to itself, as it can with replies; it
@@ -117,10 +117,7 @@ impl Pusher {
         let target = serde_json::to_string(name).unwrap_or_default();
         self.sink.script(
             epoch,
-            call_script(
-                &format!("window.__moatPush&&window.__moatPush(\"e\",{target},"),
-                body,
-            ),
+            call_script("__moatPush", &format!("\"k\":\"e\",\"to\":{target},"), body),
         );
         Ok(())
     }
@@ -203,7 +200,8 @@ impl ChannelState {
         self.pusher.sink.script(
             self.epoch,
             call_script(
-                &format!("window.__moatPush&&window.__moatPush(\"c\",{},", self.id),
+                "__moatPush",
+                &format!("\"k\":\"c\",\"to\":{},", self.id),
                 body,
             ),
         );
@@ -215,10 +213,7 @@ impl ChannelState {
         if self.open.swap(false, Ordering::AcqRel) {
             self.pusher.sink.script(
                 self.epoch,
-                format!(
-                    "window.__moatPush&&window.__moatPush(\"x\",{},null);",
-                    self.id
-                ),
+                format!("window.__moatPush({{\"k\":\"x\",\"to\":{}}});", self.id),
             );
         }
     }
@@ -394,12 +389,12 @@ mod tests {
         assert_eq!(args.progress.send(&3), Err(PushError::Closed));
         let js = sink.drain(epoch).unwrap();
         let (one, two, end) = (
-            js.find("(\"c\",7,1)").unwrap(),
-            js.find("(\"c\",7,2)").unwrap(),
-            js.find("(\"x\",7,null)").unwrap(),
+            js.find(r#"{"k":"c","to":7,"v":1}"#).unwrap(),
+            js.find(r#"{"k":"c","to":7,"v":2}"#).unwrap(),
+            js.find(r#"{"k":"x","to":7}"#).unwrap(),
         );
         assert!(one < two && two < end, "{js}");
-        assert!(!js.contains(",3)"), "{js}");
+        assert!(!js.contains(r#""v":3"#), "{js}");
     }
 
     #[test]
@@ -443,7 +438,10 @@ mod tests {
         ));
         p.emit(None, "clock", &"12:00").unwrap();
         let js = sink.drain(session.epoch()).unwrap();
-        assert!(js.contains(r#"("e","clock","12:00")"#), "{js}");
+        assert!(
+            js.contains(r#"({"k":"e","to":"clock","v":"12:00"})"#),
+            "{js}"
+        );
     }
 
     #[test]
@@ -492,9 +490,18 @@ mod tests {
         handle.emit("all", &3).unwrap();
         let to_main = main_sink.drain(main_session.epoch()).unwrap();
         let to_settings = settings_sink.drain(settings_session.epoch()).unwrap();
-        assert!(to_main.contains(r#"("e","all",1)"#) && to_main.contains(r#"("e","all",3)"#));
+        assert!(
+            to_main.contains(r#"{"k":"e","to":"all","v":1}"#)
+                && to_main.contains(r#"{"k":"e","to":"all","v":3}"#)
+        );
         assert!(!to_main.contains(r#""one""#), "{to_main}");
-        assert!(to_settings.contains(r#"("e","one",2)"#), "{to_settings}");
-        assert!(to_settings.contains(r#"("e","all",3)"#), "{to_settings}");
+        assert!(
+            to_settings.contains(r#"{"k":"e","to":"one","v":2}"#),
+            "{to_settings}"
+        );
+        assert!(
+            to_settings.contains(r#"{"k":"e","to":"all","v":3}"#),
+            "{to_settings}"
+        );
     }
 }

@@ -56,6 +56,12 @@ const tricky = await invoke('echo_json', { value });
 check('reply objects keep JSON semantics ("__proto__" is an ordinary key)',
   Object.getPrototypeOf(tricky) === Object.prototype && tricky.polluted === undefined &&
   Object.prototype.hasOwnProperty.call(tricky, '__proto__') && tricky.safe === 1, Object.keys(tricky));
+// The same for a reply too large to come back inline: it comes as a
+// script the core writes (src/ipc/transport/reply.rs), as JSON text.
+const bigTricky = await invoke('echo_json', { value: JSON.parse('{"__proto__": {"polluted": true}, "pad": "' + 'p'.repeat(100 * 1024) + '"}') });
+check('large reply objects keep JSON semantics too',
+  Object.getPrototypeOf(bigTricky) === Object.prototype && bigTricky.polluted === undefined &&
+  Object.prototype.hasOwnProperty.call(bigTricky, '__proto__') && bigTricky.pad.length === 100 * 1024, Object.keys(bigTricky));
 
 // Leave a known report for the Rust side to check.
 await invoke('write_report', { contents: 'final report' });

@@ -164,6 +164,6 @@ mod tests {
             response_body(0, Some(2), big, &sink),
             br#"{"via":"script"}"#
         );
-        assert!(sink.drain(0).unwrap().contains("__moatReply(2,"));
+        assert!(sink.drain(0).unwrap().contains("__moatReply({\"id\":2,"));
     }
 }

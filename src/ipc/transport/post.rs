@@ -11,7 +11,7 @@
 //!
 //! Every other reply (a call that finished after the answer, or replies
 //! over [`INLINE_REPLY_MAX`]) is evaluated in the main frame as
-//! `window.__moatReply(<call id>, <body>)`. The calls themselves run on
+//! `window.__moatReply({"id": <call id>, …})`. The calls themselves run on
 //! the runtime's threads, which the kernel confines (`confine`), never on
 //! the GTK thread.
 //!
@@ -447,7 +447,7 @@ mod tests {
         });
         let script = script.into_inner();
         assert!(
-            script.contains(r#"__moatReply(2,{"ok":"late"})"#),
+            script.contains(r#"__moatReply({"id":2,"v":{"ok":"late"}})"#),
             "{script}"
         );
         assert!(!script.contains("(1,"), "{script}");
@@ -501,10 +501,10 @@ mod tests {
         assert!(sink
             .drain(0)
             .unwrap()
-            .starts_with("window.__moatReply&&window.__moatReply(4,"));
+            .starts_with("window.__moatReply({\"id\":4,"));
         // After the answer, replies go as scripts.
         c.deliver(5, br#"{"ok":1}"#.to_vec());
-        assert!(sink.drain(0).unwrap().contains("__moatReply(5,"));
+        assert!(sink.drain(0).unwrap().contains("__moatReply({\"id\":5,"));
     }
 
     #[test]
