@@ -303,7 +303,6 @@ const DatePrototype = Date.prototype;
 const isView = ArrayBuffer.isView;
 const ArrayBufferPrototype = ArrayBuffer.prototype;
 const U8 = Uint8Array;
-const sliceBuffer = ArrayBuffer.prototype.slice;
 const sliceU8 = Uint8Array.prototype.slice;
 // The key that marks bytes in a sealed call (src/ipc/bytes.rs): Moat's
 // own, so the page cannot write a marker.
@@ -343,15 +342,20 @@ function toJson(v, depth) {
   const proto = getPrototypeOf(v);
   if (unwrap.has(proto)) return toJson(apply(unwrap.get(proto), v, []), depth);
   if (proto === DatePrototype) return isFinite_(apply(dateTime, v, [])) ? apply(dateIso, v, []) : null;
-  // Bytes (an ArrayBuffer, a typed array, a DataView): a Uint8Array of
-  // the frame's own, sealed after the JSON, never as numbers or base64.
+  // Bytes (an ArrayBuffer, a typed array, a DataView): a Uint8Array,
+  // sealed after the JSON, never as numbers or base64. Its memory is the
+  // frame's own already (the call came as a structured clone, and only
+  // the frame and its hooks hold it), so it is viewed, not copied; the seal
+  // copies it into the plaintext. Memory another realm may share (a
+  // SharedArrayBuffer) is copied.
   if (proto === ArrayBufferPrototype) {
     bytesSeen += 1;
-    return new U8(apply(sliceBuffer, v, [0]));
+    return new U8(v);
   }
   if (isView(v)) {
     bytesSeen += 1;
-    return apply(sliceU8, new U8(v.buffer, v.byteOffset, v.byteLength), []);
+    const view = new U8(v.buffer, v.byteOffset, v.byteLength);
+    return getPrototypeOf(v.buffer) === ArrayBufferPrototype ? view : apply(sliceU8, view, []);
   }
   if (isArray(v)) {
     const out = [];
