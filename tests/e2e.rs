@@ -308,6 +308,7 @@ fn demo_commands_round_trip_through_the_isolation_frame() {
         "read_report returns what was written",
         "unicode args round-trip intact",
         "1 MiB round-trips intact",
+        "large non-ASCII text round-trips intact",
         "hook rejects oversized report",
         "hook rejects NUL in report",
         "hook returning false rejects",

@@ -13,6 +13,11 @@ check('unicode args round-trip intact', (await invoke('echo', { data: unicode })
 const mib = 'abcdefghijklmnop'.repeat(65536);
 const back = await invoke('echo', { data: mib });
 check('1 MiB round-trips intact', back.length === mib.length && back === mib, back.length);
+// Text whose UTF-8 outgrows its length in UTF-16 units: the frame's
+// encoder guesses ASCII and grows, never splitting a surrogate pair.
+const wide = 'a' + 'ü€😀x'.repeat(200000);
+const wideBack = await invoke('echo', { data: wide });
+check('large non-ASCII text round-trips intact', wideBack === wide, wideBack.length);
 
 await rejects('hook rejects oversized report', invoke('write_report', { contents: 'x'.repeat(65 * 1024) }), 'rejected_by_hook', 'over 64 KiB');
 await rejects('hook rejects NUL in report', invoke('write_report', { contents: 'a\0b' }), 'rejected_by_hook', 'NUL');
