@@ -114,10 +114,7 @@ fn handle(
         respond.send(core.refuse(too_large(declared as usize, max)));
         return;
     }
-    let id = request
-        .uri()
-        .and_then(|u| u.parse::<http::Uri>().ok())
-        .and_then(|u| routing_id(u.path()));
+    let id = routing_id(&path);
     let epoch = core.session.epoch();
     let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
     let done = move |body: Result<Vec<u8>, CallError>| match body {
