@@ -184,23 +184,13 @@ function dropChannels(callId) {
   for (const [id, c] of channels) if (c.callId === callId) channels.delete(id);
 }
 
-/** The body of a script from the core: `v` as is, or `t` parsed; undefined if `t` is not JSON. */
-function bodyOf(m, onBadText) {
-  if (!hasOwn(m, 't')) return m.v;
-  try {
-    return JSON_parse(String(m.t));
-  } catch (e) {
-    onBadText(e);
-    return undefined;
-  }
-}
-
 Object.defineProperty(window, '__moatPush', {
   value: (m) => {
     if (!m || typeof m !== 'object') return;
-    let bad = false;
-    const payload = bodyOf(m, (e) => { bad = true; report(e); });
-    if (bad) return;
+    let payload = m.v;
+    if (hasOwn(m, 't')) {
+      try { payload = JSON_parse(String(m.t)); } catch (e) { report(e); return; }
+    }
     const kind = m.k;
     const target = m.to;
     if (kind === 'e') {
@@ -338,7 +328,7 @@ Object.defineProperty(window, '__moatReply', {
   value: (m) => {
     if (!m || typeof m !== 'object' || !Number.isSafeInteger(m.id)) return;
     const id = m.id;
-    const reply = bodyOf(m, () => fail(id, 'bad_reply', 'the core sent a reply that is not JSON'));
+    const reply = hasOwn(m, 't') ? parseReply(id, String(m.t)) : m.v;
     if (reply !== undefined) settleReply(id, reply);
   },
 });
