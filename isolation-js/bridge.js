@@ -287,6 +287,11 @@ function fail(id, code, message, data, expect) {
 }
 
 function settleReply(id, reply) {
+  // A reply to no call of this page (one that timed out, or one sealed by
+  // someone else through the frame) settles nothing: its bytes stay in the
+  // core, which drops them when they expire, rather than being fetched into
+  // this process for nobody.
+  if (!pending.has(id)) return;
   if (reply && Number.isSafeInteger(reply.blobs) && reply.blobs > 0) {
     // The reply's bytes wait in the core: fetched once, as one binary body,
     // put where their markers are.

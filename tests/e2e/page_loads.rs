@@ -75,10 +75,16 @@ fn reply_bytes_are_bounded_and_go_with_their_page_load() {
     assert!(held < 136.0 + 48.0, "{held} MB held while unfetched");
     assert!(expired < 48.0, "{expired} MB still held after expiry");
     assert!(gone < 48.0, "{gone} MB still held after the page load went");
+    // The bridge fetches no bytes for calls it does not wait for, so in
+    // the first page load four replies are kept and at least four refused
+    // (more if the second batch finishes before its page load goes).
+    let refused = out
+        .stderr
+        .matches("bytes of replies are waiting to be fetched")
+        .count();
     assert!(
-        out.stderr
-            .contains("bytes of replies are waiting to be fetched"),
-        "{}",
+        (4..=8).contains(&refused),
+        "{refused} replies refused\n{}",
         out.tail()
     );
     // 1,500 probes: logged one by one only in bursts, the rest counted.
