@@ -2357,8 +2357,12 @@ fn flood(calls: u32) {
         rss("rss: after the first 1,000"),
         rss("rss: after the flood"),
     );
+    eprintln!("flood: peak RSS {before} kB after the first 1,000, {after} kB after the flood");
+    // Bounded, the peak grew 2-4% here and 10% once on a loaded CI
+    // machine; with the frame's limit on posts in flight removed, the core
+    // held the flood and the peak grew 50%.
     assert!(
-        after <= before * 1.10,
+        after <= before * 1.20,
         "peak RSS grew from {before} kB to {after} kB under the flood"
     );
 }
