@@ -6,7 +6,8 @@
 //! Durable and never torn: every change writes a new file, `fsync`s it,
 //! renames it over the old one and `fsync`s the directory; the file it
 //! replaces stays as `store.prev.json` (a second name for it, put in place
-//! by a rename). A file that does not parse
+//! by a rename). The new file of a write killed before its rename is
+//! removed at the next start, once it is a minute old. A file that does not parse
 //! at startup stops the app with its name (and the last good copy's): it
 //! is never reset to empty. Bounded: keys ([`crate::config::key_ok`]), a
 //! value's size, the number of keys and the whole file, each a named limit.
@@ -79,6 +80,7 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(fail(e.to_string())),
         };
+        sweep_stale_writes(dir);
         Ok(Self {
             file,
             prev,
@@ -188,12 +190,55 @@ fn keep_copy(file: &Path, copy: &Path) -> std::io::Result<()> {
     }
 }
 
+/// The prefix of a write's new file before it is renamed into place.
+const TEMP_PREFIX: &str = ".store-";
+
+/// A new file older than this was left by a write that never finished (the
+/// process was killed between creating and renaming it); a write takes
+/// milliseconds, so one this old belongs to no instance still writing.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes the new files of writes that never finished from `dir`. Each
+/// holds a whole or partial copy of the store: left alone they pile up, one
+/// per kill, beside the real file. Failures are logged, not fatal: the
+/// store itself is intact either way.
+fn sweep_stale_writes(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(TEMP_PREFIX))
+            && entry
+                .metadata()
+                .ok()
+                .filter(std::fs::Metadata::is_file)
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= STALE_AFTER);
+        if !stale {
+            continue;
+        }
+        let path = entry.path();
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                tracing::info!(file = %path.display(), "removed the new file of a store write that never finished")
+            }
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "could not remove the new file of a store write that never finished")
+            }
+        }
+    }
+}
+
 /// `bytes` as `path`: a new file beside it, synced, renamed over it, and
 /// the directory synced, so a crash leaves the old file or the new one.
 fn durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
-        .prefix(".store-")
+        .prefix(TEMP_PREFIX)
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
@@ -311,6 +356,32 @@ mod tests {
             serde_json::from_slice(&std::fs::read(dir.path().join("store.prev.json")).unwrap())
                 .unwrap();
         assert_eq!(prev.len(), 2, "the copy before the last change: {prev:?}");
+    }
+
+    #[test]
+    fn writes_that_never_finished_are_swept_at_open_and_fresh_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("store.json"), br#"{"theme":"dark"}"#).unwrap();
+        let old = dir.path().join(".store-killed");
+        let fresh = dir.path().join(".store-writing");
+        let other = dir.path().join("notes.txt");
+        for f in [&old, &fresh, &other] {
+            std::fs::write(f, b"{\"theme\":").unwrap();
+        }
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for f in [&old, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(f)
+                .unwrap()
+                .set_modified(hour_ago)
+                .unwrap();
+        }
+        let s = store(dir.path());
+        assert_eq!(s.get("theme"), Some(serde_json::json!("dark")));
+        assert!(!old.exists(), "a write killed an hour ago is swept");
+        assert!(fresh.exists(), "a write that may still be running is kept");
+        assert!(other.exists(), "only the store's own new files are touched");
     }
 
     #[test]

@@ -112,12 +112,37 @@ fn a_sigkill_during_a_stream_of_writes_leaves_a_store_that_parses() {
         assert!(now.contains_key("theme"), "{now:?}");
         parsed(&xdg.path().join(APP_ID).join(".store/store.prev.json"));
     }
-    // And the app starts on what the kill left.
+    // A kill between a write's new file and its rename leaves that file:
+    // one planted here, an hour old, beside one from a write in progress.
+    let dir = xdg.path().join(APP_ID).join(".store");
+    let (killed, writing) = (dir.join(".store-KiLLeD"), dir.join(".store-NoWwww"));
+    for f in [&killed, &writing] {
+        std::fs::write(f, b"{\"theme\":").unwrap();
+    }
+    std::fs::File::options()
+        .write(true)
+        .open(&killed)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(3600))
+        .unwrap();
+    // And the app starts on what the kill left, and sweeps the old file.
     let again = run_with_config("store.js", xdg.path(), STORE_CONFIG, &[]);
     assert!(
         again.result("store: values survive a restart").is_some(),
         "{}",
         again.stdout
+    );
+    assert!(!killed.exists(), "{}", again.tail());
+    assert!(
+        writing.exists(),
+        "a write that may be running is left alone"
+    );
+    assert!(
+        again
+            .stderr
+            .contains("removed the new file of a store write that never finished"),
+        "{}",
+        again.tail()
     );
 }
 
