@@ -10,8 +10,9 @@ use super::*;
 const FORKER: &str = r#"(sleep 1; touch "$1") & echo started; sleep 30"#;
 /// The same grandchild, and a program that returns at once.
 const LEAVER: &str = r#"(sleep 1; touch "$1") & echo started"#;
-/// The shell's own open descriptors among 0 to 9 (with no `/proc` under
-/// the kernel's confinement, a redirection from each tells).
+/// The shell's own open descriptors among 0 to 9, as the program itself
+/// sees them (with no `/proc` under the kernel's confinement, a redirection
+/// from each tells); the test lists all of another program's from outside.
 const FDS: &str = "for fd in 0 1 2 3 4 5 6 7 8 9; do (: <&$fd) 2>/dev/null && echo $fd; done";
 
 #[test]
@@ -32,6 +33,7 @@ fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
             {"name": "forker", "cmd": "sh", "args": ["-c", FORKER, "x", path], "runs": ["sleep", "touch"]},
             {"name": "leaver", "cmd": "sh", "args": ["-c", LEAVER, "x", path], "runs": ["sleep", "touch"]},
             {"name": "fds", "cmd": "sh", "args": ["-c", FDS]},
+            {"name": "idle", "cmd": "sleep", "args": ["31"]},
             {"name": "proto", "cmd": "printf", "args": ["__proto__"]},
             {"name": "sink", "cmd": "sleep", "args": ["30"]},
             {"name": "cat", "cmd": "cat", "args": false},
@@ -52,7 +54,11 @@ fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
     harness_args(&mut cmd, script.to_str().unwrap(), &root, 90);
     cmd.args(["--harness-config", config_file.to_str().unwrap()]);
     let mut inherited = None;
+    let mut idle_fds = None;
     let out = run_watching(cmd, |name, app| {
+        if name == "fds: a program is running for the test to look at" {
+            idle_fds = Some(open_fds_of_program(app, "31"));
+        }
         if name == "ready for crash" {
             inherited = Some(std::fs::read_link(format!("/proc/{app}/fd/7")).is_ok());
             kill_web_process(app);
@@ -63,6 +69,13 @@ fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
         Some(true),
         "the app did not hold descriptor 7, or never got ready:\n{}\n{}",
         out.stdout,
+        out.tail()
+    );
+    // Every descriptor, not only 0 to 9: the app holds dozens above 9.
+    assert_eq!(
+        idle_fds,
+        Some(vec!["0".to_owned(), "1".into(), "2".into()]),
+        "the program's open descriptors (None: not found)\n{}",
         out.tail()
     );
     out.assert_passed(&[
@@ -96,4 +109,25 @@ fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
         "grandchildren outlived their program: {left:?}"
     );
     out.assert_logged("busy");
+}
+
+/// The open descriptors of the `sleep <arg>` that `app` runs, as /proc
+/// lists them (sorted by number).
+fn open_fds_of_program(app: u32, arg: &str) -> Vec<String> {
+    let pid = descendants(app).into_iter().map(|(p, _)| p).find(|p| {
+        std::fs::read(format!("/proc/{p}/cmdline"))
+            .is_ok_and(|c| c.split(|b| *b == 0).nth(1) == Some(arg.as_bytes()))
+    });
+    let Some(pid) = pid else {
+        return vec!["no such program".into()];
+    };
+    let mut fds: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    fds.sort_by_key(|f| f.parse::<u32>().unwrap_or(u32::MAX));
+    fds
 }

@@ -33,6 +33,11 @@ if (harness.load === 1) {
   // Descriptors: only stdin, stdout and stderr.
   const fds = await invoke('shell.execute', { name: 'fds', args: ['-c', T.fds] });
   check('fds: a program has only 0, 1 and 2 open', fds.stdout.trim().split(/\s+/).join(',') === '0,1,2', fds.stdout);
+  // All of them, above 9 too: the Rust test lists this one's in /proc while
+  // it runs (it ends with its page load).
+  const idle = shell.spawn('idle', ['31']);
+  await idle.started;
+  check('fds: a program is running for the test to look at', true, null);
 
   // A push that reads like JSON arrives as what was sent.
   let proto = '';
