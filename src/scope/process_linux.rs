@@ -9,12 +9,18 @@
 //!
 //! So every program starts as the leader of a process group of its own,
 //! and is ended by signalling the whole group ([`Group`]); and in the
-//! child, between `fork` and `exec`, every descriptor above 2 is marked
-//! close-on-exec, so the program starts with stdin, stdout and stderr
-//! only.
-//!
-//! Not covered: a descendant that leaves the group on purpose (`setsid`,
-//! `setpgid`) is no longer signalled with it (`docs/threats.md`).
+//! child, between `fork` and `exec`:
+//! - every descriptor above 2 is marked close-on-exec, so the program
+//!   starts with stdin, stdout and stderr only;
+//! - a seccomp filter makes `setsid` and `setpgid` fail with `EPERM` for
+//!   the program and everything it starts, so nothing it forks can leave
+//!   the group and outlive it (a daemon's `setsid`, a shell's job
+//!   control). The filter cannot be removed, and needs `no_new_privs`:
+//!   a set-user-id program the page runs gains no privileges either.
+//!   System calls of another architecture (32-bit or x32 on x86_64)
+//!   fail with `EPERM`, as they could name the same calls by other
+//!   numbers. A kernel that refuses the filter makes the program not
+//!   start.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -29,14 +35,103 @@ pub(crate) fn start_alone(command: &mut tokio::process::Command) {
     command.process_group(0);
     // SAFETY: the closure runs in the child between fork and exec, where
     // only async-signal-safe calls are allowed: it makes raw system calls
-    // (`close_range`, `getrlimit`, `fcntl`) and touches no memory but its
-    // own stack, no lock and no allocator.
+    // (`close_range`, `getrlimit`, `fcntl`, `prctl`) and touches no memory
+    // but its own stack, no lock and no allocator (the error it may return
+    // is built from an errno, without allocating).
     unsafe {
         command.pre_exec(|| {
             no_descriptors_past_stdio();
-            Ok(())
+            stay_in_the_group()
         });
     }
+}
+
+/// The audit architecture of this build's system calls (`linux/audit.h`).
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = 0xC000_003E;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xC000_00B7;
+#[cfg(target_arch = "riscv64")]
+const AUDIT_ARCH: u32 = 0xC000_00F3;
+
+/// Installs the seccomp filter described in the module's doc: `setsid`
+/// and `setpgid` (and every system call of another architecture, or
+/// numbered in the x32 range) fail with `EPERM`; everything else is
+/// allowed.
+#[cfg(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+))]
+#[allow(
+    unsafe_code,
+    reason = "libc calls on a child's process group; each has its SAFETY comment"
+)]
+fn stay_in_the_group() -> std::io::Result<()> {
+    use libc::{BPF_ABS, BPF_JEQ, BPF_JGE, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W};
+    const fn stmt(code: u32, k: u32) -> libc::sock_filter {
+        libc::sock_filter {
+            code: code as u16,
+            jt: 0,
+            jf: 0,
+            k,
+        }
+    }
+    const fn jump(code: u32, k: u32, jt: u8) -> libc::sock_filter {
+        libc::sock_filter {
+            code: code as u16,
+            jt,
+            jf: 0,
+            k,
+        }
+    }
+    // `struct seccomp_data`: the call's number at 0, its architecture at 4.
+    const NR: u32 = 0;
+    const ARCH: u32 = 4;
+    const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+    const DENY: u32 = libc::SECCOMP_RET_ERRNO | libc::EPERM as u32;
+    let mut filter = [
+        stmt(BPF_LD | BPF_W | BPF_ABS, ARCH),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH, 1),
+        stmt(BPF_RET | BPF_K, DENY),
+        stmt(BPF_LD | BPF_W | BPF_ABS, NR),
+        jump(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 3),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_setsid as u32, 2),
+        jump(BPF_JMP | BPF_JEQ | BPF_K, libc::SYS_setpgid as u32, 1),
+        stmt(BPF_RET | BPF_K, libc::SECCOMP_RET_ALLOW),
+        stmt(BPF_RET | BPF_K, DENY),
+    ];
+    let program = libc::sock_fprog {
+        len: filter.len() as libc::c_ushort,
+        filter: filter.as_mut_ptr(),
+    };
+    // SAFETY: `prctl` with integer arguments only.
+    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: `program` points at `filter`, both on this stack and alive
+    // for the call; the kernel copies the program before it returns.
+    let r = unsafe {
+        libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER,
+            &program as *const libc::sock_fprog,
+        )
+    };
+    if r != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// No filter is known for this architecture: no program starts.
+#[cfg(not(any(
+    target_arch = "x86_64",
+    target_arch = "aarch64",
+    target_arch = "riscv64"
+)))]
+fn stay_in_the_group() -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
 }
 
 /// Marks every descriptor above 2 close-on-exec: `close_range(3, ~0,

@@ -30,6 +30,10 @@ if (harness.load === 1) {
   const leftSpawn = await shell.spawn('leaver', ['-c', T.leaver, 'x', mark('left-by-spawn')]).done;
   check('groups: shell.spawn of a program that leaves a child ends', leftSpawn.code === 0 && !leftSpawn.killed, leftSpawn);
 
+  // A child that leaves the group on purpose: the kernel refuses it that.
+  const escaped = await invoke('shell.execute', { name: 'escaper', args: ['-c', T.escaper, 'x', mark('escaped-with-setsid')] });
+  check('groups: a program\'s child cannot leave its group with setsid', escaped.stdout.includes('started') && escaped.stderr.includes('Operation not permitted'), escaped);
+
   // Descriptors: only stdin, stdout and stderr.
   const fds = await invoke('shell.execute', { name: 'fds', args: ['-c', T.fds] });
   check('fds: a program has only 0, 1 and 2 open', fds.stdout.trim().split(/\s+/).join(',') === '0,1,2', fds.stdout);
