@@ -102,6 +102,8 @@ impl Confiner {
         // session's) are out of reach. Signals are not scoped: each thread
         // restricts itself into a domain of its own, and a program one
         // thread started is ended by whichever thread sees its call end.
+        // Programs scope their own signals, in a domain nested below the
+        // thread's (`scope::process_linux`).
         let mut created = ruleset
             .scope(Scope::AbstractUnixSocket)
             .map_err(|e| fail(&e))?

@@ -20,7 +20,14 @@
 //!   System calls of another architecture (32-bit or x32 on x86_64)
 //!   fail with `EPERM`, as they could name the same calls by other
 //!   numbers. A kernel that refuses the filter makes the program not
-//!   start.
+//!   start;
+//! - a Landlock domain of its own scopes its signals (Landlock ABI 6): the
+//!   program and what it starts may signal each other, not the app, the
+//!   web process or any other process of the user's. The app still ends
+//!   them (a signal into a nested domain is allowed). On an older kernel
+//!   this step is skipped, as the rest of the kernel confinement degrades
+//!   (`src/confine`); a kernel that knows the scope but refuses to apply
+//!   it makes the program not start.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -41,7 +48,8 @@ pub(crate) fn start_alone(command: &mut tokio::process::Command) {
     unsafe {
         command.pre_exec(|| {
             no_descriptors_past_stdio();
-            stay_in_the_group()
+            stay_in_the_group()?;
+            no_signals_out()
         });
     }
 }
@@ -122,6 +130,57 @@ fn stay_in_the_group() -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// `struct landlock_ruleset_attr` (`linux/landlock.h`), up to `scoped`.
+#[repr(C)]
+struct LandlockRulesetAttr {
+    handled_access_fs: u64,
+    handled_access_net: u64,
+    scoped: u64,
+}
+
+/// `LANDLOCK_SCOPE_SIGNAL`, Landlock ABI 6.
+const LANDLOCK_SCOPE_SIGNAL: u64 = 1 << 1;
+
+/// Restricts the child to a Landlock domain that handles no access right
+/// and scopes signals (see the module's doc). Runs after `no_new_privs`
+/// is set ([`stay_in_the_group`]).
+#[allow(
+    unsafe_code,
+    reason = "libc calls on a child's process group; each has its SAFETY comment"
+)]
+fn no_signals_out() -> std::io::Result<()> {
+    let attr = LandlockRulesetAttr {
+        handled_access_fs: 0,
+        handled_access_net: 0,
+        scoped: LANDLOCK_SCOPE_SIGNAL,
+    };
+    // SAFETY: `attr` is on this stack, alive for the call, and its size is
+    // passed with it; the kernel copies it.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            &attr as *const LandlockRulesetAttr,
+            std::mem::size_of::<LandlockRulesetAttr>(),
+            0 as libc::c_uint,
+        )
+    };
+    let Ok(fd) = libc::c_int::try_from(fd) else {
+        return Ok(()); // not a descriptor: no such kernel call
+    };
+    if fd < 0 {
+        return Ok(()); // a kernel before Landlock ABI 6 (or none)
+    }
+    // SAFETY: a raw system call with integer arguments only; `fd` is the
+    // ruleset descriptor just created.
+    let r = unsafe { libc::syscall(libc::SYS_landlock_restrict_self, fd, 0 as libc::c_uint) };
+    let failed = (r != 0).then(std::io::Error::last_os_error);
+    // SAFETY: `fd` is ours and closed once.
+    unsafe {
+        libc::close(fd);
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 /// No filter is known for this architecture: no program starts.

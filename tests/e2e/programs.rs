@@ -14,6 +14,9 @@ const LEAVER: &str = r#"(sleep 1; touch "$1") & echo started"#;
 /// (`setsid`) and would leave a mark (`$1`) a second later; the program
 /// returns at once.
 const ESCAPER: &str = r#"setsid sh -c 'sleep 1; touch "$1"' x "$1" & sleep 0.5; echo started"#;
+/// Signals its own child, then probes (signal 0) the process `$1` outside
+/// its domain, and says how each went.
+const SIGNALLER: &str = r#"sleep 5 & kill $! && echo own; kill -0 "$1" 2>&1; echo "outside $?""#;
 /// The shell's own open descriptors among 0 to 9, as the program itself
 /// sees them (with no `/proc` under the kernel's confinement, a redirection
 /// from each tells); the test lists all of another program's from outside.
@@ -37,6 +40,7 @@ fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
             {"name": "forker", "cmd": "sh", "args": ["-c", FORKER, "x", path], "runs": ["sleep", "touch"]},
             {"name": "leaver", "cmd": "sh", "args": ["-c", LEAVER, "x", path], "runs": ["sleep", "touch"]},
             {"name": "escaper", "cmd": "sh", "args": ["-c", ESCAPER, "x", path], "runs": ["setsid", "sh", "sleep", "touch"]},
+            {"name": "signaller", "cmd": "sh", "args": ["-c", SIGNALLER, "x", std::process::id().to_string()], "runs": ["sleep"]},
             {"name": "fds", "cmd": "sh", "args": ["-c", FDS]},
             {"name": "idle", "cmd": "sleep", "args": ["31"]},
             {"name": "proto", "cmd": "printf", "args": ["__proto__"]},
@@ -49,7 +53,7 @@ fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
         &root,
         "groups.js",
         &config,
-        &serde_json::json!({"dir": marks, "forker": FORKER, "leaver": LEAVER, "escaper": ESCAPER, "fds": FDS}),
+        &serde_json::json!({"dir": marks, "forker": FORKER, "leaver": LEAVER, "escaper": ESCAPER, "signaller": SIGNALLER, "outside": std::process::id().to_string(), "fds": FDS}),
     );
     // The app starts with a descriptor of its launcher's (7, not
     // close-on-exec), as any app may.
@@ -88,6 +92,7 @@ fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
         "groups: shell.execute of a program that leaves a child returns",
         "groups: shell.spawn of a program that leaves a child ends",
         "groups: a program's child cannot leave its group with setsid",
+        "signals: a program signals its own child, and nothing outside",
         "fds: a program has only 0, 1 and 2 open",
         "push: output that is exactly __proto__ arrives as text",
         "push: an own \"__proto__\" key arrives as a key, not a prototype",
