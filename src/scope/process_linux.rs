@@ -301,3 +301,68 @@ fn end_group(pid: u32) {
         libc::killpg(pgid, libc::SIGKILL);
     }
 }
+
+#[cfg(test)]
+#[allow(
+    unsafe_code,
+    reason = "pre_exec closures and raw system calls in a test child; each has its SAFETY comment"
+)]
+mod tests {
+    use std::os::unix::process::CommandExt as _;
+
+    /// Starts `true` with `probe` run in the child, after the filter when
+    /// `filtered`: the errno `probe` reports, if any.
+    fn errno_in_child(filtered: bool, probe: fn() -> std::io::Result<()>) -> Option<i32> {
+        let mut command = std::process::Command::new("true");
+        // SAFETY: the closure runs between fork and exec and makes raw
+        // system calls only (see `start_alone`).
+        unsafe {
+            command.pre_exec(move || {
+                if filtered {
+                    super::stay_in_the_group()?;
+                }
+                probe()
+            });
+        }
+        match command.status() {
+            Ok(status) => {
+                assert!(status.success());
+                None
+            }
+            Err(e) => e.raw_os_error(),
+        }
+    }
+
+    fn setsid() -> std::io::Result<()> {
+        // SAFETY: `setsid` takes no argument.
+        if unsafe { libc::setsid() } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// `getpid` by its x32 number: another name for a call.
+    #[cfg(target_arch = "x86_64")]
+    fn x32_getpid() -> std::io::Result<()> {
+        // SAFETY: a raw system call with no argument.
+        if unsafe { libc::syscall(0x4000_0000 | libc::SYS_getpid) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_child_cannot_leave_its_group_under_the_filter() {
+        // Not a group leader: without the filter it may start a session.
+        assert_eq!(errno_in_child(false, setsid), None);
+        assert_eq!(errno_in_child(true, setsid), Some(libc::EPERM));
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn x32_numbers_are_refused_under_the_filter() {
+        // Without the filter: the pid, or ENOSYS where x32 is off.
+        assert_ne!(errno_in_child(false, x32_getpid), Some(libc::EPERM));
+        assert_eq!(errno_in_child(true, x32_getpid), Some(libc::EPERM));
+    }
+}
