@@ -123,8 +123,23 @@ fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
 }
 
 /// The open descriptors of the `sleep <arg>` that `app` runs, as /proc
-/// lists them (sorted by number).
+/// lists them (sorted by number), once they are only 0, 1 and 2, or as
+/// they are after 2 s: a program just started may still hold a file of
+/// its own for a moment (the dynamic loader's, a locale's), while one the
+/// app leaked stays.
 fn open_fds_of_program(app: u32, arg: &str) -> Vec<String> {
+    let mut fds = Vec::new();
+    for _ in 0..100 {
+        fds = listed_fds_of_program(app, arg);
+        if fds == ["0", "1", "2"] {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    fds
+}
+
+fn listed_fds_of_program(app: u32, arg: &str) -> Vec<String> {
     let pid = descendants(app).into_iter().map(|(p, _)| p).find(|p| {
         std::fs::read(format!("/proc/{p}/cmdline"))
             .is_ok_and(|c| c.split(|b| *b == 0).nth(1) == Some(arg.as_bytes()))
