@@ -12,8 +12,8 @@ const FORKER: &str = r#"(sleep 1; touch "$1") & echo started; sleep 30"#;
 const LEAVER: &str = r#"(sleep 1; touch "$1") & echo started"#;
 /// A grandchild that takes itself out of the program's group and session
 /// (`setsid`) and would leave a mark (`$1`) a second later; the program
-/// returns at once.
-const ESCAPER: &str = r#"setsid sh -c 'sleep 1; touch "$1"' x "$1" & sleep 0.5; echo started"#;
+/// waits for it (so its refusal is in the output), then returns.
+const ESCAPER: &str = r#"setsid sh -c 'sleep 1; touch "$1"' x "$1" & wait $!; echo started"#;
 /// Signals its own child, then probes (signal 0) the process `$1` outside
 /// its domain, and says how each went.
 const SIGNALLER: &str = r#"sleep 5 & kill $! && echo own; kill -0 "$1" 2>&1; echo "outside $?""#;
