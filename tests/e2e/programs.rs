@@ -53,7 +53,7 @@ fn programs_end_with_everything_they_forked_and_see_nothing_of_the_app() {
         &root,
         "groups.js",
         &config,
-        &serde_json::json!({"dir": marks, "forker": FORKER, "leaver": LEAVER, "escaper": ESCAPER, "signaller": SIGNALLER, "outside": std::process::id().to_string(), "fds": FDS}),
+        &serde_json::json!({"dir": marks, "forker": FORKER, "leaver": LEAVER, "escaper": ESCAPER, "signaller": SIGNALLER, "outside": std::process::id().to_string(), "scoped": signals_scoped(), "fds": FDS}),
     );
     // The app starts with a descriptor of its launcher's (7, not
     // close-on-exec), as any app may.
@@ -156,4 +156,17 @@ fn listed_fds_of_program(app: u32, arg: &str) -> Vec<String> {
         .unwrap_or_default();
     fds.sort_by_key(|f| f.parse::<u32>().unwrap_or(u32::MAX));
     fds
+}
+
+/// Whether this kernel scopes signals with Landlock (ABI 6, Linux 6.12):
+/// older ones run programs without the scope, as `process_linux` says.
+fn signals_scoped() -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|n| n.parse::<u32>().unwrap_or(0));
+    let version = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    let landlock_on = std::fs::read_to_string("/sys/kernel/security/lsm")
+        .map_or(true, |lsm| lsm.split(',').any(|m| m.trim() == "landlock"));
+    version >= (6, 12) && landlock_on
 }
