@@ -83,6 +83,11 @@ fn a_bad_app_gets_each_finding_at_its_place() {
     has("medium", "no-hooks", "moat.json: isolation.hooks");
     has("low", "allowlist-all", "moat.json: allowlist.commands");
     has("low", "permission-granted", "moat.json: permissions");
+    has(
+        "low",
+        "single-instance-off",
+        "moat.json: launch.singleInstance",
+    );
     has("low", "large-messages", "moat.json: limits.maxMessageBytes");
     has(
         "medium",

@@ -123,6 +123,14 @@ pub(crate) fn settings(f: &mut Findings, config: &Settings) {
             "the web inspector is on in debug builds (a release build refuses to start with it)",
         );
     }
+    if !config.launch.single_instance {
+        f.at_key(
+            Severity::Low,
+            "single-instance-off",
+            "launch.singleInstance",
+            crate::launch::SEVERAL_INSTANCES,
+        );
+    }
     for p in &config.permissions {
         f.at_key(
             Severity::Low,

@@ -265,6 +265,9 @@ pub(crate) enum Start {
     HandedOver,
 }
 
+/// What `launch.singleInstance: false` costs, for the log and the audit.
+pub(crate) const SEVERAL_INSTANCES: &str = "a second launch runs beside the first on the same data: each keeps its own view of the store (the last write wins, and neither is told of the other's changes), and links and files are not handed to the running window";
+
 /// Claims the app's instance (unless `launch.singleInstance` is off) and
 /// judges this launch's own arguments (`args`: the command line's, the
 /// program's name and any test-harness flag left out), which wait for the
@@ -272,7 +275,9 @@ pub(crate) enum Start {
 pub(crate) fn start(config: &crate::config::Settings, args: Vec<String>) -> Start {
     let launch = Launch::new(config.launch.clone());
     let mut listener = None;
-    if config.launch.single_instance {
+    if !config.launch.single_instance {
+        tracing::warn!("launch.singleInstance is off: {}", SEVERAL_INSTANCES);
+    } else {
         match instance::claim(&config.identifier, &args) {
             instance::Claim::HandedOver => {
                 tracing::info!(identifier = %config.identifier, "the running instance has this launch's arguments");

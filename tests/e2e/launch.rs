@@ -177,3 +177,45 @@ fn a_second_launch_hands_its_link_over_and_bad_ones_are_refused() {
     out.assert_logged("launch_refused");
     out.assert_logged("rate_limited");
 }
+
+/// `launch.singleInstance: false`: said at startup, and a second launch
+/// runs a window of its own beside the first instead of handing over.
+#[test]
+fn with_single_instance_off_a_second_launch_runs_beside_the_first() {
+    let xdg = tempfile::tempdir().unwrap();
+    let config = xdg.path().join("moat.json");
+    std::fs::write(
+        &config,
+        r#"{"identifier":"dev.moat.several","title":"several","isolation":{"hooks":["validate.js"]},
+            "launch":{"singleInstance":false}}"#,
+    )
+    .unwrap();
+    // Long enough that the two runs overlap.
+    let script = xdg.path().join("several.js");
+    std::fs::write(
+        &script,
+        "check('several: this instance runs', (await invoke('echo', { data: 'x' })) === 'x'); await sleep(3000); harness.done();",
+    )
+    .unwrap();
+    let run = || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
+        harness_args(&mut cmd, script.to_str().unwrap(), xdg.path(), 30);
+        cmd.args(["--harness-config", config.to_str().unwrap()]);
+        Outcome::from(cmd.output().expect("spawn moat-demo"))
+    };
+    let (first, second) = std::thread::scope(|s| {
+        let first = s.spawn(run);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let second = run();
+        (first.join().unwrap(), second)
+    });
+    for out in [first, second] {
+        out.assert_passed(&["several: this instance runs"]);
+        assert!(
+            out.stderr
+                .contains("launch.singleInstance is off: a second launch runs beside the first"),
+            "{}",
+            out.tail()
+        );
+    }
+}
