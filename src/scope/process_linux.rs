@@ -3,9 +3,12 @@
 //!
 //! Threats: a program that forks (a shell's `&`, a daemon, a helper) and
 //! leaves its children running after `shell.kill`, the end of its page
-//! load or the app's exit, unseen by anyone; and a program that inherits
-//! the app's open descriptors (WebKit's sockets and `/proc` files, whatever
-//! the launcher passed) and so can read or write what the app has open.
+//! load or the app's exit, unseen by anyone, or that takes a child out of
+//! its group on purpose; a program that inherits the app's open
+//! descriptors (WebKit's sockets and `/proc` files, whatever the launcher
+//! passed) and so can read or write what the app has open; and a program
+//! that signals processes not its own (stops the app, kills the user's
+//! editor).
 //!
 //! So every program starts as the leader of a process group of its own,
 //! and is ended by signalling the whole group ([`Group`]); and in the
@@ -33,7 +36,8 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 /// Makes `command` start its program alone in a new process group with
-/// only descriptors 0, 1 and 2 open.
+/// only descriptors 0, 1 and 2 open, unable to leave the group, and
+/// signalling only what it starts.
 #[allow(
     unsafe_code,
     reason = "libc calls on a child's process group; each has its SAFETY comment"
