@@ -211,6 +211,33 @@ impl Keyring {
         Self { address, bus }
     }
 
+    /// Locks the login collection (Secret Service `Lock`), as a screen
+    /// lock or a timeout would.
+    fn lock(&self) {
+        let out = Command::new("timeout")
+            .args([
+                "10",
+                "dbus-send",
+                "--session",
+                "--print-reply",
+                "--dest=org.freedesktop.secrets",
+            ])
+            .args([
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.Lock",
+            ])
+            .arg("array:objpath:/org/freedesktop/secrets/collection/login")
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .output()
+            .expect("dbus-send (make deps installs dbus)");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("/org/freedesktop/secrets/collection/login"),
+            "the collection was not locked: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// `secret-tool` on this keyring.
     fn tool(&self, home: &Path, args: &[&str]) -> Outcome {
         Outcome::from(
@@ -342,6 +369,56 @@ fn with_no_keyring_secrets_are_unavailable_and_nothing_is_written() {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         assert!(
             !bytes.windows(11).any(|w| w == b"tok-nowhere"),
+            "the secret fell back to {}",
+            entry.display()
+        );
+    }
+}
+
+/// A locked keyring with no way to prompt (no display for the prompter):
+/// `unavailable`, not a hang until the call times out, and nothing
+/// written anywhere else.
+#[test]
+fn a_locked_keyring_is_unavailable_and_nothing_is_written() {
+    let home = tempfile::tempdir().unwrap();
+    let keyring = Keyring::start(home.path());
+    // The app's token, there before the lock (the daemon may still be
+    // taking its name on the bus for a moment after it unlocked).
+    let stored = (0..50).any(|_| {
+        let mut store = Command::new("timeout")
+            .args(["20", "secret-tool", "store", "--label=before the lock"])
+            .args(["application", APP_ID, "moat-secret", "apiToken"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address)
+            .env("HOME", home.path())
+            .stdin(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("secret-tool (make deps installs libsecret-tools)");
+        std::io::Write::write_all(&mut store.stdin.take().unwrap(), b"tok-before").unwrap();
+        let ok = store.wait().unwrap().success();
+        if !ok {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        ok
+    });
+    assert!(stored, "secret-tool store failed for 5 s");
+    keyring.lock();
+    let xdg = tempfile::tempdir().unwrap();
+    let out = run_on_bus(
+        "secrets_locked.js",
+        xdg.path(),
+        Some(&secrets_config(APP_ID)),
+        &keyring.address,
+    );
+    out.assert_passed(&[
+        "secrets: get from a locked keyring is unavailable",
+        "secrets: set into a locked keyring is unavailable",
+    ]);
+    out.assert_logged("unavailable");
+    for entry in walk(xdg.path()) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !bytes.windows(10).any(|w| w == b"tok-locked"),
             "the secret fell back to {}",
             entry.display()
         );
