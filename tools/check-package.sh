@@ -23,7 +23,8 @@ for path in "./usr/bin/$bin" "./usr/share/applications/" "./usr/share/icons/hico
 done
 
 x=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$x"' EXIT
+remove="$(dirname "$0")/remove-tree.sh"
+trap 'kill "$pid" 2>/dev/null || true; "$remove" "$x"' EXIT
 pid=
 dpkg-deb -x "$deb" "$x/root"
 exe=$x/root/usr/bin/$bin

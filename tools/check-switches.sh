@@ -15,7 +15,8 @@ fail() { echo "check-switches: $*" >&2; exit 1; }
 
 x=$(mktemp -d)
 pid=
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$x"' EXIT
+remove="$(dirname "$0")/remove-tree.sh"
+trap 'kill "$pid" 2>/dev/null || true; "$remove" "$x"' EXIT
 dpkg-deb -x "$deb" "$x/root"
 exe=$x/root/usr/bin/$bin
 
@@ -43,7 +44,7 @@ listening() { python3 -c "import socket,sys; s=socket.socket(); s.settimeout(1);
 # home of its own and waits for its window.
 start() {
   exe_=$1; shift
-  rm -rf "$x/home" "$x/mark"; mkdir -p "$x/home"; mkdir -m 700 "$x/home/run"
+  "$remove" "$x/home" "$x/mark"; mkdir -p "$x/home"; mkdir -m 700 "$x/home/run"
   # A runtime directory of its own: an instance elsewhere would take the launch.
   env HOME="$x/home" XDG_DATA_HOME="$x/home/.local/share" XDG_CONFIG_HOME="$x/home/.config" XDG_RUNTIME_DIR="$x/home/run" \
     MOAT_PROBE_MARK="$x/mark" "$@" "$exe_" >"$x/log" 2>&1 &
