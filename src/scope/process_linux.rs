@@ -170,12 +170,10 @@ fn no_signals_out() -> std::io::Result<()> {
             0 as libc::c_uint,
         )
     };
-    let Ok(fd) = libc::c_int::try_from(fd) else {
-        return Ok(()); // not a descriptor: no such kernel call
+    let fd = match libc::c_int::try_from(fd) {
+        Ok(fd) if fd >= 0 => fd,
+        _ => return Ok(()), // a kernel before Landlock ABI 6 (or none)
     };
-    if fd < 0 {
-        return Ok(()); // a kernel before Landlock ABI 6 (or none)
-    }
     // SAFETY: a raw system call with integer arguments only; `fd` is the
     // ruleset descriptor just created.
     let r = unsafe { libc::syscall(libc::SYS_landlock_restrict_self, fd, 0 as libc::c_uint) };
