@@ -365,14 +365,7 @@ fn with_no_keyring_secrets_are_unavailable_and_nothing_is_written() {
         "secrets: set with no keyring is unavailable",
     ]);
     out.assert_logged("unavailable");
-    for entry in walk(xdg.path()) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
-        assert!(
-            !bytes.windows(11).any(|w| w == b"tok-nowhere"),
-            "the secret fell back to {}",
-            entry.display()
-        );
-    }
+    assert_no_file_holds(xdg.path(), b"tok-nowhere");
 }
 
 /// A locked keyring with no way to prompt (no display for the prompter):
@@ -415,14 +408,7 @@ fn a_locked_keyring_is_unavailable_and_nothing_is_written() {
         "secrets: set into a locked keyring is unavailable",
     ]);
     out.assert_logged("unavailable");
-    for entry in walk(xdg.path()) {
-        let bytes = std::fs::read(&entry).unwrap_or_default();
-        assert!(
-            !bytes.windows(10).any(|w| w == b"tok-locked"),
-            "the secret fell back to {}",
-            entry.display()
-        );
-    }
+    assert_no_file_holds(xdg.path(), b"tok-locked");
 }
 
 /// The demo as shipped keeps its theme in the store and its token in the
@@ -455,6 +441,18 @@ fn the_demo_keeps_its_theme_in_the_store_and_its_token_in_the_keyring() {
 }
 
 /// Every file under `dir`, however deep, the harness's scripts excepted.
+/// No file under `dir` holds `secret`: it fell back nowhere.
+fn assert_no_file_holds(dir: &Path, secret: &[u8]) {
+    for entry in walk(dir) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret),
+            "the secret fell back to {}",
+            entry.display()
+        );
+    }
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
