@@ -90,6 +90,10 @@ pub(crate) enum Request {
     },
     /// Close `label` (the main window: end the app).
     Close { label: String },
+    /// Bring `label` forward if it is open: shown again if it was hidden
+    /// or minimised, raised, and focused as far as the window manager
+    /// allows.
+    Present { label: String },
 }
 
 /// The declared windows and the open ones. Shared by the commands (tokio
@@ -174,6 +178,18 @@ impl Windows {
             opener: opener.map(str::to_owned),
         });
         Ok(())
+    }
+
+    /// Asks the GTK thread to bring `label` forward; `false` (and nothing
+    /// asked) when it is not open.
+    pub(crate) fn present(&self, label: &str) -> bool {
+        if !self.lock().contains(label) {
+            return false;
+        }
+        self.send(Request::Present {
+            label: label.to_owned(),
+        });
+        true
     }
 
     /// Asks the GTK thread to close `label`; nothing when it is not open.

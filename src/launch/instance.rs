@@ -1,7 +1,8 @@
 //! One running instance per app and user: a Unix socket at
 //! `$XDG_RUNTIME_DIR/moat/<identifier>.sock` (a directory only the user
 //! reaches). The first launch listens on it; a later one connects, hands
-//! over its arguments ([`super::wire`]) and exits.
+//! over its arguments ([`super::wire`]) and exits, and the running
+//! instance's window comes forward ([`super::Launch::bring_forward`]).
 //!
 //! Threats: another user (the directory is the user's, mode 0700, and the
 //! peer's credentials must be this user's: both are checked), a process of
@@ -175,6 +176,7 @@ fn serve(mut stream: UnixStream, launch: &Launch) {
         Ok(args) => {
             let _ = stream.write_all(&[RECEIVED]);
             launch.receive(&args, "a second launch");
+            launch.bring_forward();
         }
         Err(e) => refuse(e.to_string()),
     }

@@ -30,6 +30,10 @@ pub(crate) const RATE_MAX: usize = 20;
 pub(crate) const RATE_WINDOW: Duration = Duration::from_secs(10);
 /// The longest link or path delivered, in bytes.
 pub(crate) const MAX_LINK_BYTES: usize = 2048;
+/// The least time between two later launches bringing the window
+/// forward: any process of the user can connect to the instance, and should
+/// not keep taking the focus.
+pub(crate) const FORWARD_EVERY: Duration = Duration::from_secs(1);
 /// The event a link or file reaches the page as.
 pub(crate) const EVENT: &str = "moat:launch";
 
@@ -88,6 +92,8 @@ pub(crate) struct Launch {
     /// Judged arrivals waiting for the window's first page load.
     waiting: Mutex<Option<Vec<Arrival>>>,
     handle: OnceLock<crate::AppHandle>,
+    /// When a later launch last brought the window forward.
+    forward: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for Launch {
@@ -105,6 +111,7 @@ impl Launch {
             recent: Mutex::new(VecDeque::new()),
             waiting: Mutex::new(Some(Vec::new())),
             handle: OnceLock::new(),
+            forward: Mutex::new(None),
         })
     }
 
@@ -222,6 +229,39 @@ impl Launch {
         }
     }
 
+    /// A later launch reached this instance: the receiving window (or the
+    /// main window, when that one is closed) is shown again if it was
+    /// hidden or minimised, raised and focused, at most once in
+    /// [`FORWARD_EVERY`]. Before the window's first page load it is
+    /// coming up anyway, and nothing is asked.
+    pub(crate) fn bring_forward(&self) {
+        let Some(handle) = self.handle.get() else {
+            return;
+        };
+        if !self.forward_due(Instant::now()) {
+            tracing::debug!("a later launch: the window came forward less than a second ago");
+            return;
+        }
+        let window = if handle.windows.present(&self.config.window) {
+            self.config.window.as_str()
+        } else if handle.windows.present(crate::config::MAIN_WINDOW) {
+            crate::config::MAIN_WINDOW
+        } else {
+            return;
+        };
+        tracing::info!(%window, "a later launch brought the window forward");
+    }
+
+    /// Whether a window may come forward at `now`, and if so, that it did.
+    fn forward_due(&self, now: Instant) -> bool {
+        let mut last = self.forward.lock().unwrap_or_else(|p| p.into_inner());
+        if last.is_some_and(|t| now.saturating_duration_since(t) < FORWARD_EVERY) {
+            return false;
+        }
+        *last = Some(now);
+        true
+    }
+
     /// The receiving window's page has loaded (its listeners are in
     /// place): what waited is delivered, and what comes later at once.
     pub(crate) fn page_loaded(&self, handle: &crate::AppHandle) {
@@ -309,6 +349,16 @@ mod tests {
             mime_types: mime.iter().map(|m| (*m).to_owned()).collect(),
             ..LaunchConfig::default()
         })
+    }
+
+    #[test]
+    fn later_launches_bring_the_window_forward_at_most_once_a_second() {
+        let l = launch(&[]);
+        let t = Instant::now();
+        assert!(l.forward_due(t));
+        assert!(!l.forward_due(t + Duration::from_millis(999)));
+        assert!(l.forward_due(t + FORWARD_EVERY));
+        assert!(!l.forward_due(t + FORWARD_EVERY));
     }
 
     #[test]

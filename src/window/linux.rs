@@ -20,6 +20,15 @@ use crate::ipc::core::Core;
 use crate::ipc::transport::reply::ReplySink;
 use crate::ipc::transport::{fetch_linux, post, script_message_linux};
 
+/// Shows `window` again if it was hidden or minimised, raises it and
+/// gives it the keyboard focus, as far as the window manager allows
+/// (`gtk_window_present`). tao's own `set_focus` does nothing for a
+/// minimised window or one another client unmapped.
+pub(crate) fn bring_forward(window: &Window) {
+    use gtk::prelude::GtkWindowExt;
+    window.gtk_window().present();
+}
+
 /// A write past a file-size limit (`ulimit -f`, `RLIMIT_FSIZE`) fails with
 /// `EFBIG` instead of ending the app with `SIGXFSZ`: the write is the
 /// built-in's to refuse (`io_failed`), not the process's end. Programs and

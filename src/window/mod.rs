@@ -378,6 +378,13 @@ fn on_event(
                 }
             }
         }
+        Event::UserEvent(UserEvent::Window(Request::Present { label })) => {
+            UI.with(|ui| {
+                if let Some(open) = ui.borrow().as_ref().and_then(|ui| ui.open.get(&label)) {
+                    linux::bring_forward(&open.window);
+                }
+            });
+        }
         Event::UserEvent(UserEvent::Window(Request::Close { label })) => {
             if label == MAIN_WINDOW {
                 exit.exit(0);
@@ -420,7 +427,7 @@ fn open_window(
         ui.borrow()
             .as_ref()
             .and_then(|ui| ui.open.get(label))
-            .map(|o| o.window.set_focus())
+            .map(|o| linux::bring_forward(&o.window))
             .is_some()
     });
     if focused {

@@ -11,15 +11,19 @@ use super::*;
 /// (One that does not hand over would run a window of its own: it is
 /// ended after 20 s, and fails.)
 fn launch_again(xdg: &Path, arg: &str) -> Outcome {
+    Outcome::from(again(xdg, arg).output().expect("spawn moat-demo"))
+}
+
+fn again(xdg: &Path, arg: &str) -> Command {
     let mut cmd = Command::new("timeout");
     cmd.arg("20")
         .arg(env!("CARGO_BIN_EXE_moat-demo"))
-        .arg(arg)
+        .args((!arg.is_empty()).then_some(arg))
         .env("XDG_RUNTIME_DIR", xdg.join("run"))
         .env("XDG_DATA_HOME", xdg)
         .env("RUST_LOG", "moat=info")
         .env("NO_COLOR", "1");
-    Outcome::from(cmd.output().expect("spawn moat-demo"))
+    cmd
 }
 
 #[test]
@@ -176,6 +180,72 @@ fn a_second_launch_hands_its_link_over_and_bad_ones_are_refused() {
     }
     out.assert_logged("launch_refused");
     out.assert_logged("rate_limited");
+}
+
+/// Running the app again brings its window forward, even one that was
+/// hidden: on a display of its own, the test unmaps the window, launches
+/// the demo once more with no argument, and finds it shown and focused.
+#[test]
+fn a_second_launch_brings_the_running_window_forward() {
+    let xdg = tempfile::tempdir().unwrap();
+    let cmd = on_own_display("1024x768x24", "forward.js", xdg.path());
+    let mut seen = Vec::new();
+    let out = OwnDisplay::start(cmd).finish(|run, line| {
+        if !line.contains("forward: listening") {
+            return;
+        }
+        let first = |args: &[&str]| {
+            let out = run.xdotool(args);
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let visible = |id: &str| {
+            let all = run.xdotool(&["search", "--onlyvisible", "--name", "^Moat demo$"]);
+            String::from_utf8_lossy(&all.stdout)
+                .lines()
+                .any(|l| l == id)
+        };
+        let id = first(&["search", "--sync", "--onlyvisible", "--name", "^Moat demo$"]);
+        run.xdotool(&["windowunmap", "--sync", &id]);
+        seen.push(("hidden", !visible(&id)));
+        let mut launch = again(xdg.path(), "");
+        launch
+            .env("DISPLAY", &run.display)
+            .env("XAUTHORITY", &run.xauthority);
+        let later = Outcome::from(launch.output().expect("spawn moat-demo"));
+        seen.push(("handed over", later.code == Some(0)));
+        let back = (0..100).any(|_| {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            visible(&id)
+        });
+        seen.push(("shown again", back));
+        seen.push(("focused", first(&["getwindowfocus"]) == id));
+        let mut done = again(xdg.path(), "moat-demo://done");
+        done.env("DISPLAY", &run.display)
+            .env("XAUTHORITY", &run.xauthority);
+        let _ = done.output();
+    });
+    out.assert_passed(&["forward: listening", "forward: the last launch arrived"]);
+    assert_eq!(
+        seen,
+        [
+            ("hidden", true),
+            ("handed over", true),
+            ("shown again", true),
+            ("focused", true)
+        ],
+        "{}",
+        out.tail()
+    );
+    assert!(
+        out.stderr
+            .contains("a later launch brought the window forward"),
+        "{}",
+        out.tail()
+    );
 }
 
 /// `launch.singleInstance: false`: said at startup, and a second launch
