@@ -326,11 +326,14 @@ fn finish<R: Serialize + 'static, E: IntoCallError>(
     let Some(r) = slot else {
         return Err(CallError::HandlerFailed("result taken twice".into()));
     };
-    let mut buf = Vec::with_capacity(size_hint.min(MAX_SIZE_HINT) + 16);
+    let mut buf = super::large::Growing(super::large::with_capacity(
+        size_hint.min(MAX_SIZE_HINT) + 16,
+    ));
     // The `Bytes` in the result leave as blobs, the body framed with them.
     let (written, blobs) =
         super::wire::bytes::serializing(|| serde_json::to_writer(&mut buf, &Ok { ok: &r }));
     written.map_err(|e| CallError::HandlerFailed(format!("result did not serialise: {e}")))?;
+    let buf = buf.0;
     if blobs.is_empty() {
         Result::Ok(buf)
     } else {
@@ -352,7 +355,7 @@ fn plain_string_reply(s: &str) -> Option<Vec<u8>> {
     if needs_escape {
         return None;
     }
-    let mut body = Vec::with_capacity(s.len() + 9);
+    let mut body = super::large::with_capacity(s.len() + 9);
     body.extend_from_slice(br#"{"ok":""#);
     body.extend_from_slice(s.as_bytes());
     body.extend_from_slice(br#""}"#);

@@ -5,6 +5,7 @@
 //!   WebKitGTK halves;
 //! - `wire/`: the call's wire format (the call, its arguments, bytes, the
 //!   frame's reports) and the one map from failures to wire codes;
+//!   `large` the large buffers of a call, on huge pages;
 //! - admission and dispatch: `core` (the one path every call takes),
 //!   `command` (registration), `pending` and `rate` (limits), `refusals`;
 //! - push and windows: `push` (events and channels), `windows` (the
@@ -12,6 +13,7 @@
 
 pub(crate) mod command;
 pub(crate) mod core;
+pub(crate) mod large;
 pub(crate) mod pending;
 pub(crate) mod push;
 pub(crate) mod rate;

@@ -112,8 +112,7 @@ impl Pusher {
         if epoch != now {
             return Err(PushError::PageGone);
         }
-        let body =
-            serde_json::to_vec(payload).map_err(|e| PushError::Unserializable(e.to_string()))?;
+        let body = json(payload)?;
         let target = serde_json::to_string(name).unwrap_or_default();
         self.sink.script(
             epoch,
@@ -190,13 +189,20 @@ pub(crate) struct ChannelState {
     pusher: Arc<Pusher>,
 }
 
+/// `payload` as JSON, in a buffer on huge pages when it is large.
+fn json(payload: &impl Serialize) -> Result<Vec<u8>, PushError> {
+    let mut out = crate::ipc::large::Growing(Vec::new());
+    serde_json::to_writer(&mut out, payload)
+        .map_err(|e| PushError::Unserializable(e.to_string()))?;
+    Ok(out.0)
+}
+
 impl ChannelState {
     fn send(&self, payload: &impl Serialize) -> Result<(), PushError> {
         if !self.open.load(Ordering::Acquire) || self.pusher.session.epoch() != self.epoch {
             return Err(PushError::Closed);
         }
-        let body =
-            serde_json::to_vec(payload).map_err(|e| PushError::Unserializable(e.to_string()))?;
+        let body = json(payload)?;
         self.pusher.sink.script(
             self.epoch,
             call_script(

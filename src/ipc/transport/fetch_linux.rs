@@ -149,7 +149,7 @@ fn handle(
 /// and back, which cost ~0.8 ms per 1 MiB call here.
 fn read_body(stream: &gio::InputStream, max: usize, declared: usize) -> Result<Vec<u8>, CallError> {
     use gio::prelude::{InputStreamExt, InputStreamExtManual};
-    let mut body = vec![0u8; declared.min(max) + 1];
+    let mut body = crate::ipc::large::zeroed(declared.min(max) + 1);
     let mut len = 0;
     loop {
         if len == body.len() {

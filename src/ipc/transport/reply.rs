@@ -141,7 +141,7 @@ pub(crate) fn call_script(callee: &str, head: &str, body: Vec<u8>) -> String {
         js.push_str("});");
         return js;
     }
-    let mut js = Vec::with_capacity(open.len() + body.len() + body.len() / 16 + 64);
+    let mut js = crate::ipc::large::with_capacity(open.len() + body.len() + body.len() / 16 + 64);
     js.extend_from_slice(open.as_bytes());
     js.extend_from_slice(b"\"t\":");
     if serde_json::to_writer(&mut js, &body).is_err() {

@@ -127,7 +127,7 @@ pub(crate) fn unframe(b: &[u8]) -> Result<(&[u8], Vec<&[u8]>), FrameError> {
 /// a buffer of its final size.
 pub(crate) fn frame(json: &[u8], blobs: &[Vec<u8>]) -> Vec<u8> {
     let total: usize = 5 + json.len() + 4 + blobs.iter().map(|b| 4 + b.len()).sum::<usize>();
-    let mut out = Vec::with_capacity(total);
+    let mut out = crate::ipc::large::with_capacity(total);
     out.push(FRAMED);
     out.extend_from_slice(&(json.len() as u32).to_be_bytes());
     out.extend_from_slice(json);
@@ -150,7 +150,14 @@ thread_local! {
 /// returns its result and how many blobs no `Bytes` took (bytes where the
 /// command's types take none: the call is refused).
 pub(crate) fn decoding<R>(blobs: &[&[u8]], decode: impl FnOnce() -> R) -> (R, usize) {
-    INCOMING.with(|i| *i.borrow_mut() = Some(blobs.iter().map(|b| Some(b.to_vec())).collect()));
+    INCOMING.with(|i| {
+        *i.borrow_mut() = Some(
+            blobs
+                .iter()
+                .map(|b| Some(crate::ipc::large::copy(b)))
+                .collect(),
+        )
+    });
     let r = decode();
     let left = INCOMING
         .with(|i| i.borrow_mut().take())
