@@ -47,6 +47,9 @@ sed -i "0,/^version = \"$locked\"/s//version = \"$newer\"/" "$work/serde-$newer/
 sed -i "s/env::var(\"CARGO_PKG_VERSION_PATCH\").unwrap()/\"${locked##*.}\".to_owned()/" "$work/serde-$newer/build.rs"
 sed -i "s/^serde = { version = \"[0-9.]*\"/serde = { version = \"$newer\"/" Cargo.toml
 printf '\n[patch.crates-io]\nserde = { path = "../serde-%s" }\n' "$newer" >>Cargo.toml
-cargo build --offline --quiet || fail "the app does not build with serde $newer beside Moat"
+# Type-checked, not built: what a newer release could break is the
+# resolution and the types, and a build recompiles everything above serde
+# (262 s after a clean `make test` on a 2-core machine; the check 126 s).
+cargo check --offline --quiet || fail "the app does not compile with serde $newer beside Moat"
 grep -A1 '^name = "serde"$' Cargo.lock | grep -q "version = \"$newer\"" || fail "serde $newer was not used"
-echo "check-new-app: a new app builds, passes its test, lint and audit, packages, and builds with a newer serde than Moat's lock"
+echo "check-new-app: a new app builds, passes its test, lint and audit, packages, and compiles with a newer serde than Moat's lock"
