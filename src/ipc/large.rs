@@ -55,7 +55,7 @@ impl std::io::Write for Growing {
     fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
         let v = &mut self.0;
         if v.len() + buf.len() > v.capacity() {
-            v.reserve(buf.len().max(v.capacity()));
+            v.reserve(buf.len());
             advise(v);
         }
         v.extend_from_slice(buf);

@@ -211,11 +211,13 @@ fn a_second_launch_brings_the_running_window_forward() {
         let id = first(&["search", "--sync", "--onlyvisible", "--name", "^Moat demo$"]);
         run.xdotool(&["windowunmap", "--sync", &id]);
         seen.push(("hidden", !visible(&id)));
-        let mut launch = again(xdg.path(), "");
-        launch
-            .env("DISPLAY", &run.display)
-            .env("XAUTHORITY", &run.xauthority);
-        let later = Outcome::from(launch.output().expect("spawn moat-demo"));
+        let on_display = |arg: &str| {
+            let mut cmd = again(xdg.path(), arg);
+            cmd.env("DISPLAY", &run.display)
+                .env("XAUTHORITY", &run.xauthority);
+            cmd.output().expect("spawn moat-demo")
+        };
+        let later = Outcome::from(on_display(""));
         seen.push(("handed over", later.code == Some(0)));
         let back = (0..100).any(|_| {
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -223,10 +225,7 @@ fn a_second_launch_brings_the_running_window_forward() {
         });
         seen.push(("shown again", back));
         seen.push(("focused", first(&["getwindowfocus"]) == id));
-        let mut done = again(xdg.path(), "moat-demo://done");
-        done.env("DISPLAY", &run.display)
-            .env("XAUTHORITY", &run.xauthority);
-        let _ = done.output();
+        on_display("moat-demo://done");
     });
     out.assert_passed(&["forward: listening", "forward: the last launch arrived"]);
     assert_eq!(
@@ -253,6 +252,7 @@ fn a_second_launch_brings_the_running_window_forward() {
 #[test]
 fn with_single_instance_off_a_second_launch_runs_beside_the_first() {
     let xdg = tempfile::tempdir().unwrap();
+    // Written once: the second run starts while the first runs.
     let config = xdg.path().join("moat.json");
     std::fs::write(
         &config,
@@ -268,10 +268,8 @@ fn with_single_instance_off_a_second_launch_runs_beside_the_first() {
     )
     .unwrap();
     let run = || {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_moat-demo"));
-        harness_args(&mut cmd, script.to_str().unwrap(), xdg.path(), 30);
-        cmd.args(["--harness-config", config.to_str().unwrap()]);
-        Outcome::from(cmd.output().expect("spawn moat-demo"))
+        let config = ["--harness-config", config.to_str().unwrap()];
+        run_with(script.to_str().unwrap(), xdg.path(), 30, &config)
     };
     let (first, second) = std::thread::scope(|s| {
         let first = s.spawn(run);
