@@ -51,6 +51,9 @@ fn a_second_launch_hands_its_link_over_and_bad_ones_are_refused() {
     assert!(stdout.contains("launch: listening"), "{stdout}");
 
     let socket = xdg.path().join("run/moat").join(format!("{APP_ID}.sock"));
+    // Every well-formed launch from here on asks for the window; it comes
+    // forward at most once a second however many ask (checked below).
+    let launches_began = std::time::Instant::now();
     let long = format!("moat-demo://x/{}", "a".repeat(3000));
     for arg in [
         "moat-demo://open/item?id=42&q=a b",
@@ -140,6 +143,7 @@ fn a_second_launch_hands_its_link_over_and_bad_ones_are_refused() {
     // Once the rate's window has passed, links arrive again.
     std::thread::sleep(std::time::Duration::from_millis(10_500));
     assert_eq!(launch_again(xdg.path(), "moat-demo://done").code, Some(0));
+    let launching = launches_began.elapsed();
     for line in lines.map_while(Result::ok) {
         stdout.push_str(&line);
         stdout.push('\n');
@@ -180,6 +184,19 @@ fn a_second_launch_hands_its_link_over_and_bad_ones_are_refused() {
     }
     out.assert_logged("launch_refused");
     out.assert_logged("rate_limited");
+    // 31 launches reached the instance (5 above, the flood's 25, the last
+    // one), the flood's within a few seconds: the window was raised at
+    // most once per second of all that, and at least once.
+    let raised = out
+        .stderr
+        .matches("a later launch brought the window forward")
+        .count();
+    let allowed = launching.as_secs() as usize + 1;
+    assert!(
+        (1..=allowed).contains(&raised),
+        "raised {raised} times in {launching:?} of launches (at most {allowed}):\n{}",
+        out.tail()
+    );
 }
 
 /// Running the app again brings its window forward, even one that was
