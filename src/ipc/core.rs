@@ -284,15 +284,15 @@ impl Head {
     }
 }
 
-/// One call, as a task that hands the finished reply body to `deliver`
-/// on the thread that runs it: the runtime's, or the `moat-call` thread
-/// ([`super::hop`]), never the GTK thread. Making it does no work.
-pub(crate) fn call_task(
+/// Runs one call on the tokio runtime and hands the finished reply body to
+/// `deliver`, from a tokio thread. Never blocks the caller (the GTK thread).
+pub(crate) fn dispatch(
     core: &Arc<Core>,
+    rt: &tokio::runtime::Handle,
     body: Vec<u8>,
     routing_id: Option<u64>,
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
-) -> super::hop::Task {
+) {
     let span = new_span(&core.ctx.window);
     let started = Instant::now();
     let core = Arc::clone(core);
@@ -300,7 +300,7 @@ pub(crate) fn call_task(
         .process(body, routing_id, span.clone())
         .instrument(span.clone());
     // One task: a panic anywhere in the call is caught where it is polled.
-    Box::pin(async move {
+    rt.spawn(async move {
         let outcome = CatchPanic::new(call).await.unwrap_or_else(|message| {
             Err(CallError::HandlerFailed(format!(
                 "call panicked: {message}"
@@ -316,7 +316,7 @@ pub(crate) fn call_task(
             }
         };
         deliver(body);
-    })
+    });
 }
 
 /// A future that turns a panic while it is polled into `Err(message)`.
@@ -347,7 +347,7 @@ impl<F: Future> Future for CatchPanic<F> {
 }
 
 impl Core {
-    /// A call refused before it reached [`call_task`] (by a transport's
+    /// A call refused before it reached [`dispatch`] (by a transport's
     /// origin check): logged like any other call, and its error body
     /// returned.
     pub(crate) fn refuse(&self, e: CallError) -> Vec<u8> {
@@ -487,9 +487,9 @@ pub(crate) mod tests {
             .build()
             .unwrap();
         let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        rt.spawn(call_task(core, body, routing, move |b| {
+        dispatch(core, rt.handle(), body, routing, move |b| {
             tx.send(b).unwrap();
-        }));
+        });
         let body = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
         serde_json::from_slice(&body).unwrap()
     }

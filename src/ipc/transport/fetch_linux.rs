@@ -26,7 +26,7 @@ use webkit2gtk::{
 };
 
 use crate::error::Error;
-use crate::ipc::core::{call_task, Core};
+use crate::ipc::core::{dispatch, Core};
 use crate::ipc::transport::fetch::{
     blob_request, blob_response, check_origin, response_body, routing_id, too_large,
 };
@@ -119,9 +119,9 @@ fn handle(
     let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
     let done = move |body: Result<Vec<u8>, CallError>| match body {
         Err(e) => respond.send(core.refuse(e)),
-        Ok(body) => drop(rt.spawn(call_task(&core, body, id, move |reply| {
+        Ok(body) => dispatch(&core, &rt, body, id, move |reply| {
             respond.send(response_body(epoch, id, reply, &sink))
-        }))),
+        }),
     };
     match request.http_body() {
         // No body: an empty envelope, which the core refuses as such.
