@@ -1,8 +1,9 @@
 //! The path every call takes, whichever transport carried it.
 //!
-//! Order of checks, each refusing with its own code, as [`Core::process`]
-//! runs them: the call rate (`rate_limited`) → a pending-call slot
-//! (`busy`) → envelope shape (`not_an_envelope`) → decryption under this
+//! Order of checks, each refusing with its own code: as the call arrives,
+//! on the thread that received it ([`dispatch`]), the call rate
+//! (`rate_limited`); then, as [`Core::process`] runs them on a confined
+//! thread, a pending-call slot (`busy`) → envelope shape (`not_an_envelope`) → decryption under this
 //! page load's key (`decrypt_failed`) → replay window (`replayed`) → call
 //! shape, and for a script message the routing id matches the sealed call
 //! id (`bad_call`) → the reserved `moat.frame_report` (logged, no handler)
@@ -73,7 +74,7 @@ impl Core {
         span: tracing::Span,
     ) -> Result<Ran, CallError> {
         // Held until the handler has finished, whatever the page does.
-        let _slot = self.admit()?;
+        let _slot = self.slot()?;
         // The call is opened in its own body, wiped when it is dropped.
         let mut body = Zeroizing::new(body);
         let (id, epoch, started) = {
@@ -122,16 +123,24 @@ impl Core {
         })
     }
 
-    /// The call rate and a pending-call slot, counted for the page load
-    /// shown when the call arrived.
-    fn admit(&self) -> Result<Option<super::pending::Slot>, CallError> {
-        if let Some(rate) = &self.rate {
-            if !rate.take() {
-                return Err(CallError::RateLimited {
-                    per_sec: rate.limit(),
-                });
-            }
+    /// The call rate, taken as the call arrives, on the thread that
+    /// received it, before a task exists: it measures how fast the page
+    /// sends, not how fast the core gets round to a call (a core slower
+    /// than the page would otherwise let every burst through), and a
+    /// flood past it holds no task and no envelope.
+    fn admit(&self) -> Result<(), CallError> {
+        match &self.rate {
+            Some(rate) if !rate.take() => Err(CallError::RateLimited {
+                per_sec: rate.limit(),
+            }),
+            _ => Ok(()),
         }
+    }
+
+    /// A pending-call slot, counted for the page load shown when the call
+    /// started; taken as its task starts, so calls queued behind others in
+    /// one burst (at most the frame's batches in flight) are not `busy`.
+    fn slot(&self) -> Result<Option<super::pending::Slot>, CallError> {
         let Some(p) = &self.pending else {
             return Ok(None);
         };
@@ -285,7 +294,8 @@ impl Head {
 }
 
 /// Runs one call on the tokio runtime and hands the finished reply body to
-/// `deliver`, from a tokio thread. Never blocks the caller (the GTK thread).
+/// `deliver`, from a tokio thread; a call past the call rate is refused
+/// here, and `deliver`ed at once on the caller's thread. Never blocks the caller (the GTK thread).
 pub(crate) fn dispatch(
     core: &Arc<Core>,
     rt: &tokio::runtime::Handle,
@@ -295,6 +305,11 @@ pub(crate) fn dispatch(
 ) {
     let span = new_span(&core.ctx.window);
     let started = Instant::now();
+    if let Err(refused) = core.admit() {
+        drop(body);
+        deliver(finish(&core.ctx.window, &span, started, Err(refused)));
+        return;
+    }
     let core = Arc::clone(core);
     let call = Arc::clone(&core)
         .process(body, routing_id, span.clone())
@@ -506,6 +521,64 @@ pub(crate) mod tests {
         let (core, c) = core_with_key();
         let env = seal(&c, 1, br#"{"id":5,"cmd":"ping","args":{}}"#);
         assert_eq!(run(&core, env, Some(6))["err"]["code"], "bad_call");
+    }
+
+    /// Dispatches sealed pings `ids` to a runtime that runs nothing yet;
+    /// returns the codes delivered before it ran (calls refused as they
+    /// arrived), then those after.
+    fn arrive(
+        core: &Arc<Core>,
+        c: &aes_gcm::Aes256Gcm,
+        ids: std::ops::RangeInclusive<u64>,
+    ) -> (Vec<String>, Vec<String>) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        for id in ids {
+            let env = seal(
+                c,
+                id,
+                format!(r#"{{"id":{id},"cmd":"ping","args":{{}}}}"#).as_bytes(),
+            );
+            let tx = tx.clone();
+            dispatch(core, rt.handle(), env, Some(id), move |b| {
+                tx.send(b).unwrap();
+            });
+        }
+        let code = |b: Vec<u8>| {
+            let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
+            v["err"]["code"].as_str().unwrap_or("ok").to_owned()
+        };
+        let before: Vec<String> = rx.try_iter().map(code).collect();
+        rt.block_on(async {
+            for _ in 0..100 {
+                tokio::task::yield_now().await;
+            }
+        });
+        drop(tx);
+        let after = rx.try_iter().map(code).collect();
+        (before, after)
+    }
+
+    fn with_rate(core: Arc<Core>, per_hour: u32) -> Arc<Core> {
+        let mut core = Arc::try_unwrap(core).ok().unwrap();
+        core.rate = Some(Arc::new(crate::ipc::rate::RateLimit::new(
+            per_hour,
+            std::time::Duration::from_secs(3600),
+        )));
+        Arc::new(core)
+    }
+
+    #[test]
+    fn calls_past_the_rate_are_refused_as_they_arrive_not_when_they_run() {
+        // A core slower than the page (here: one that has run nothing yet)
+        // must not let a burst through by taking tokens late.
+        let (core, c) = core_with_key();
+        let core = with_rate(core, 3);
+        let (before, after) = arrive(&core, &c, 1..=5);
+        assert_eq!(before, ["rate_limited", "rate_limited"]);
+        assert_eq!(after, ["ok", "ok", "ok"]);
     }
 
     #[test]
