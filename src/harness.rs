@@ -300,46 +300,61 @@ struct UnscopedDone {
     /// The file's text (`read`), the names (`list`), the program's output
     /// (`exec`).
     data: Option<String>,
+    /// The thread it ran on.
+    thread: Option<String>,
 }
 
-/// A command with no scope at all: a command with a bug, as the tests play
-/// it. Only the kernel's confinement of command threads stands between it
-/// and the disk. Registered only with `--harness-unscoped`, in this build.
+/// Commands with no scope at all: commands with a bug, as the tests play
+/// them. Only the kernel's confinement of command threads stands between
+/// them and the disk. `harness_unscoped` is sync (the blocking pool);
+/// `harness_unscoped_inline` is async and does its I/O in its first poll,
+/// where a posted call runs (`ipc::hop`). Registered only with
+/// `--harness-unscoped`, in this build.
 fn unscoped() -> crate::Commands {
-    crate::Commands::new().builtin("harness_unscoped", |a: Unscoped, _| {
-        let io = |error: std::io::Error| crate::scope::error::ScopeError::Io {
-            requested: a.path.clone(),
-            error,
-        };
-        let data = match a.op.as_str() {
-            "read" => Some(std::fs::read_to_string(&a.path).map_err(io)?),
-            "write" => {
-                std::fs::write(&a.path, a.data.as_bytes()).map_err(io)?;
-                None
-            }
-            "list" => {
-                let mut names: Vec<String> = std::fs::read_dir(&a.path)
-                    .map_err(io)?
-                    .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-                    .collect();
-                names.sort();
-                Some(names.join("\n"))
-            }
-            "exec" => {
-                let out = std::process::Command::new(&a.path)
-                    .stdin(std::process::Stdio::null())
-                    .output()
-                    .map_err(io)?;
-                Some(String::from_utf8_lossy(&out.stdout).into_owned())
-            }
-            other => {
-                return Err(crate::scope::error::ScopeError::PathInvalid {
-                    requested: other.to_owned(),
-                    reason: "is not read, write, list or exec".into(),
-                })
-            }
-        };
-        Ok(UnscopedDone { ok: true, data })
+    crate::Commands::new()
+        .builtin("harness_unscoped", |a: Unscoped, _| unscoped_op(&a))
+        .builtin_async("harness_unscoped_inline", |a: Unscoped, _| {
+            std::future::ready(unscoped_op(&a))
+        })
+}
+
+fn unscoped_op(a: &Unscoped) -> Result<UnscopedDone, crate::scope::error::ScopeError> {
+    let io = |error: std::io::Error| crate::scope::error::ScopeError::Io {
+        requested: a.path.clone(),
+        error,
+    };
+    let data = match a.op.as_str() {
+        "read" => Some(std::fs::read_to_string(&a.path).map_err(io)?),
+        "write" => {
+            std::fs::write(&a.path, a.data.as_bytes()).map_err(io)?;
+            None
+        }
+        "list" => {
+            let mut names: Vec<String> = std::fs::read_dir(&a.path)
+                .map_err(io)?
+                .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect();
+            names.sort();
+            Some(names.join("\n"))
+        }
+        "exec" => {
+            let out = std::process::Command::new(&a.path)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(io)?;
+            Some(String::from_utf8_lossy(&out.stdout).into_owned())
+        }
+        other => {
+            return Err(crate::scope::error::ScopeError::PathInvalid {
+                requested: other.to_owned(),
+                reason: "is not read, write, list or exec".into(),
+            })
+        }
+    };
+    Ok(UnscopedDone {
+        ok: true,
+        data,
+        thread: std::thread::current().name().map(str::to_owned),
     })
 }
 

@@ -150,10 +150,12 @@ impl Commands {
         self.insert(name, Arc::new(SyncHandler(Arc::new(f), PhantomData)))
     }
 
-    /// Registers an asynchronous command. Its future runs on the tokio
-    /// runtime's workers (confined by the kernel, never the UI thread).
-    /// Like any async code it must not block: put blocking work in
-    /// [`Commands::sync`] or `tokio::task::spawn_blocking`.
+    /// Registers an asynchronous command. Its future is first polled on
+    /// the thread small calls start on, then on the tokio runtime's
+    /// workers (all confined by the kernel, never the UI thread). Like any
+    /// async code it must not block: a blocking first poll holds up every
+    /// small call behind it. Put blocking work in [`Commands::sync`] or
+    /// `tokio::task::spawn_blocking`.
     pub fn asynchronous<A, R, E, F, Fut>(self, name: &str, f: F) -> Self
     where
         A: DeserializeOwned + Send + 'static,

@@ -293,12 +293,14 @@ impl Head {
     }
 }
 
-/// Runs one call on the tokio runtime and hands the finished reply body to
-/// `deliver`, from a tokio thread; a call past the call rate is refused
-/// here, and `deliver`ed at once on the caller's thread. Never blocks the caller (the GTK thread).
+/// Makes one call a task and hands it to `run` (the `moat-call` thread,
+/// [`super::hop`], or the runtime); the task hands the finished reply body
+/// to `deliver` on the thread that runs it, never the GTK thread. A call
+/// past the call rate is refused here instead, and `deliver`ed at once on
+/// the caller's thread. Never blocks the caller (the GTK thread).
 pub(crate) fn dispatch(
     core: &Arc<Core>,
-    rt: &tokio::runtime::Handle,
+    run: impl FnOnce(super::hop::Task),
     body: Vec<u8>,
     routing_id: Option<u64>,
     deliver: impl FnOnce(Vec<u8>) + Send + 'static,
@@ -315,7 +317,7 @@ pub(crate) fn dispatch(
         .process(body, routing_id, span.clone())
         .instrument(span.clone());
     // One task: a panic anywhere in the call is caught where it is polled.
-    rt.spawn(async move {
+    run(Box::pin(async move {
         let outcome = CatchPanic::new(call).await.unwrap_or_else(|message| {
             Err(CallError::HandlerFailed(format!(
                 "call panicked: {message}"
@@ -331,7 +333,7 @@ pub(crate) fn dispatch(
             }
         };
         deliver(body);
-    });
+    }));
 }
 
 /// A future that turns a panic while it is polled into `Err(message)`.
@@ -502,7 +504,8 @@ pub(crate) mod tests {
             .build()
             .unwrap();
         let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
-        dispatch(core, rt.handle(), body, routing, move |b| {
+        let run = |t| drop(rt.spawn(t));
+        dispatch(core, run, body, routing, move |b| {
             tx.send(b).unwrap();
         });
         let body = rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap();
@@ -542,9 +545,15 @@ pub(crate) mod tests {
                 format!(r#"{{"id":{id},"cmd":"ping","args":{{}}}}"#).as_bytes(),
             );
             let tx = tx.clone();
-            dispatch(core, rt.handle(), env, Some(id), move |b| {
-                tx.send(b).unwrap();
-            });
+            dispatch(
+                core,
+                |t| drop(rt.spawn(t)),
+                env,
+                Some(id),
+                move |b| {
+                    tx.send(b).unwrap();
+                },
+            );
         }
         let code = |b: Vec<u8>| {
             let v: serde_json::Value = serde_json::from_slice(&b).unwrap();

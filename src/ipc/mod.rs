@@ -7,12 +7,14 @@
 //!   frame's reports) and the one map from failures to wire codes;
 //!   `large` the large buffers of a call, on huge pages;
 //! - admission and dispatch: `core` (the one path every call takes),
-//!   `command` (registration), `pending` and `rate` (limits), `refusals`;
+//!   `command` (registration), `hop` (the confined thread posted calls
+//!   start on), `pending` and `rate` (limits), `refusals`;
 //! - push and windows: `push` (events and channels), `windows` (the
 //!   declared and open windows).
 
 pub(crate) mod command;
 pub(crate) mod core;
+pub(crate) mod hop;
 pub(crate) mod large;
 pub(crate) mod pending;
 pub(crate) mod push;

@@ -17,6 +17,7 @@ use wry::{WebViewBuilder, WebViewBuilderExtUnix, WebViewExtUnix};
 
 use crate::error::Error;
 use crate::ipc::core::Core;
+use crate::ipc::hop::Hop;
 use crate::ipc::transport::reply::ReplySink;
 use crate::ipc::transport::{fetch_linux, post, script_message_linux};
 
@@ -214,6 +215,7 @@ pub(super) fn register_transports(
     webview: &Rc<wry::WebView>,
     core: &Arc<Core>,
     rt: &tokio::runtime::Handle,
+    hop: &Hop,
     sink: &Arc<ReplySink>,
 ) -> Result<(), Error> {
     let view = webview.webview();
@@ -225,7 +227,7 @@ pub(super) fn register_transports(
         .user_content_manager()
         .ok_or_else(|| Error::Platform("webview has no user content manager".into()))?;
     let page = view.downgrade();
-    let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
+    let (core, hop, sink) = (Arc::clone(core), hop.clone(), Arc::clone(sink));
     let registered = script_message_linux::register(&ucm, "moat", move |text, pending| {
         // As for `window.ipc`, the page shown, not the sending frame (which
         // WebKitGTK does not say).
@@ -235,7 +237,7 @@ pub(super) fn register_transports(
             .map(|u| u.to_string())
             .unwrap_or_default();
         let token = NEXT_ANSWER.fetch_add(1, Ordering::Relaxed);
-        let handled = post::handle(&core, &rt, &sink, &url, text, move || {
+        let handled = post::handle(&core, &hop, &sink, &url, text, move || {
             glib::MainContext::default().invoke(move || answer(token, false));
         });
         if handled.started == 0 {

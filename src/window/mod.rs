@@ -38,6 +38,7 @@ use wry::{NewWindowResponse, PageLoadEvent, PermissionResponse, WebViewBuilder};
 use crate::app::{App, AppWindow, OpenExternally, View};
 use crate::config::{Permission, MAIN_WINDOW};
 use crate::error::Error;
+use crate::ipc::hop::Hop;
 use crate::ipc::refusals;
 use crate::ipc::transport::post;
 use crate::ipc::transport::reply::ReplySink;
@@ -100,6 +101,8 @@ enum UserEvent {
 struct Host {
     app: App,
     rt: tokio::runtime::Handle,
+    /// Where posted calls start (`ipc::hop`), confined like the runtime.
+    hop: Hop,
     /// The network filters (`csp::network`).
     filters: Filters,
     options: Options,
@@ -229,21 +232,28 @@ fn wire_reply_sink(sink: &ReplySink) {
     });
 }
 
-/// The runtime async commands and the transports' work run on. Each of
-/// its threads (workers and blocking pool alike) confines itself as it
+/// The runtime async commands and the transports' work run on, and the
+/// thread posted calls start on (`ipc::hop`). Each of their threads
+/// (workers, blocking pool and `moat-call` alike) confines itself as it
 /// starts (`confine`).
 fn runtime(
     confiner: Option<Arc<crate::confine::Confiner>>,
-) -> Result<tokio::runtime::Runtime, Error> {
-    tokio::runtime::Builder::new_multi_thread()
+) -> Result<(tokio::runtime::Runtime, Hop), Error> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(WORKER_THREADS)
         .thread_name("moat-worker")
-        .on_thread_start(crate::confine::on_thread_start(confiner))
+        .on_thread_start(crate::confine::on_thread_start(confiner.clone()))
         .enable_time()
         // Child processes (`shell.execute`) need the I/O driver.
         .enable_io()
         .build()
-        .map_err(|e| Error::Platform(format!("tokio runtime: {e}")))
+        .map_err(|e| Error::Platform(format!("tokio runtime: {e}")))?;
+    let hop = Hop::start(
+        rt.handle().clone(),
+        crate::confine::on_thread_start(confiner),
+    )
+    .map_err(|e| Error::Platform(format!("the moat-call thread: {e}")))?;
+    Ok((rt, hop))
 }
 
 /// Opens the main window and runs the app until it ends; returns its exit
@@ -254,7 +264,7 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<i32, Error> {
     }
     // Before the runtime: its threads are the confined ones.
     let confiner = app.confinement.start()?;
-    let rt = runtime(confiner)?;
+    let (rt, hop) = runtime(confiner)?;
     let mut event_loop = EventLoopBuilder::<UserEvent>::with_user_event().build();
     let exit = Exit(Arc::new(std::sync::Mutex::new(event_loop.create_proxy())));
     wire(&app, &options, &exit);
@@ -271,6 +281,7 @@ pub(crate) fn run(mut app: App, mut options: Options) -> Result<i32, Error> {
     let host = Rc::new(Host {
         app,
         rt: rt.handle().clone(),
+        hop,
         filters,
         options,
         exit: exit.clone(),
@@ -533,7 +544,7 @@ fn open_app_window(
     let mut context = wry::WebContext::new(Some(storage));
     let ipc = IpcHandler {
         core: Arc::clone(&w.core),
-        rt: host.rt.clone(),
+        hop: host.hop.clone(),
         sink: Arc::clone(&w.sink),
         intercept: host.options.intercept.clone(),
         exit: host.exit.clone(),
@@ -546,7 +557,7 @@ fn open_app_window(
         linux::console_to_stderr(&webview);
     }
     // Before the page loads, so before any page script.
-    linux::register_transports(&webview, &w.core, &host.rt, &w.sink)?;
+    linux::register_transports(&webview, &w.core, &host.rt, &host.hop, &w.sink)?;
     webview
         .load_url(&w.url)
         .map_err(|e| Error::Platform(format!("loading {}: {e}", w.url)))?;
@@ -765,7 +776,7 @@ fn view_navigation(
 /// had its look.
 struct IpcHandler {
     core: Arc<crate::ipc::core::Core>,
-    rt: tokio::runtime::Handle,
+    hop: Hop,
     sink: Arc<ReplySink>,
     intercept: Option<Interceptor>,
     exit: Exit,
@@ -784,7 +795,7 @@ impl IpcHandler {
                 return;
             }
             // No answer of its own: every reply goes as a script.
-            let handled = post::handle(&self.core, &self.rt, &self.sink, &url, &body, || {});
+            let handled = post::handle(&self.core, &self.hop, &self.sink, &url, &body, || {});
             let collector = &handled.collector;
             if handled.unrecognised {
                 self.sink.script(collector.epoch, post::rejection_script());

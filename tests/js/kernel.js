@@ -14,6 +14,16 @@ check('kernel: the app\'s own data directory is written', (await unscoped('write
 await rejects('kernel: a program not in scope.shell is not run', unscoped('exec', '/usr/bin/id'), 'io_failed', denied);
 check('kernel: a program in scope.shell is run', (await unscoped('exec', T.truePath)).ok === true);
 
+// An async command runs its first poll on the thread posted calls hop to
+// (`moat-call`, src/ipc/hop.rs), not on the blocking pool: that thread is
+// confined as well.
+const inline = (op, path, data) => invoke('harness_unscoped_inline', { op, path, data });
+const ran = await inline('read', T.doc);
+check('kernel: an async command runs on the moat-call thread', ran.data === 'doc' && ran.thread === 'moat-call', ran);
+await rejects('kernel: which cannot read outside every scope either', inline('read', T.key), 'io_failed', denied);
+await rejects('kernel: nor write beside a read-only scope', inline('write', T.docsNew, 'x'), 'io_failed', denied);
+await rejects('kernel: nor run a program outside scope.shell', inline('exec', '/usr/bin/id'), 'io_failed', denied);
+
 // The scope lets `cat` take any absolute path; the kernel does not.
 let errors = '';
 const catting = shell.spawn('cat', [T.key], { onOutput: (stream, text) => { if (stream === 'stderr') errors += text; } });

@@ -119,9 +119,13 @@ fn handle(
     let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
     let done = move |body: Result<Vec<u8>, CallError>| match body {
         Err(e) => respond.send(core.refuse(e)),
-        Ok(body) => dispatch(&core, &rt, body, id, move |reply| {
-            respond.send(response_body(epoch, id, reply, &sink))
-        }),
+        Ok(body) => dispatch(
+            &core,
+            |task| drop(rt.spawn(task)),
+            body,
+            id,
+            move |reply| respond.send(response_body(epoch, id, reply, &sink)),
+        ),
     };
     match request.http_body() {
         // No body: an empty envelope, which the core refuses as such.

@@ -12,8 +12,8 @@
 //! Every other reply (a call that finished after the answer, or replies
 //! over [`INLINE_REPLY_MAX`]) is evaluated in the main frame as
 //! `window.__moatReply({"id": <call id>, …})`. The calls themselves run on
-//! the runtime's threads, which the kernel confines (`confine`), never on
-//! the GTK thread.
+//! the `moat-call` thread and the runtime's, which the kernel confines
+//! (`confine`, `ipc::hop`), never on the GTK thread.
 //!
 //! Why: in WebKitGTK a `MessagePort` hop costs ~125 µs and a custom-protocol
 //! `fetch` ~400 µs, while this path is the one plain wry apps use (see
@@ -35,6 +35,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 
 use crate::ipc::core::{dispatch, Core};
+use crate::ipc::hop::Hop;
 use crate::ipc::transport::limits::{BATCH_MAX, INLINE_ENVELOPE_MAX, INLINE_REPLY_MAX};
 use crate::ipc::transport::reply::ReplySink;
 use crate::ipc::wire::error::CallError;
@@ -130,7 +131,7 @@ fn entry(rest: &str, max_envelope: usize) -> Posted {
 /// The replies to one posted message's calls, for the message's own
 /// answer (the promise a script message *with reply* returns).
 ///
-/// Calls run on the runtime's (confined) threads, never on the GTK thread
+/// Calls run on confined threads ([`Hop`]), never on the GTK thread
 /// that received the message (`confine`). While the collector is open, a
 /// finished call's reply is kept for the answer: the GTK thread either
 /// blocks briefly for it ([`Collector::wait`]) or goes back to its loop,
@@ -296,7 +297,7 @@ pub(crate) struct Handled {
 /// [`Collector::close`] on the GTK thread.
 pub(crate) fn handle(
     core: &Arc<Core>,
-    rt: &tokio::runtime::Handle,
+    hop: &Hop,
     sink: &Arc<ReplySink>,
     url: &str,
     text: &str,
@@ -339,7 +340,8 @@ pub(crate) fn handle(
             }
             Posted::Envelope { id, envelope } => {
                 started += 1;
-                dispatch(core, rt, envelope, Some(id), move |body| {
+                let run = |task| hop.run(task);
+                dispatch(core, run, envelope, Some(id), move |body| {
                     c.deliver(id, body)
                 });
             }
@@ -405,7 +407,7 @@ mod tests {
         let t = Arc::clone(&told);
         let handled = handle(
             &core,
-            rt.handle(),
+            &Hop::start(rt.handle().clone(), || {}).unwrap(),
             &sink,
             "app://localhost/",
             &text,
@@ -464,7 +466,7 @@ mod tests {
         let text = format!("moat1:{}", posted(&ping, 1));
         let handled = handle(
             &core,
-            rt.handle(),
+            &Hop::start(rt.handle().clone(), || {}).unwrap(),
             &sink,
             "isolation://localhost/",
             &text,
@@ -475,7 +477,7 @@ mod tests {
         assert_eq!(answer[0][1]["err"]["code"], "bad_origin");
         let handled = handle(
             &core,
-            rt.handle(),
+            &Hop::start(rt.handle().clone(), || {}).unwrap(),
             &sink,
             "app://localhost/",
             "{\"cmd\":\"ping\"}",
@@ -588,7 +590,7 @@ mod tests {
         let n = BATCH_MAX as u64 + 3;
         let handled = handle(
             &core,
-            rt.handle(),
+            &Hop::start(rt.handle().clone(), || {}).unwrap(),
             &sink,
             "app://localhost/",
             &batch(&c, n),
