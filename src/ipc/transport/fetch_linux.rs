@@ -116,25 +116,18 @@ fn handle(
     }
     let id = routing_id(&path);
     let epoch = core.session.epoch();
-    let (core, rt, sink) = (Arc::clone(core), rt.clone(), Arc::clone(sink));
-    let done = move |body: Result<Vec<u8>, CallError>| match body {
-        Err(e) => respond.send(core.refuse(e)),
-        Ok(body) => dispatch(
-            &core,
-            |task| drop(rt.spawn(task)),
-            body,
-            id,
-            move |reply| respond.send(response_body(epoch, id, reply, &sink)),
-        ),
-    };
-    match request.http_body() {
+    let body = match request.http_body() {
         // No body: an empty envelope, which the core refuses as such.
-        None => done(Ok(Vec::new())),
-        Some(stream) => done(read_body(
-            &stream,
-            max,
-            usize::try_from(declared).unwrap_or(0),
-        )),
+        None => Ok(Vec::new()),
+        Some(stream) => read_body(&stream, max, usize::try_from(declared).unwrap_or(0)),
+    };
+    match body {
+        Err(e) => respond.send(core.refuse(e)),
+        Ok(body) => {
+            let sink = Arc::clone(sink);
+            let deliver = move |reply| respond.send(response_body(epoch, id, reply, &sink));
+            dispatch(core, |task| drop(rt.spawn(task)), body, id, deliver);
+        }
     }
 }
 
