@@ -20,7 +20,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tracing::{field::Empty, Instrument};
-use zeroize::Zeroizing;
 
 use super::command::{CallContext, Commands};
 use super::pending::Full;
@@ -76,7 +75,7 @@ impl Core {
         // Held until the handler has finished, whatever the page does.
         let _slot = self.slot()?;
         // The call is opened in its own body, wiped when it is dropped.
-        let mut body = Zeroizing::new(body);
+        let mut body = super::large::Wiped(body);
         let (id, epoch, started) = {
             let env = Envelope::parse(&mut body, self.max_envelope_bytes)
                 .map_err(CallError::NotAnEnvelope)?;
