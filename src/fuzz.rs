@@ -99,7 +99,8 @@ pub fn call(data: &[u8]) {
     let _ = crate::ipc::wire::args::decode::<Inner>(json);
     let _ = crate::ipc::wire::args::decode::<serde_json::Value>(json);
     let _ = crate::ipc::wire::args::decode::<crate::ipc::command::NoArgs>(json);
-    let _ = crate::ipc::wire::bytes::decoding(&c.blobs, || {
+    let blobs = c.blobs.iter().map(|b| b.to_vec()).collect();
+    let _ = crate::ipc::wire::bytes::decoding(blobs, || {
         crate::ipc::wire::args::decode::<WithBytes>(json)
     });
 }

@@ -313,16 +313,16 @@ fn finish<R: Serialize + 'static, E: IntoCallError>(
             return Result::Ok(body);
         }
     }
-    // Bytes as the whole result: framed from the handler's own buffer, not
-    // from a copy that serialising through a reference would make.
+    // Bytes as the whole result: framed in the handler's own buffer, not
+    // in a copy that serialising through a reference would make.
     let mut slot = Some(r);
     if let Some(bytes) = (&mut slot as &mut dyn std::any::Any)
         .downcast_mut::<Option<super::wire::bytes::Bytes>>()
         .and_then(Option::take)
     {
-        return Result::Ok(super::wire::bytes::frame(
+        return Result::Ok(super::wire::bytes::frame_one(
             super::wire::bytes::ONE_BLOB_REPLY,
-            &[bytes.0],
+            bytes.0,
         ));
     }
     let Some(r) = slot else {

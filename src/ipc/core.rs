@@ -76,6 +76,7 @@ impl Core {
         let _slot = self.slot()?;
         // The call is opened in its own body, wiped when it is dropped.
         let mut body = super::large::Wiped(body);
+        let base = body.as_ptr() as usize;
         let (id, epoch, started) = {
             let env = Envelope::parse(&mut body, self.max_envelope_bytes)
                 .map_err(CallError::NotAnEnvelope)?;
@@ -86,7 +87,24 @@ impl Core {
                 OpenError::DecryptFailed => CallError::DecryptFailed,
                 OpenError::Replayed(r) => CallError::Replayed(r),
             })?;
-            let call = Call::parse(plaintext)?;
+            let at = plaintext.as_ptr() as usize - base;
+            let plaintext = at..at + plaintext.len();
+            // A call's large bytes keep the body's buffer (see
+            // `wire::bytes::split_largest`); smaller ones are copied.
+            let split = super::wire::bytes::split_largest(&mut body, plaintext.clone())
+                .map_err(|e| CallError::BadCall(e.to_string()))?;
+            let json;
+            let (call, blobs) = match split {
+                Some(split) => {
+                    json = split.json;
+                    (Call::parse(&json)?, split.blobs)
+                }
+                None => {
+                    let call = Call::parse(body.get(plaintext).unwrap_or_default())?;
+                    let blobs = call.blobs.iter().map(|b| super::large::copy(b)).collect();
+                    (call, blobs)
+                }
+            };
             span.record("cmd", &*call.cmd);
             span.record("id", call.id);
             if routing_id.is_some_and(|r| r != call.id) {
@@ -104,7 +122,7 @@ impl Core {
             // Held until the call ends: dropping it closes the call's
             // channels in the page (before its reply, which says how many
             // there were).
-            (call.id, epoch, self.start_handler(&call, epoch)?)
+            (call.id, epoch, self.start_handler(&call, blobs, epoch)?)
         };
         // The handler took what it needs from the plaintext.
         drop(body);
@@ -163,6 +181,7 @@ impl Core {
     fn start_handler(
         &self,
         call: &Call<'_>,
+        blobs: Vec<Vec<u8>>,
         epoch: u64,
     ) -> Result<(super::command::CallFuture, super::push::CallChannels), CallError> {
         let handler = self
@@ -183,7 +202,7 @@ impl Core {
         let mut ctx = self.ctx.clone();
         ctx.epoch = epoch;
         let ((fut, unused), channels) = super::push::decoding(&self.pusher, epoch, || {
-            super::wire::bytes::decoding(&call.blobs, || handler.call(call.args_json(), ctx))
+            super::wire::bytes::decoding(blobs, || handler.call(call.args_json(), ctx))
         });
         if unused > 0 {
             // The hooks saw bytes the command would read as something else.
@@ -435,6 +454,13 @@ pub(crate) mod tests {
         progress: crate::Channel<u32>,
     }
 
+    #[derive(serde::Deserialize)]
+    struct Parts {
+        a: crate::Bytes,
+        b: crate::Bytes,
+        note: String,
+    }
+
     /// A core with `ping` (answers at once), `say` (returns its `text`),
     /// `slow` (answers after 50 ms) and `boom` (panics), and the cipher that
     /// seals for it.
@@ -447,6 +473,9 @@ pub(crate) mod tests {
         let commands = Commands::new()
             .asynchronous("ping", |_: NoArgs, _| async { Ok::<_, ()>("pong") })
             .sync("say", |a: Say, _| Ok::<_, ()>(a.text))
+            .sync("parts", |p: Parts, _| {
+                Ok::<_, ()>(format!("{:?}|{:?}|{}", &p.a[..], &p.b[..], p.note.len()))
+            })
             .sync("stream", |a: Stream, _| {
                 a.progress.send(&1).map_err(|e| e.to_string())?;
                 a.progress.send(&2).map_err(|e| e.to_string())?;
@@ -523,6 +552,51 @@ pub(crate) mod tests {
         let (core, c) = core_with_key();
         let env = seal(&c, 1, br#"{"id":5,"cmd":"ping","args":{}}"#);
         assert_eq!(run(&core, env, Some(6))["err"]["code"], "bad_call");
+    }
+
+    /// A call of `parts` with blobs `a` and `b` and a `note` of `note_len`
+    /// characters, framed as the isolation frame frames it.
+    fn parts_call(a: &[u8], b: &[u8], note_len: usize, markers: (u32, u32)) -> Vec<u8> {
+        let json = format!(
+            r#"{{"id":7,"cmd":"parts","args":{{"a":{{"__moatBytes":{}}},"b":{{"__moatBytes":{}}},"note":"{}"}}}}"#,
+            markers.0,
+            markers.1,
+            "n".repeat(note_len)
+        );
+        crate::ipc::wire::bytes::frame(json.as_bytes(), &[a.to_vec(), b.to_vec()])
+    }
+
+    /// Whether the largest blob takes the opened body's buffer (larger than
+    /// the JSON) or is copied out (the JSON is larger), each blob reaches
+    /// the command whole and in its place, and the checks on markers hold.
+    #[test]
+    fn a_calls_bytes_arrive_whole_whichever_part_is_larger() {
+        let (core, c) = core_with_key();
+        let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let expect = |a: &[u8], b: &[u8], n: usize| format!("{a:?}|{b:?}|{n}");
+        for (counter, note_len) in [(1, 3), (2, 300_000)] {
+            let env = seal(&c, counter, &parts_call(&[1, 2, 3], &big, note_len, (0, 1)));
+            assert_eq!(
+                run(&core, env, Some(7))["ok"],
+                expect(&[1, 2, 3], &big, note_len)
+            );
+        }
+        // Swapped markers: each blob still goes where its marker names it.
+        let env = seal(&c, 3, &parts_call(&big, &[9], 0, (1, 0)));
+        assert_eq!(run(&core, env, Some(7))["ok"], expect(&[9], &big, 0));
+        // A blob named twice (so the other is left over), the larger one
+        // moved or not.
+        for (counter, note_len) in [(4, 0), (5, 300_000)] {
+            let env = seal(&c, counter, &parts_call(&[1], &big, note_len, (1, 1)));
+            let r = run(&core, env, Some(7));
+            assert_eq!(r["err"]["code"], "bad_args", "{r}");
+        }
+        // A blob list that lies about its lengths.
+        let mut cut = parts_call(&[1], &big, 0, (0, 1));
+        cut.pop();
+        let r = run(&core, seal(&c, 6, &cut), Some(7));
+        assert_eq!(r["err"]["code"], "bad_call", "{r}");
+        assert_eq!(r["err"]["message"], "envelope does not contain a call");
     }
 
     /// Dispatches sealed pings `ids` to a runtime that runs nothing yet;

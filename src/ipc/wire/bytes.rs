@@ -14,7 +14,10 @@
 //! one binary response from `ipc://localhost/blobs/<call id>`, reads the
 //! blobs after its JSON, and puts a `Uint8Array` where each marker was. The
 //! blobs are copied once after the command returns them (into the frame),
-//! however large.
+//! however large; a result that is one [`Bytes`] is framed in its own
+//! buffer ([`frame_one`]). Incoming, a call's largest blob keeps the buffer
+//! its envelope was opened in when it outweighs the JSON
+//! ([`split_largest`]); the others are copied out of it once.
 //!
 //! Markers are made only by the frame (which refuses the key from the page)
 //! and by [`Bytes`]; a marker is honoured only with the blob it names, once.
@@ -139,6 +142,26 @@ pub(crate) fn frame(json: &[u8], blobs: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+/// `frame(json, &[blob])`, made in `blob`'s own buffer: grown by the
+/// frame's head (a large buffer grows by `mremap`, see
+/// [`crate::ipc::large`]), the bytes moved up behind it, the head written
+/// in front. A new buffer would be faulted in afresh for the copy.
+pub(crate) fn frame_one(json: &[u8], blob: Vec<u8>) -> Vec<u8> {
+    let head = 5 + json.len() + 4 + 4;
+    let n = blob.len();
+    let mut out = blob;
+    crate::ipc::large::reserve_exact(&mut out, head);
+    out.resize(n + head, 0);
+    out.copy_within(0..n, head);
+    out[0] = FRAMED;
+    out[1..5].copy_from_slice(&(json.len() as u32).to_be_bytes());
+    out[5..5 + json.len()].copy_from_slice(json);
+    let at = 5 + json.len();
+    out[at..at + 4].copy_from_slice(&1u32.to_be_bytes());
+    out[at + 4..head].copy_from_slice(&(n as u32).to_be_bytes());
+    out
+}
+
 thread_local! {
     /// While a call's arguments are decoded: its blobs, each taken once.
     static INCOMING: RefCell<Option<Vec<Option<Vec<u8>>>>> = const { RefCell::new(None) };
@@ -149,20 +172,70 @@ thread_local! {
 /// Runs `decode` with `blobs` available to the [`Bytes`] in the arguments;
 /// returns its result and how many blobs no `Bytes` took (bytes where the
 /// command's types take none: the call is refused).
-pub(crate) fn decoding<R>(blobs: &[&[u8]], decode: impl FnOnce() -> R) -> (R, usize) {
-    INCOMING.with(|i| {
-        *i.borrow_mut() = Some(
-            blobs
-                .iter()
-                .map(|b| Some(crate::ipc::large::copy(b)))
-                .collect(),
-        )
-    });
+pub(crate) fn decoding<R>(blobs: Vec<Vec<u8>>, decode: impl FnOnce() -> R) -> (R, usize) {
+    INCOMING.with(|i| *i.borrow_mut() = Some(blobs.into_iter().map(Some).collect()));
     let r = decode();
     let left = INCOMING
         .with(|i| i.borrow_mut().take())
         .map_or(0, |b| b.iter().filter(|x| x.is_some()).count());
     (r, left)
+}
+
+/// A framed plaintext taken apart when its largest blob is larger than its
+/// JSON: the JSON copied out (wiped when dropped), and the blobs owned, the
+/// largest in the opened body's own buffer.
+pub(crate) struct Split {
+    pub(crate) json: crate::ipc::large::Wiped,
+    pub(crate) blobs: Vec<Vec<u8>>,
+}
+
+/// Takes apart the framed plaintext at `plaintext` in `body` (the buffer
+/// it was opened in) so that its largest blob needs no new buffer: that
+/// blob moves to the start of `body`, the rest of `body` is wiped and cut
+/// off, and `body` becomes the blob (left empty here). A 10 MiB blob copied
+/// into a new buffer instead costs its page faults as well as the copy.
+///
+/// `None` (and `body` untouched) when the plaintext is not framed, has no
+/// blob, or its JSON is the larger part: then copying the blobs is the
+/// smaller copy, and the JSON is read where it is.
+pub(crate) fn split_largest(
+    body: &mut Vec<u8>,
+    plaintext: std::ops::Range<usize>,
+) -> Result<Option<Split>, FrameError> {
+    let whole = body.get(plaintext).ok_or(FrameError::Truncated)?;
+    if whole.first() != Some(&FRAMED) {
+        return Ok(None);
+    }
+    let (json, blobs) = unframe(whole)?;
+    let Some((largest, big)) = blobs.iter().enumerate().max_by_key(|(_, b)| b.len()) else {
+        return Ok(None);
+    };
+    if big.len() <= json.len() {
+        return Ok(None);
+    }
+    let at = big.as_ptr() as usize - body.as_ptr() as usize;
+    let moved = at..at + big.len();
+    let json = crate::ipc::large::Wiped(json.to_vec());
+    let mut owned: Vec<Vec<u8>> = blobs
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if i == largest {
+                Vec::new()
+            } else {
+                crate::ipc::large::copy(b)
+            }
+        })
+        .collect();
+    let mut v = std::mem::take(body);
+    v.copy_within(moved.clone(), 0);
+    // What is left behind the blob is the rest of the plaintext (its JSON,
+    // the frame's lengths, the other blobs) and the envelope's tag.
+    zeroize::Zeroize::zeroize(&mut v[moved.len()..]);
+    v.truncate(moved.len());
+    v.shrink_to_fit();
+    owned[largest] = v;
+    Ok(Some(Split { json, blobs: owned }))
 }
 
 /// Serialises with `write`; returns its output and the blobs of the
@@ -393,6 +466,14 @@ mod tests {
     }
 
     #[test]
+    fn a_blob_framed_in_its_own_buffer_is_framed_as_any_other() {
+        for blob in [vec![], vec![3; 10], (0..5 << 20).map(|i| i as u8).collect()] {
+            let json = br#"{"ok":{"__moatBytes":0}}"#;
+            assert!(frame_one(json, blob.clone()) == frame(json, &[blob]));
+        }
+    }
+
+    #[test]
     fn lying_lengths_are_refused() {
         let mut framed = frame(b"{}", &[vec![1, 2, 3]]);
         framed.pop();
@@ -407,10 +488,45 @@ mod tests {
         assert_eq!(unframe(&bad), Err(FrameError::Truncated));
     }
 
+    /// The largest blob becomes the body's own buffer when it outweighs the
+    /// JSON, with the bytes around the plaintext (an envelope's header and
+    /// tag) left out; otherwise nothing moves.
+    #[test]
+    fn the_largest_blob_takes_the_body_only_when_it_outweighs_the_json() {
+        let big: Vec<u8> = (0..5000u32).map(|i| (i % 253) as u8).collect();
+        let framed = frame(br#"{"x":1}"#, &[vec![7, 8], big.clone(), vec![]]);
+        let mut body = [&b"HEADER123"[..], &framed, &[0xee; 16]].concat();
+        let range = 9..9 + framed.len();
+        let whole = body.as_ptr();
+        let split = split_largest(&mut body, range.clone()).unwrap().unwrap();
+        assert!(body.is_empty());
+        assert_eq!(&split.json[..], br#"{"x":1}"#);
+        assert_eq!(split.blobs, vec![vec![7, 8], big.clone(), vec![]]);
+        assert_eq!(split.blobs[1].as_ptr(), whole, "the body's own buffer");
+
+        let json = format!(r#"{{"x":"{}"}}"#, "y".repeat(6000));
+        let framed = frame(json.as_bytes(), std::slice::from_ref(&big));
+        let mut body = framed.clone();
+        assert!(split_largest(&mut body, 0..framed.len()).unwrap().is_none());
+        assert_eq!(body, framed);
+        let mut plain = br#"{"id":1}"#.to_vec();
+        assert!(split_largest(&mut plain, 0..8).unwrap().is_none());
+        let mut cut = frame(b"{}", &[big]);
+        let n = cut.len();
+        assert_eq!(
+            split_largest(&mut cut, 0..n - 1).err(),
+            Some(FrameError::Truncated)
+        );
+        assert_eq!(
+            split_largest(&mut cut, 0..n + 1).err(),
+            Some(FrameError::Truncated)
+        );
+    }
+
     #[test]
     fn markers_name_blobs_once_and_only_real_ones() {
-        let blobs: Vec<&[u8]> = vec![b"one", b"two"];
-        let (args, left) = decoding(&blobs, || {
+        let blobs = || vec![b"one".to_vec(), b"two".to_vec()];
+        let (args, left) = decoding(blobs(), || {
             serde_json::from_str::<Args>(r#"{"a":{"__moatBytes":1},"b":{"__moatBytes":0}}"#)
         });
         let args = args.unwrap();
@@ -423,11 +539,11 @@ mod tests {
             r#"{"a":"AQID","b":{"__moatBytes":0}}"#,
             r#"{"a":{"__moatBytes":0,"x":1},"b":{"__moatBytes":1}}"#,
         ] {
-            let (r, _) = decoding(&blobs, || serde_json::from_str::<Args>(bad));
+            let (r, _) = decoding(blobs(), || serde_json::from_str::<Args>(bad));
             assert!(r.is_err(), "{bad}");
         }
         // Bytes the command's types do not take are counted.
-        let (v, left) = decoding(&blobs, || {
+        let (v, left) = decoding(blobs(), || {
             serde_json::from_str::<serde_json::Value>(r#"{"a":{"__moatBytes":0}}"#)
         });
         assert!(v.is_ok());
