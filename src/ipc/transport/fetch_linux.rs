@@ -163,6 +163,10 @@ fn read_body(stream: &gio::InputStream, max: usize, declared: usize) -> Result<V
         let n = read_into_spare(stream, &mut body, limit)
             .map_err(|e| CallError::NotAnEnvelope(EnvelopeError::Unreadable(e.to_string())))?;
         if n == 0 {
+            // Back to what was read (a large buffer shrinks by `mremap`): the
+            // body is wiped whole when dropped, and touching the doubling's
+            // unused pages would fault them in for nothing.
+            body.shrink_to_fit();
             return Ok(body);
         }
         if body.len() > max {
@@ -281,6 +285,7 @@ mod tests {
             let stream = gio::MemoryInputStream::from_bytes(&glib::Bytes::from(&sent[..]));
             let got = read_body(stream.upcast_ref(), 4 * READ_CHUNK, declared).unwrap();
             assert!(got == sent, "{n} bytes, declared {declared}");
+            assert_eq!(got.capacity(), n, "no room left over");
         }
     }
 
