@@ -220,7 +220,7 @@ pub fn envelope_sequence(data: &[u8]) {
 /// The session under test, and the model it is checked against.
 struct Model {
     s: Session,
-    key: aes_gcm::Aes256Gcm,
+    key: crate::isolation::key::Cipher,
     /// Sealed under the current key, not yet delivered: (counter, bytes).
     sealed: Vec<(u64, Vec<u8>)>,
     delivered: Vec<Vec<u8>>,

@@ -464,7 +464,7 @@ pub(crate) mod tests {
     /// A core with `ping` (answers at once), `say` (returns its `text`),
     /// `slow` (answers after 50 ms) and `boom` (panics), and the cipher that
     /// seals for it.
-    pub(crate) fn core_with_key() -> (Arc<Core>, aes_gcm::Aes256Gcm) {
+    pub(crate) fn core_with_key() -> (Arc<Core>, crate::isolation::key::Cipher) {
         let session = Arc::new(Session::new());
         let cipher = session
             .take_key()
@@ -604,7 +604,7 @@ pub(crate) mod tests {
     /// arrived), then those after.
     fn arrive(
         core: &Arc<Core>,
-        c: &aes_gcm::Aes256Gcm,
+        c: &crate::isolation::key::Cipher,
         ids: std::ops::RangeInclusive<u64>,
     ) -> (Vec<String>, Vec<String>) {
         let rt = tokio::runtime::Builder::new_current_thread()

@@ -15,10 +15,7 @@
 //! replaced on every page load and handed out once (see [`super::session`]),
 //! and the frame never reuses a counter under the key it holds.
 
-use aes_gcm::aead::AeadInPlace;
-#[cfg(any(test, feature = "fuzz-targets"))]
-use aes_gcm::aead::{Aead, Payload};
-use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use super::key::{Cipher, OpenFailed};
 
 /// The only format version this core accepts.
 pub(crate) const VERSION: u8 = 1;
@@ -128,21 +125,14 @@ impl<'a> Envelope<'a> {
         self.counter
     }
 
-    /// Authenticates, then decrypts in place: the plaintext, in the
-    /// envelope's own buffer. The tag is checked before any byte is
-    /// decrypted, so a forgery leaves the buffer as it was. The error is
-    /// opaque on purpose: the page must not learn which part of a forged
-    /// envelope was wrong.
-    pub(crate) fn open(self, cipher: &Aes256Gcm) -> Result<&'a [u8], aes_gcm::Error> {
-        let nonce = nonce(self.counter);
+    /// Authenticates and decrypts in place: the plaintext, in the
+    /// envelope's own buffer. A forgery's bytes are zeroed and never
+    /// returned ([`Cipher::open_in_place`]). The error is opaque on purpose:
+    /// the page must not learn which part of a forged envelope was wrong.
+    pub(crate) fn open(self, cipher: &Cipher) -> Result<&'a [u8], OpenFailed> {
         let at = self.sealed.len() - TAG_LEN;
         let (msg, tag) = self.sealed.split_at_mut(at);
-        cipher.decrypt_in_place_detached(
-            Nonce::from_slice(&nonce),
-            &self.header,
-            msg,
-            Tag::from_slice(tag),
-        )?;
+        cipher.open_in_place(nonce(self.counter), &self.header, msg, tag)?;
         Ok(msg)
     }
 }
@@ -156,19 +146,11 @@ fn nonce(counter: u64) -> [u8; NONCE_LEN] {
 /// Seals like the isolation frame does. The core never seals calls in
 /// production; this exists for tests and for checking the JS side's format.
 #[cfg(any(test, feature = "fuzz-targets"))]
-pub(crate) fn seal(cipher: &Aes256Gcm, counter: u64, plaintext: &[u8]) -> Vec<u8> {
+pub(crate) fn seal(cipher: &Cipher, counter: u64, plaintext: &[u8]) -> Vec<u8> {
     let mut header = [0u8; HEADER_LEN];
     header[0] = VERSION;
     header[1..].copy_from_slice(&counter.to_be_bytes());
-    let sealed = cipher
-        .encrypt(
-            Nonce::from_slice(&nonce(counter)),
-            Payload {
-                msg: plaintext,
-                aad: &header,
-            },
-        )
-        .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+    let sealed = cipher.seal(nonce(counter), &header, plaintext);
     let mut out = header.to_vec();
     out.extend_from_slice(&sealed);
     out
@@ -181,7 +163,7 @@ mod tests {
 
     const MAX: usize = 1 << 20;
 
-    fn cipher(byte: u8) -> Aes256Gcm {
+    fn cipher(byte: u8) -> Cipher {
         KeyBytes::from_bytes([byte; 32]).cipher()
     }
 
@@ -226,10 +208,13 @@ mod tests {
     #[test]
     fn envelope_under_other_key_is_rejected() {
         let mut sealed = seal(&cipher(1), 1, b"hello");
-        let before = sealed.clone();
         let env = Envelope::parse(&mut sealed, MAX).unwrap();
         assert!(env.open(&cipher(2)).is_err());
-        assert_eq!(sealed, before, "a forgery is not decrypted, even in part");
+        assert_eq!(
+            &sealed[HEADER_LEN..HEADER_LEN + 5],
+            [0; 5],
+            "a forgery's bytes are zeroed, never left decrypted"
+        );
     }
 
     #[test]

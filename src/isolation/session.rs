@@ -14,8 +14,6 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use aes_gcm::Aes256Gcm;
-
 use super::envelope::Envelope;
 use super::key::KeyBytes;
 use super::replay::{ReplayError, ReplayWindow};
@@ -52,7 +50,7 @@ struct Current {
     /// New on every rotation (unique across windows), so a decryption done
     /// under an old key cannot record its counter in the new window.
     epoch: u64,
-    cipher: Arc<Aes256Gcm>,
+    cipher: Arc<super::key::Cipher>,
     /// `Some` from rotation until the isolation document takes it.
     handout: Option<KeyBytes>,
     window: ReplayWindow,

@@ -572,7 +572,7 @@ mod tests {
     }
 
     /// `n` calls of `ping`, sealed with `c`, counters from 1, in one message.
-    fn batch(c: &aes_gcm::Aes256Gcm, n: u64) -> String {
+    fn batch(c: &crate::isolation::key::Cipher, n: u64) -> String {
         let entries: Vec<String> = (1..=n)
             .map(|id| {
                 let call = format!(r#"{{"id":{id},"cmd":"ping","args":{{}}}}"#);
