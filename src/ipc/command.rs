@@ -308,14 +308,18 @@ fn finish<R: Serialize + 'static, E: IntoCallError>(
     size_hint: usize,
 ) -> CallResult {
     let r = result.map_err(IntoCallError::into_call_error)?;
-    if let Some(s) = (&r as &dyn std::any::Any).downcast_ref::<String>() {
-        if let Some(body) = plain_string_reply(s) {
-            return Result::Ok(body);
+    let mut slot = Some(r);
+    // A plain string as the whole result: its reply made in its own buffer.
+    if let Some(text) = (&mut slot as &mut dyn std::any::Any).downcast_mut::<Option<String>>() {
+        if let Some(s) = text.take() {
+            match plain_string_reply(s) {
+                Ok(body) => return Result::Ok(body),
+                Err(s) => *text = Some(s),
+            }
         }
     }
     // Bytes as the whole result: framed in the handler's own buffer, not
     // in a copy that serialising through a reference would make.
-    let mut slot = Some(r);
     if let Some(bytes) = (&mut slot as &mut dyn std::any::Any)
         .downcast_mut::<Option<super::wire::bytes::Bytes>>()
         .and_then(Option::take)
@@ -344,24 +348,30 @@ fn finish<R: Serialize + 'static, E: IntoCallError>(
 }
 
 /// `{"ok":"<s>"}` for a string that JSON writes as is (no `"`, `\\` or
-/// control character), byte for byte what serde_json writes; `None` for any
-/// other string. serde_json checks a string one byte at a time (~10 ms for a
-/// 10 MiB reply here); this check runs over whole chunks, which the compiler
-/// vectorises.
-fn plain_string_reply(s: &str) -> Option<Vec<u8>> {
+/// control character), byte for byte what serde_json writes, made in `s`'s
+/// own buffer (grown, the text moved up behind the prefix): a second 10 MiB
+/// buffer would be faulted in for the copy and raise the peak memory by as
+/// much. `Err(s)` for any other string. serde_json checks a string one byte
+/// at a time (~10 ms for a 10 MiB reply here); this check runs over whole
+/// chunks, which the compiler vectorises.
+fn plain_string_reply(s: String) -> Result<Vec<u8>, String> {
+    const OPEN: &[u8] = br#"{"ok":""#;
     let needs_escape = s.as_bytes().chunks(64).any(|chunk| {
         chunk.iter().fold(false, |acc, &b| {
             acc | (b < 0x20) | (b == b'"') | (b == b'\\')
         })
     });
     if needs_escape {
-        return None;
+        return Err(s);
     }
-    let mut body = super::large::with_capacity(s.len() + 9);
-    body.extend_from_slice(br#"{"ok":""#);
-    body.extend_from_slice(s.as_bytes());
+    let mut body = s.into_bytes();
+    let n = body.len();
+    super::large::reserve_exact(&mut body, OPEN.len() + 2);
+    body.resize(n + OPEN.len(), 0);
+    body.copy_within(0..n, OPEN.len());
+    body[..OPEN.len()].copy_from_slice(OPEN);
     body.extend_from_slice(br#""}"#);
-    Some(body)
+    Ok(body)
 }
 
 /// A sync command (the app's or a built-in's): arguments decoded before the
@@ -510,7 +520,7 @@ mod tests {
             assert_eq!(fast, reference(&s), "{:?}", &s[..s.len().min(80)]);
             let plain = !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
             assert_eq!(
-                plain_string_reply(&s).is_some(),
+                plain_string_reply(s.clone()).is_ok(),
                 plain,
                 "{:?}",
                 &s[..s.len().min(80)]
