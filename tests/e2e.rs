@@ -910,7 +910,7 @@ fn spawned_programs_stream_obey_the_scope_and_end_with_their_page() {
 fn bytes_cross_whole_both_ways() {
     let xdg = tempfile::tempdir().unwrap();
     let config = xdg.path().join("moat.json");
-    std::fs::write(&config, r##"{"identifier": "dev.moat.bytes", "title": "bytes", "isolation": {"hooks": ["validate.js"]}, "allowlist": {"commands": ["bytes_echo", "bytes_sha256", "echo_json"], "fs": {"readFile": true, "writeFile": true}}, "scope": {"fs": {"allow": ["$APPDATA/**"]}}, "limits": {"maxMessageBytes": 83886080, "callTimeoutMs": 30000}}"##).unwrap();
+    std::fs::write(&config, r##"{"identifier": "dev.moat.bytes", "title": "bytes", "isolation": {"hooks": ["validate.js"]}, "allowlist": {"commands": ["bytes_echo", "bytes_sha256", "bytes_join", "echo_json"], "fs": {"readFile": true, "writeFile": true}}, "scope": {"fs": {"allow": ["$APPDATA/**"]}}, "limits": {"maxMessageBytes": 83886080, "callTimeoutMs": 30000}}"##).unwrap();
     let out = run_with(
         "bytes.js",
         xdg.path(),
@@ -932,6 +932,8 @@ fn bytes_cross_whole_both_ways() {
         "bytes: a DataView is the bytes it views",
         "bytes: a Float32Array is its bytes",
         "bytes: a subarray is only its bytes",
+        "bytes: several in one call, the largest outweighing the rest, each arrive whole and in place",
+        "bytes: several in one call, outweighed by text, each arrive whole and in place",
         "bytes: an array of numbers is not bytes",
         "bytes: a base64 string is not bytes",
         "bytes: a hand-written marker is refused by the frame",

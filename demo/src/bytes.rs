@@ -1,4 +1,4 @@
-//! The demo's bytes: a round trip and a hash, which the tests drive.
+//! The demo's bytes: a round trip, a hash and a join, which the tests drive.
 
 use moat::{Bytes, Commands};
 use serde::Deserialize;
@@ -9,8 +9,15 @@ struct Data {
     data: Bytes,
 }
 
+#[derive(Deserialize)]
+struct Join {
+    parts: Vec<Bytes>,
+    sep: String,
+}
+
 /// `bytes_echo` answers with the bytes it was given; `bytes_sha256` with
-/// their SHA-256, in hex.
+/// their SHA-256, in hex; `bytes_join` with its `parts` joined by the UTF-8
+/// of `sep` (several byte values in one call).
 pub fn commands() -> Commands {
     Commands::new()
         .asynchronous(
@@ -25,5 +32,9 @@ pub fn commands() -> Commands {
                     .map(|b| format!("{b:02x}"))
                     .collect::<String>(),
             )
+        })
+        .sync("bytes_join", |a: Join, _| {
+            let parts: Vec<Vec<u8>> = a.parts.into_iter().map(Vec::from).collect();
+            Ok::<_, ()>(Bytes(parts.join(a.sep.as_bytes())))
         })
 }

@@ -24,6 +24,25 @@ check('bytes: a Float32Array is its bytes', (await invoke('bytes_sha256', { data
 const sub = every.subarray(100, 103);
 check('bytes: a subarray is only its bytes', (await invoke('bytes_echo', { data: sub })).join() === '100,101,102');
 
+// Several byte values in one call: the core keeps the largest in the
+// buffer the call arrived in when it outweighs the text, and copies them
+// all out when the text is larger; either way each is whole, in its place.
+const joined = (parts, sep) => {
+  const s = new TextEncoder().encode(sep);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0) + s.length * (parts.length - 1));
+  let at = 0;
+  parts.forEach((p, i) => { if (i > 0) { out.set(s, at); at += s.length; } out.set(p, at); at += p.length; });
+  return out;
+};
+for (const [what, parts, sep] of [
+  ['the largest outweighing the rest', [Uint8Array.of(1, 2, 3), sized(3 << 20), new Uint8Array(0), every], '|'],
+  ['outweighed by text', [every, Uint8Array.of(9)], 'x'.repeat(1 << 20)],
+]) {
+  const back = await invoke('bytes_join', { parts, sep });
+  const want = await hex(joined(parts, sep));
+  check(`bytes: several in one call, ${what}, each arrive whole and in place`, back instanceof Uint8Array && await hex(back) === want, { len: back && back.length });
+}
+
 // Not numbers, not base64, not a hand-written marker.
 await rejects('bytes: an array of numbers is not bytes', invoke('bytes_sha256', { data: [1, 2, 3] }), 'bad_args', 'ArrayBuffer or typed array');
 await rejects('bytes: a base64 string is not bytes', invoke('bytes_sha256', { data: 'AQID' }), 'bad_args');
