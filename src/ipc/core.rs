@@ -74,37 +74,12 @@ impl Core {
     ) -> Result<Ran, CallError> {
         // Held until the handler has finished, whatever the page does.
         let _slot = self.slot()?;
-        // The call is opened in its own body, wiped when it is dropped.
+        // The call is opened in its own body, wiped when it is dropped, as
+        // is the JSON copied out of it when its bytes keep the body.
         let mut body = super::large::Wiped(body);
-        let base = body.as_ptr() as usize;
+        let mut json = None;
         let (id, epoch, started) = {
-            let env = Envelope::parse(&mut body, self.max_envelope_bytes)
-                .map_err(CallError::NotAnEnvelope)?;
-            // The call's page load is the one whose key opened it, read
-            // once, here: a reload from now on does not hand its channels,
-            // grants, programs or events to the next page.
-            let Opened { plaintext, epoch } = self.session.open(env).map_err(|e| match e {
-                OpenError::DecryptFailed => CallError::DecryptFailed,
-                OpenError::Replayed(r) => CallError::Replayed(r),
-            })?;
-            let at = plaintext.as_ptr() as usize - base;
-            let plaintext = at..at + plaintext.len();
-            // A call's large bytes keep the body's buffer (see
-            // `wire::bytes::split_largest`); smaller ones are copied.
-            let split = super::wire::bytes::split_largest(&mut body, plaintext.clone())
-                .map_err(|e| CallError::BadCall(e.to_string()))?;
-            let json;
-            let (call, blobs) = match split {
-                Some(split) => {
-                    json = split.json;
-                    (Call::parse(&json)?, split.blobs)
-                }
-                None => {
-                    let call = Call::parse(body.get(plaintext).unwrap_or_default())?;
-                    let blobs = call.blobs.iter().map(|b| super::large::copy(b)).collect();
-                    (call, blobs)
-                }
-            };
+            let (call, blobs, epoch) = self.open_call(&mut body, &mut json)?;
             span.record("cmd", &*call.cmd);
             span.record("id", call.id);
             if routing_id.is_some_and(|r| r != call.id) {
@@ -125,7 +100,7 @@ impl Core {
             (call.id, epoch, self.start_handler(&call, blobs, epoch)?)
         };
         // The handler took what it needs from the plaintext.
-        drop(body);
+        drop((body, json));
         let (fut, channels) = started;
         let answer = CatchPanic::new(fut).await.unwrap_or_else(|message| {
             Err(CallError::HandlerFailed(format!(
@@ -138,6 +113,39 @@ impl Core {
             channels: channels.len(),
             answer,
         })
+    }
+
+    /// Opens the envelope in `body` (in place) and parses its call: the
+    /// call, its blobs owned, and its page load (the one whose key opened
+    /// it, read once, here: a reload from now on does not hand its
+    /// channels, grants, programs or events to the next page). The call
+    /// borrows `body`, or `json` when its largest blob took the body's
+    /// buffer (`wire::bytes::split_largest`).
+    fn open_call<'a>(
+        &self,
+        body: &'a mut super::large::Wiped,
+        json: &'a mut Option<super::large::Wiped>,
+    ) -> Result<(Call<'a>, Vec<Vec<u8>>, u64), CallError> {
+        let base = body.as_ptr() as usize;
+        let env =
+            Envelope::parse(body, self.max_envelope_bytes).map_err(CallError::NotAnEnvelope)?;
+        let Opened { plaintext, epoch } = self.session.open(env).map_err(|e| match e {
+            OpenError::DecryptFailed => CallError::DecryptFailed,
+            OpenError::Replayed(r) => CallError::Replayed(r),
+        })?;
+        let at = plaintext.as_ptr() as usize - base;
+        let plaintext = at..at + plaintext.len();
+        let split = super::wire::bytes::split_largest(body, plaintext.clone())
+            .map_err(|e| CallError::BadCall(e.to_string()))?;
+        match split {
+            Some(split) => Ok((Call::parse(json.insert(split.json))?, split.blobs, epoch)),
+            None => {
+                let body: &'a super::large::Wiped = body;
+                let call = Call::parse(body.get(plaintext).unwrap_or_default())?;
+                let blobs = call.blobs.iter().map(|b| super::large::copy(b)).collect();
+                Ok((call, blobs, epoch))
+            }
+        }
     }
 
     /// The call rate, taken as the call arrives, on the thread that
