@@ -81,6 +81,19 @@ pub(crate) fn reserve_exact(v: &mut Vec<u8>, additional: usize) {
     advise(v);
 }
 
+/// Puts `head` in front of `v`'s bytes in `v`'s own buffer, with room for
+/// `tail` more bytes behind them: grown (by `mremap` when large, see
+/// [`reserve_exact`]), the bytes moved up, `head` written in front. Framing
+/// a large reply into a new buffer instead would fault that buffer in for
+/// the copy and raise the peak memory by as much.
+pub(crate) fn prepend(v: &mut Vec<u8>, head: &[u8], tail: usize) {
+    let n = v.len();
+    reserve_exact(v, head.len() + tail);
+    v.resize(n + head.len(), 0);
+    v.copy_within(0..n, head.len());
+    v[..head.len()].copy_from_slice(head);
+}
+
 /// A buffer for output of unknown length (a serialised reply): grows by
 /// doubling, like a `Vec`, and advises its allocation each time it grows
 /// past [`HUGE_PAGE`] twice.
@@ -156,6 +169,9 @@ mod tests {
             let mut r = vec![1u8];
             reserve_exact(&mut r, n);
             assert!(r.capacity() > n && r == [1]);
+            let mut p = data.clone();
+            prepend(&mut p, b"head", 2);
+            assert!(p[..4] == *b"head" && p[4..] == data[..] && p.capacity() >= n + 6);
             assert!(with_capacity(n).capacity() >= n);
             let mut g = Growing(Vec::new());
             for piece in data.chunks(100_000) {

@@ -142,23 +142,17 @@ pub(crate) fn frame(json: &[u8], blobs: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-/// `frame(json, &[blob])`, made in `blob`'s own buffer: grown by the
-/// frame's head (a large buffer grows by `mremap`, see
-/// [`crate::ipc::large`]), the bytes moved up behind it, the head written
-/// in front. A new buffer would be faulted in afresh for the copy.
+/// `frame(json, &[blob])`, made in `blob`'s own buffer
+/// ([`crate::ipc::large::prepend`]).
 pub(crate) fn frame_one(json: &[u8], blob: Vec<u8>) -> Vec<u8> {
-    let head = 5 + json.len() + 4 + 4;
-    let n = blob.len();
+    let mut head = Vec::with_capacity(5 + json.len() + 8);
+    head.push(FRAMED);
+    head.extend_from_slice(&(json.len() as u32).to_be_bytes());
+    head.extend_from_slice(json);
+    head.extend_from_slice(&1u32.to_be_bytes());
+    head.extend_from_slice(&(blob.len() as u32).to_be_bytes());
     let mut out = blob;
-    crate::ipc::large::reserve_exact(&mut out, head);
-    out.resize(n + head, 0);
-    out.copy_within(0..n, head);
-    out[0] = FRAMED;
-    out[1..5].copy_from_slice(&(json.len() as u32).to_be_bytes());
-    out[5..5 + json.len()].copy_from_slice(json);
-    let at = 5 + json.len();
-    out[at..at + 4].copy_from_slice(&1u32.to_be_bytes());
-    out[at + 4..head].copy_from_slice(&(n as u32).to_be_bytes());
+    crate::ipc::large::prepend(&mut out, &head, 0);
     out
 }
 
